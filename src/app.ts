@@ -1,0 +1,38 @@
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import type { Config } from './config/load-config.js';
+import type { Database, Sql } from './db/client.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { requestLogger } from './http/request-logger.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics/metrics.js';
+import { healthRoutes } from './routes/health.js';
+import type { TokenVault } from './vault/token-vault.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  sql: Sql;
+  logger: Logger;
+  metrics: Metrics;
+  vault: TokenVault;
+}
+
+/** Builds the HTTP app from its dependencies; starting servers and workers is `main.ts`'s job. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+  app.use(requestId());
+  app.use(requestLogger(deps.logger));
+  app.use(async (c, next) => {
+    const end = deps.metrics.httpRequestDuration.startTimer({ method: c.req.method });
+    await next();
+    end({ route: c.req.routePath, status: String(c.res.status) });
+  });
+  app.onError(errorHandler(deps.logger));
+  app.notFound(notFoundHandler);
+
+  app.route('/', healthRoutes(deps));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

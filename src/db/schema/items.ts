@@ -1,0 +1,41 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { ITEM_STATUSES, PRODUCTS } from './products.js';
+
+export const plaidItems = pgTable(
+  'plaid_items',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    userId: uuid().notNull(),
+    plaidItemId: text().notNull().unique('plaid_items_plaid_item_id_key'),
+    institutionId: text(),
+    institutionName: text(),
+    /** AES-256-GCM ciphertext of the access token; never the plaintext. */
+    accessTokenCiphertext: text().notNull(),
+    accessTokenKeyId: text().notNull(),
+    /** The product the item was linked for (nullable, as in the legacy schema). */
+    product: text({ enum: PRODUCTS }),
+    products: text().array().notNull().default(sql`'{}'::text[]`),
+    unsupportedProducts: text().array().notNull().default(sql`'{}'::text[]`),
+    status: text({ enum: ITEM_STATUSES }).notNull().default('active'),
+    errorCode: text(),
+    errorMessage: text(),
+    consentExpiresAt: timestamp({ withTimezone: true }),
+    pendingDisconnectAt: timestamp({ withTimezone: true }),
+    newAccountsAvailable: boolean().notNull().default(false),
+    transactionsCursor: text(),
+    lastStatusCheckAt: timestamp({ withTimezone: true }),
+    disconnectedAt: timestamp({ withTimezone: true }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    check('plaid_items_status_check', sql`${table.status} in ('active', 'needs_reauth', 'disconnected')`),
+    // The duplicate-institution rule: two concurrent links for one user and institution cannot both win.
+    uniqueIndex('plaid_items_user_institution_live_key')
+      .on(table.userId, table.institutionId)
+      .where(sql`${table.status} <> 'disconnected'`),
+    index('plaid_items_user_id_idx').on(table.userId),
+    index('plaid_items_status_idx').on(table.status),
+  ],
+);

@@ -1,0 +1,13 @@
+/** The Plaid products an account can be scoped to. Changing this list needs a migration of `accounts_product_check`. */
+export const PRODUCTS = ['transactions', 'investments', 'liabilities'] as const;
+export type Product = (typeof PRODUCTS)[number];
+
+export function isProduct(value: unknown): value is Product {
+  return typeof value === 'string' && (PRODUCTS as readonly string[]).includes(value);
+}
+
+export const ITEM_STATUSES = ['active', 'needs_reauth', 'disconnected'] as const;
+export type ItemStatus = (typeof ITEM_STATUSES)[number];
+
+export const ACCOUNT_STATUSES = ['active', 'inactive', 'replaced'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];

@@ -1,0 +1,42 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The service's metrics, on a registry of their own so that tests and several apps in one process
+ * never share counters. Names and labels of the sync metrics are a contract with `grafana/` and `alerts/`.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    httpRequestDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    syncLatency: new Histogram({
+      name: 'sync_latency_seconds',
+      help: 'Duration of a product sync run',
+      labelNames: ['product', 'trigger', 'outcome'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    syncErrors: new Counter({
+      name: 'sync_error_total',
+      help: 'Sync errors by product and provider error code',
+      labelNames: ['product', 'error_code'] as const,
+      registers: [registry],
+    }),
+    syncComplete: new Counter({
+      name: 'sync_complete_total',
+      help: 'Completed product sync runs',
+      labelNames: ['product'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,81 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import type { Config } from './config/load-config.js';
+import { connectDatabase } from './db/client.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
+import { runMigrations } from './db/migrations.js';
+import type { Logger } from './logger.js';
+import { createMetrics } from './metrics/metrics.js';
+import { TokenVault } from './vault/token-vault.js';
+
+export interface RunningService {
+  url: string;
+  databaseUrl: string;
+  /** Drains requests, stops background work, closes the pool and stops the embedded database. */
+  stop(): Promise<void>;
+}
+
+type Stopper = () => Promise<void>;
+
+function closeServer(server: ServerType, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      // Keep-alive sockets that will not finish in time are cut so shutdown has an upper bound.
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    }, timeoutMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  });
+}
+
+/**
+ * Starts everything the service needs, in dependency order, and returns a stop function that
+ * undoes it in reverse. If any step fails, what was already started is stopped again.
+ */
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  const stoppers: Stopper[] = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.reverse()) {
+      await stop().catch((error: Error) => logger.error({ err: { message: error.message } }, 'shutdown_step_failed'));
+    }
+    stoppers.length = 0;
+  };
+
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (databaseUrl === undefined) {
+      const embedded: EmbeddedPostgres = await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        port: config.embeddedPostgresPort,
+        onLog: (message) => logger.info({ component: 'embedded-postgres' }, message),
+      });
+      stoppers.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+    }
+
+    await runMigrations(databaseUrl);
+    const database = connectDatabase(databaseUrl, { max: 10 });
+    stoppers.push(() => database.close());
+
+    const metrics = createMetrics();
+    const vault = new TokenVault(config.keyring);
+    const app = createApp({ config, db: database.db, sql: database.sql, logger, metrics, vault });
+
+    const server = await new Promise<ServerType>((resolve) => {
+      const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(instance));
+    });
+    stoppers.push(() => closeServer(server, config.shutdownTimeoutMs));
+
+    const address = server.address() as AddressInfo;
+    const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    return { url: `http://${host}:${address.port}`, databaseUrl, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/config-error.js';
+import { loadConfig } from '../../src/config/load-config.js';
+
+let dataDir: string;
+beforeEach(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'plaid-sync-config-'));
+});
+afterEach(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const productionEnv = () => ({
+  DATA_DIR: dataDir,
+  PLAID_ENV: 'production',
+  PLAID_CLIENT_ID: 'client',
+  PLAID_SECRET: 'secret',
+  TOKEN_ENCRYPTION_KEY: `k1:${randomBytes(32).toString('base64')}`,
+  API_TOKENS: 'a-long-enough-api-token',
+  ADMIN_PASSWORD: 'correct horse battery',
+  WEBHOOK_URL: 'https://example.com/webhooks/plaid',
+});
+
+async function problems(env: NodeJS.ProcessEnv): Promise<string[]> {
+  try {
+    await loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('starts in simulator mode with generated secrets that are kept across starts', async () => {
+    const first = await loadConfig({ DATA_DIR: dataDir });
+    expect(first.config.plaid.env).toBe('simulator');
+    expect(first.createdDevSecrets).toBeDefined();
+    expect(first.config.apiTokens).toEqual([first.createdDevSecrets!.apiToken]);
+    const second = await loadConfig({ DATA_DIR: dataDir });
+    expect(second.createdDevSecrets).toBeUndefined();
+    expect(second.config.adminPassword).toBe(first.config.adminPassword);
+    expect(second.config.keyring.current.key.equals(first.config.keyring.current.key)).toBe(true);
+    const file = JSON.parse(await readFile(path.join(dataDir, 'dev-secrets.json'), 'utf8'));
+    expect(file.apiToken).toBe(first.createdDevSecrets!.apiToken);
+  });
+
+  it('defaults to sandbox when Plaid credentials are given without PLAID_ENV', async () => {
+    const { PLAID_ENV: _unused, ...env } = productionEnv();
+    const { config } = await loadConfig(env);
+    expect(config.plaid.env).toBe('sandbox');
+    expect(config.apiTokens).toEqual(['a-long-enough-api-token']);
+  });
+
+  it('strips a trailing slash from PLAID_BASE_URL', async () => {
+    const { config } = await loadConfig({ ...productionEnv(), PLAID_BASE_URL: 'http://127.0.0.1:4010/' });
+    expect(config.plaid.baseUrl).toBe('http://127.0.0.1:4010');
+  });
+
+  it('names every bad field, one line each', async () => {
+    expect(await problems({ DATA_DIR: dataDir, PORT: 'abc', LOG_LEVEL: 'loud' })).toEqual([
+      'PORT: must be a number',
+      expect.stringMatching(/^LOG_LEVEL: must be one of/),
+    ]);
+  });
+
+  it('requires every secret outside simulator mode', async () => {
+    const lines = await problems({ DATA_DIR: dataDir, PLAID_ENV: 'production' });
+    expect(lines).toEqual([
+      'PLAID_CLIENT_ID: is required when PLAID_ENV is production',
+      'PLAID_SECRET: is required when PLAID_ENV is production',
+      'TOKEN_ENCRYPTION_KEY: is required when PLAID_ENV is production',
+      'API_TOKENS: is required when PLAID_ENV is production',
+      'ADMIN_PASSWORD: is required when PLAID_ENV is production',
+    ]);
+  });
+
+  it('rejects an invalid encryption key, short API tokens and a short admin password', async () => {
+    const lines = await problems({ ...productionEnv(), TOKEN_ENCRYPTION_KEY: 'not-a-key', API_TOKENS: 'short', ADMIN_PASSWORD: 'x' });
+    expect(lines).toEqual([
+      'TOKEN_ENCRYPTION_KEY: entry 1 is not a 32-byte key in base64 or hex',
+      'API_TOKENS: each token must be at least 16 characters',
+      'ADMIN_PASSWORD: must be at least 8 characters',
+    ]);
+  });
+
+  it('rejects a DATABASE_URL that is not a postgres URL', async () => {
+    expect(await problems({ ...productionEnv(), DATABASE_URL: 'mysql://x' })).toEqual([
+      'DATABASE_URL: must be a postgres:// or postgresql:// URL',
+    ]);
+  });
+});
+
+describe('start-up with bad configuration', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const start = (env: Record<string, string>) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir, ...env },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT: must be a number'],
+    [{ PLAID_ENV: 'production' }, 'PLAID_SECRET: is required when PLAID_ENV is production'],
+    [{ TOKEN_ENCRYPTION_KEY: 'nope' }, 'TOKEN_ENCRYPTION_KEY: entry 1 is not a 32-byte key'],
+  ])('exits 1 for %j naming the field', (env, message) => {
+    const result = start(env);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('Invalid configuration:');
+    expect(result.stderr).toContain(message);
+  });
+});

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { createApp, type AppDeps } from '../../src/app.js';
+import type { Config } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { parseKeyring } from '../../src/vault/keyring.js';
+import { TokenVault } from '../../src/vault/token-vault.js';
+import type { TestDatabase } from './database.js';
+
+export const TEST_API_TOKEN = 'test-api-token-0123456789';
+export const TEST_ADMIN_PASSWORD = 'test-admin-password';
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    databaseUrl: undefined,
+    dataDir: '/nonexistent',
+    embeddedPostgresPort: 0,
+    plaid: { env: 'simulator', clientId: 'test-client', secret: 'test-secret', baseUrl: 'https://plaid.test' },
+    webhookUrl: 'https://service.test/webhooks/plaid',
+    keyring: parseKeyring(`test:${randomBytes(32).toString('base64')}`),
+    apiTokens: [TEST_API_TOKEN],
+    adminPassword: TEST_ADMIN_PASSWORD,
+    logLevel: 'info',
+    syncCron: '0 * * * *',
+    workerConcurrency: 2,
+    shutdownTimeoutMs: 1000,
+    ...overrides,
+  };
+}
+
+/** Every log line the app writes during a test, parsed, so tests can assert on them. */
+export function captureLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, logger: createLogger('debug', stream) };
+}
+
+export function buildTestApp(database: TestDatabase, overrides: Partial<AppDeps> = {}) {
+  const config = overrides.config ?? testConfig();
+  const logs = captureLogs();
+  const deps: AppDeps = {
+    config,
+    db: database.db,
+    sql: database.sql,
+    logger: logs.logger,
+    metrics: createMetrics(),
+    vault: new TokenVault(config.keyring),
+    ...overrides,
+  };
+  return { app: createApp(deps), deps, logs: logs.lines };
+}
