@@ -1,12 +1,15 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+import type { PlaidApi } from 'plaid';
 import type { Config } from './config/load-config.js';
 import type { Database, Sql } from './db/client.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { requestLogger } from './http/request-logger.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics/metrics.js';
+import { apiRoutes, openApiDocument } from './routes/api/index.js';
 import { healthRoutes } from './routes/health.js';
+import type { SyncScheduler } from './sync/sync-scheduler.js';
 import type { TokenVault } from './vault/token-vault.js';
 
 export interface AppDeps {
@@ -16,6 +19,8 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   vault: TokenVault;
+  plaid: PlaidApi;
+  syncs: SyncScheduler;
 }
 
 /** Builds the HTTP app from its dependencies; starting servers and workers is `main.ts`'s job. */
@@ -32,6 +37,10 @@ export function createApp(deps: AppDeps) {
   app.notFound(notFoundHandler);
 
   app.route('/', healthRoutes(deps));
+  const api = apiRoutes(deps);
+  const openApi = openApiDocument(api);
+  app.get('/api/openapi.json', (c) => c.json(openApi));
+  app.route('/api', api);
   return app;
 }
 

@@ -7,6 +7,9 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-post
 import { runMigrations } from './db/migrations.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics/metrics.js';
+import { createPlaidClient } from './plaid/client.js';
+import { startSimulatorServer } from './simulator/index.js';
+import type { SyncScheduler } from './sync/sync-scheduler.js';
 import { TokenVault } from './vault/token-vault.js';
 
 export interface RunningService {
@@ -62,9 +65,20 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const database = connectDatabase(databaseUrl, { max: 10 });
     stoppers.push(() => database.close());
 
+    let plaidBaseUrl = config.plaid.baseUrl;
+    if (config.plaid.env === 'simulator' && plaidBaseUrl === undefined) {
+      // Zero-configuration mode: the built-in Plaid simulator, on a loopback port of its own.
+      const simulator = await startSimulatorServer({ clientId: config.plaid.clientId, secret: config.plaid.secret, port: 0 });
+      stoppers.push(() => simulator.close());
+      plaidBaseUrl = simulator.url;
+      logger.info({ url: simulator.url }, 'simulator_started');
+    }
+    const plaid = createPlaidClient({ ...config.plaid, baseUrl: plaidBaseUrl });
+
     const metrics = createMetrics();
     const vault = new TokenVault(config.keyring);
-    const app = createApp({ config, db: database.db, sql: database.sql, logger, metrics, vault });
+    const syncs: SyncScheduler = { request: () => Promise.resolve() };
+    const app = createApp({ config, db: database.db, sql: database.sql, logger, metrics, vault, plaid, syncs });
 
     const server = await new Promise<ServerType>((resolve) => {
       const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(instance));

@@ -36,6 +36,31 @@ export function createMetrics() {
       labelNames: ['product'] as const,
       registers: [registry],
     }),
+    plaidWebhooks: new Counter({
+      name: 'plaid_webhooks_total',
+      help: 'Webhooks received, by type, code and outcome (accepted, duplicate, orphan, ignored, invalid, rejected)',
+      labelNames: ['webhook_type', 'webhook_code', 'outcome'] as const,
+      registers: [registry],
+    }),
+    webhookSignatureRejected: new Counter({
+      name: 'plaid_webhook_signature_rejected_total',
+      help: 'Webhooks refused because their Plaid-Verification signature did not verify',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    plaidApiRequests: new Counter({
+      name: 'plaid_api_requests_total',
+      help: 'Calls to the Plaid API by endpoint and outcome (ok or the Plaid error code)',
+      labelNames: ['endpoint', 'outcome'] as const,
+      registers: [registry],
+    }),
+    plaidApiDuration: new Histogram({
+      name: 'plaid_api_request_duration_seconds',
+      help: 'Duration of Plaid API calls by endpoint',
+      labelNames: ['endpoint'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
   };
 }
 

@@ -6,7 +6,26 @@ import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { parseKeyring } from '../../src/vault/keyring.js';
 import { TokenVault } from '../../src/vault/token-vault.js';
+import { createPlaidClient } from '../../src/plaid/client.js';
+import type { SyncRequest, SyncScheduler } from '../../src/sync/sync-scheduler.js';
 import type { TestDatabase } from './database.js';
+
+/** Where tests reach the in-process simulator (msw routes this host to it). */
+export const TEST_PLAID_BASE_URL = 'https://plaid.test';
+export const TEST_PLAID_CLIENT_ID = 'test-client';
+export const TEST_PLAID_SECRET = 'test-secret-0123456789';
+
+/** A scheduler that only records what was asked of it, for routes whose job ends at the request. */
+export function recordingScheduler(): SyncScheduler & { requests: SyncRequest[] } {
+  const requests: SyncRequest[] = [];
+  return {
+    requests,
+    request(request) {
+      requests.push(request);
+      return Promise.resolve();
+    },
+  };
+}
 
 export const TEST_API_TOKEN = 'test-api-token-0123456789';
 export const TEST_ADMIN_PASSWORD = 'test-admin-password';
@@ -18,7 +37,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     databaseUrl: undefined,
     dataDir: '/nonexistent',
     embeddedPostgresPort: 0,
-    plaid: { env: 'simulator', clientId: 'test-client', secret: 'test-secret', baseUrl: 'https://plaid.test' },
+    plaid: { env: 'simulator', clientId: TEST_PLAID_CLIENT_ID, secret: TEST_PLAID_SECRET, baseUrl: TEST_PLAID_BASE_URL },
     webhookUrl: 'https://service.test/webhooks/plaid',
     keyring: parseKeyring(`test:${randomBytes(32).toString('base64')}`),
     apiTokens: [TEST_API_TOKEN],
@@ -53,6 +72,8 @@ export function buildTestApp(database: TestDatabase, overrides: Partial<AppDeps>
     logger: logs.logger,
     metrics: createMetrics(),
     vault: new TokenVault(config.keyring),
+    plaid: createPlaidClient({ ...config.plaid, timeoutMs: 5_000 }),
+    syncs: recordingScheduler(),
     ...overrides,
   };
   return { app: createApp(deps), deps, logs: logs.lines };

@@ -1,0 +1,92 @@
+import { isAxiosError } from 'axios';
+import type { PlaidError } from 'plaid';
+
+/** What the service does about a failed Plaid call, decided once, here. */
+export type PlaidErrorKind =
+  /** Worth retrying with backoff: rate limits, Plaid or institution outages, timeouts. */
+  | 'transient'
+  /** Restart the `/transactions/sync` pagination from the run's starting cursor. */
+  | 'restart_pagination'
+  /** The user must act (update mode): the item needs re-authentication. */
+  | 'needs_reauth'
+  /** The item is gone or its consent revoked: disconnect with soft delete. */
+  | 'revoked'
+  /** The item does not support the product; the product is marked unsupported, the item stays. */
+  | 'product_unsupported'
+  /** Anything else: fatal for this run, the item status unchanged. */
+  | 'fatal';
+
+export interface ClassifiedPlaidError {
+  kind: PlaidErrorKind;
+  /** Plaid's `error_code`, or a local code for failures without a Plaid body (`TIMEOUT`, `NETWORK_ERROR`). */
+  code: string;
+  type: string | undefined;
+  httpStatus: number | undefined;
+  /** Plaid's developer message; safe to log (it never carries credentials). */
+  message: string;
+  requestId: string | undefined;
+}
+
+const TRANSIENT_CODES = new Set([
+  'INTERNAL_SERVER_ERROR',
+  'PLANNED_MAINTENANCE',
+  'INSTITUTION_DOWN',
+  'INSTITUTION_NOT_RESPONDING',
+  'INSTITUTION_NO_LONGER_SUPPORTED_TEMPORARILY',
+  'PRODUCT_NOT_READY',
+  'TIMEOUT',
+  'NETWORK_ERROR',
+]);
+
+const KIND_BY_CODE: Record<string, PlaidErrorKind> = {
+  TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION: 'restart_pagination',
+  ITEM_LOGIN_REQUIRED: 'needs_reauth',
+  ITEM_NOT_FOUND: 'revoked',
+  USER_PERMISSION_REVOKED: 'revoked',
+  PRODUCTS_NOT_SUPPORTED: 'product_unsupported',
+  PRODUCT_NOT_ENABLED: 'product_unsupported',
+  CREDITS_EXHAUSTED: 'fatal',
+};
+
+function kindOf(code: string, type: string | undefined, status: number | undefined): PlaidErrorKind {
+  const mapped = KIND_BY_CODE[code];
+  if (mapped) return mapped;
+  if (type === 'RATE_LIMIT_EXCEEDED' || status === 429) return 'transient';
+  if (TRANSIENT_CODES.has(code)) return 'transient';
+  if (status !== undefined && status >= 500) return 'transient';
+  return 'fatal';
+}
+
+/**
+ * Reads a Plaid SDK (axios) failure without ever touching `error.config`, which holds the Plaid
+ * secret in its headers. Only `error.response.data` fields are kept.
+ */
+export function classifyPlaidError(error: unknown): ClassifiedPlaidError {
+  if (isAxiosError(error)) {
+    const data = error.response?.data as Partial<PlaidError> | undefined;
+    if (data && typeof data.error_code === 'string') {
+      const status = error.response?.status;
+      return {
+        kind: kindOf(data.error_code, data.error_type, status),
+        code: data.error_code,
+        type: data.error_type,
+        httpStatus: status,
+        message: typeof data.error_message === 'string' ? data.error_message : 'Plaid error',
+        requestId: typeof data.request_id === 'string' ? data.request_id : undefined,
+      };
+    }
+    if (!error.response) {
+      const timedOut = error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT';
+      const code = timedOut ? 'TIMEOUT' : 'NETWORK_ERROR';
+      return { kind: 'transient', code, type: undefined, httpStatus: undefined, message: timedOut ? 'Plaid request timed out' : 'could not reach Plaid', requestId: undefined };
+    }
+    const status = error.response.status;
+    return { kind: status >= 500 || status === 429 ? 'transient' : 'fatal', code: `HTTP_${status}`, type: undefined, httpStatus: status, message: `Plaid answered HTTP ${status}`, requestId: undefined };
+  }
+  return { kind: 'fatal', code: 'UNKNOWN', type: undefined, httpStatus: undefined, message: error instanceof Error ? error.message : 'unknown error', requestId: undefined };
+}
+
+/** Plaid's error text for a log line: code, type, status and request id, never the request. */
+export function plaidErrorLogFields(error: ClassifiedPlaidError) {
+  return { plaidErrorCode: error.code, plaidErrorType: error.type, plaidStatus: error.httpStatus, plaidRequestId: error.requestId, plaidMessage: error.message };
+}

@@ -1,0 +1,25 @@
+import type { AppDeps } from '../../app.js';
+import { apiAuth } from '../../http/api-auth.js';
+import { createApiRouter } from './api-router.js';
+
+/** Everything under `/api`: authenticated as the app, scoped to the user in `X-User-Id`. */
+export function apiRoutes(deps: AppDeps) {
+  const api = createApiRouter();
+  api.openAPIRegistry.registerComponent('securitySchemes', 'appToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A token from API_TOKENS; every request also sends X-User-Id (the end user, a UUID).',
+  });
+  api.use('*', apiAuth(deps.config.apiTokens));
+  // Feature routers are mounted here, one line each.
+  return api;
+}
+
+export function openApiDocument(api: ReturnType<typeof apiRoutes>) {
+  return api.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: { title: 'plaid-sync API', version: '1.0.0', description: 'The REST API the app calls.' },
+    servers: [{ url: '/api' }],
+    security: [{ appToken: [] }],
+  });
+}
