@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The service's metrics, on a registry of their own so that tests and several apps in one process
@@ -59,6 +59,25 @@ export function createMetrics() {
       help: 'Duration of Plaid API calls by endpoint',
       labelNames: ['endpoint'] as const,
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    // Gauges read from the database when Prometheus scrapes (collectors are attached by the workers).
+    queueDepth: new Gauge({
+      name: 'sync_queue_depth',
+      help: 'Jobs waiting or running, by queue',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+    }),
+    queueOldestJobAge: new Gauge({
+      name: 'sync_queue_oldest_job_age_seconds',
+      help: 'Age of the oldest job not yet finished, by queue',
+      labelNames: ['queue'] as const,
+      registers: [registry],
+    }),
+    itemsByStatus: new Gauge({
+      name: 'plaid_items',
+      help: 'Plaid items by status',
+      labelNames: ['status'] as const,
       registers: [registry],
     }),
   };
