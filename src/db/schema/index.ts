@@ -5,3 +5,4 @@ export * from './transactions.js';
 export * from './investments.js';
 export * from './liabilities.js';
 export * from './operations.js';
+export * from './sync-state.js';

@@ -1,0 +1,69 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, date, index, integer, jsonb, numeric, pgTable, primaryKey, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { plaidItems } from './items.js';
+import { PRODUCTS } from './products.js';
+
+/**
+ * Per (item, product) sync bookkeeping that must outlive a process: a follow-up requested while a run
+ * was in progress (by any instance), and how far a date-windowed product (investments) has synced.
+ */
+export const syncState = pgTable(
+  'sync_state',
+  {
+    itemId: uuid()
+      .notNull()
+      .references(() => plaidItems.id),
+    product: text({ enum: PRODUCTS }).notNull(),
+    followUpRequested: boolean().notNull().default(false),
+    followUpTrigger: text(),
+    /** Last day a windowed product fetched completely; the next window starts a little before it. */
+    syncedThrough: date(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ name: 'sync_state_pkey', columns: [table.itemId, table.product] }),
+    check('sync_state_product_check', sql`${table.product} in ('transactions', 'investments', 'liabilities')`),
+  ],
+);
+
+/**
+ * `/transactions/sync` pages of a run in progress, written with COPY as they arrive and merged in the
+ * run's one commit. No foreign keys or extra indexes: COPY speed matters and rows only live for a run.
+ * `seq` orders events as Plaid sent them (page by page; added, then modified, then removed).
+ */
+export const syncStagedTransactions = pgTable(
+  'sync_staged_transactions',
+  {
+    runId: uuid().notNull(),
+    seq: integer().notNull(),
+    /** 0 added, 1 modified, 2 removed. */
+    kind: smallint().notNull(),
+    transactionId: text().notNull(),
+    accountId: text().notNull(),
+    amount: numeric(),
+    isoCurrencyCode: text(),
+    unofficialCurrencyCode: text(),
+    date: date(),
+    authorizedDate: date(),
+    name: text(),
+    merchantName: text(),
+    pending: boolean(),
+    pendingTransactionId: text(),
+    categoryPrimary: text(),
+    categoryDetailed: text(),
+    paymentChannel: text(),
+  },
+  (table) => [index('sync_staged_transactions_run_idx').on(table.runId)],
+);
+
+/** Low-volume staged records of other products (investment transactions, securities), as Plaid sent them. */
+export const syncStagedRecords = pgTable(
+  'sync_staged_records',
+  {
+    runId: uuid().notNull(),
+    seq: integer().notNull(),
+    kind: text().notNull(),
+    payload: jsonb().notNull(),
+  },
+  (table) => [index('sync_staged_records_run_idx').on(table.runId)],
+);
