@@ -1,0 +1,84 @@
+import { AccountSubtype, AccountType } from 'plaid';
+import type { AccountBase, InvestmentAccount } from 'plaid';
+import type { AccountKind } from './institutions.js';
+import { Rng, mix, plaidId } from './prng.js';
+
+export interface SimAccount {
+  kind: AccountKind;
+  account: AccountBase;
+  /** Set by USER_ACCOUNT_REVOKED; the account then disappears from responses. */
+  revoked: boolean;
+}
+
+interface KindSpec {
+  type: AccountType;
+  subtype: AccountSubtype;
+  name: string;
+  official: string | null;
+  /** Balance range in cents. */
+  current: [number, number];
+  limit?: [number, number];
+}
+
+const KINDS: Record<AccountKind, KindSpec> = {
+  checking: { type: AccountType.Depository, subtype: AccountSubtype.Checking, name: 'Plaid Checking', official: 'Plaid Gold Standard 0% Interest Checking', current: [50_00, 25_000_00] },
+  savings: { type: AccountType.Depository, subtype: AccountSubtype.Savings, name: 'Plaid Saving', official: 'Plaid Silver Standard 0.1% Interest Saving', current: [100_00, 80_000_00] },
+  'credit card': { type: AccountType.Credit, subtype: AccountSubtype.CreditCard, name: 'Plaid Credit Card', official: 'Plaid Diamond 12.5% APR Interest Credit Card', current: [0, 9_000_00], limit: [2_000_00, 20_000_00] },
+  brokerage: { type: AccountType.Investment, subtype: AccountSubtype.Brokerage, name: 'Plaid Brokerage', official: 'Plaid Diamond Brokerage Account', current: [1_000_00, 500_000_00] },
+  '401k': { type: AccountType.Investment, subtype: AccountSubtype._401k, name: 'Plaid 401k', official: null, current: [5_000_00, 900_000_00] },
+  student: { type: AccountType.Loan, subtype: AccountSubtype.Student, name: 'Plaid Student Loan', official: 'Plaid Student Loan Servicing', current: [2_000_00, 90_000_00] },
+  mortgage: { type: AccountType.Loan, subtype: AccountSubtype.Mortgage, name: 'Plaid Mortgage', official: 'Plaid 30 Year Fixed Rate Mortgage', current: [50_000_00, 900_000_00] },
+};
+
+export function createAccounts(itemKey: number, kinds: readonly AccountKind[]): SimAccount[] {
+  return kinds.map((kind, index) => buildAccount(itemKey, kind, index));
+}
+
+export function buildAccount(itemKey: number, kind: AccountKind, index: number): SimAccount {
+  const spec = KINDS[kind];
+  const rng = new Rng(mix(itemKey, index, 0xacc));
+  const current = rng.between(spec.current[0], spec.current[1]);
+  const limit = spec.limit ? rng.between(spec.limit[0], spec.limit[1]) : null;
+  let available: number | null = null;
+  if (spec.type === AccountType.Depository) available = current - rng.between(0, Math.min(current, 100_00));
+  if (limit !== null) available = Math.max(0, limit - current);
+  if (spec.type === AccountType.Investment) available = current;
+  return {
+    kind,
+    revoked: false,
+    account: {
+      account_id: plaidId(mix(itemKey, 0xacc), index),
+      balances: {
+        available: available === null ? null : available / 100,
+        current: current / 100,
+        limit: limit === null ? null : limit / 100,
+        iso_currency_code: 'USD',
+        unofficial_currency_code: null,
+      },
+      mask: String(rng.between(0, 9999)).padStart(4, '0'),
+      name: spec.name,
+      official_name: spec.official,
+      type: spec.type,
+      subtype: spec.subtype,
+      holder_category: null,
+    },
+  };
+}
+
+/** Accounts that carry transactions in /transactions/sync (depository, credit, student loans). */
+export function isTransactionAccount(kind: AccountKind): boolean {
+  return kind === 'checking' || kind === 'savings' || kind === 'credit card' || kind === 'student';
+}
+
+export function isInvestmentAccount(kind: AccountKind): boolean {
+  return kind === 'brokerage' || kind === '401k';
+}
+
+export function isLiabilityAccount(kind: AccountKind): boolean {
+  return kind === 'credit card' || kind === 'student' || kind === 'mortgage';
+}
+
+export function toInvestmentAccount(account: AccountBase): InvestmentAccount {
+  const { verification_status: _unused, verification_insights: _insights, ...rest } = account;
+  return { ...rest, balances: { ...account.balances, margin_loan_amount: null } };
+}

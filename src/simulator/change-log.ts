@@ -1,0 +1,249 @@
+import type { RemovedTransaction, Transaction } from 'plaid';
+import { IntColumn } from './int-column.js';
+import type { Rng } from './prng.js';
+import type { TransactionFactory } from './transaction-factory.js';
+
+/**
+ * An Item's transaction history as an append-only log.
+ *
+ * Positions 0..baseCount-1 are the initial history: entry i adds the transaction whose target is i,
+ * generated on demand. Each later position is a compact event record (op, target, aux, day) appended
+ * by an advance. A transaction is identified by its target: the position that created it.
+ *
+ * A sync from cursor position s reports each transaction whose *latest* entry lies at or after s,
+ * exactly once, at that latest entry (so in ascending last-modified order): created at or after s and
+ * alive → added; created before s and alive → modified; created before s and removed → removed;
+ * created at or after s and already removed → nothing. Entries superseded by a later entry for the
+ * same target are skipped. Every transaction therefore appears at most once per pagination, so a
+ * client applying each page's added, then modified, then removed reaches exactly the current state.
+ */
+export const Op = { Add: 0, Modify: 1, Remove: 2 } as const;
+type OpCode = (typeof Op)[keyof typeof Op];
+
+/** aux of an Add event: ≥ 0 is the pending target it posts; these mark brand-new transactions. */
+const NEW_POSTED = -1;
+const NEW_PENDING = -2;
+
+export interface AdvanceSpec {
+  added?: number;
+  modified?: number;
+  removed?: number;
+  posted?: number;
+}
+
+export interface AdvanceSummary {
+  added: string[];
+  modified: string[];
+  removed: string[];
+  posted: { pending_transaction_id: string; transaction_id: string }[];
+}
+
+export interface SyncPage {
+  added: Transaction[];
+  modified: Transaction[];
+  removed: RemovedTransaction[];
+  /** Scan position after this page. */
+  next: number;
+  hasMore: boolean;
+}
+
+type Kind = 'added' | 'modified' | 'removed';
+
+export class ChangeLog {
+  private readonly ops = new IntColumn();
+  private readonly targets = new IntColumn();
+  private readonly aux = new IntColumn();
+  private readonly days = new IntColumn();
+  /** target → position of its latest event; only targets touched after the initial history. */
+  private readonly latest = new Map<number, number>();
+  private readonly pending = new Set<number>();
+  private readonly createdByEvents = new IntColumn();
+  private readonly basePending: number;
+  private readonly firstDay: number;
+  private readonly span: number;
+  private alive: number;
+
+  constructor(
+    private readonly factory: TransactionFactory,
+    readonly baseCount: number,
+    private readonly today: number,
+    historyDays: number,
+  ) {
+    this.basePending = factory.hasAccounts && baseCount >= 4 ? Math.min(25, Math.max(1, Math.floor(baseCount * 0.02))) : 0;
+    this.firstDay = today - historyDays;
+    this.span = Math.max(1, historyDays - 1);
+    this.alive = factory.hasAccounts ? baseCount : 0;
+    for (let t = baseCount - this.basePending; t < baseCount; t++) this.pending.add(t);
+  }
+
+  get length(): number {
+    return (this.factory.hasAccounts ? this.baseCount : 0) + this.ops.length;
+  }
+
+  get count(): number {
+    return this.alive;
+  }
+
+  /** Bytes held for the events (the initial history costs nothing). */
+  get eventBytes(): number {
+    return this.ops.bytes * 4 + this.createdByEvents.bytes + this.latest.size * 16 + this.pending.size * 8;
+  }
+
+  private get base(): number {
+    return this.factory.hasAccounts ? this.baseCount : 0;
+  }
+
+  scan(start: number, from: number, count: number, accountId?: string): SyncPage {
+    const page: SyncPage = { added: [], modified: [], removed: [], next: from, hasMore: false };
+    const end = this.length;
+    let pos = from;
+    let emitted = 0;
+    while (pos < end && emitted < count) {
+      if (this.emit(pos, start, page, accountId)) emitted++;
+      pos++;
+    }
+    // Skip trailing superseded entries so has_more never promises an empty page.
+    while (pos < end && this.classify(pos, start) === null) pos++;
+    page.next = pos;
+    page.hasMore = pos < end;
+    return page;
+  }
+
+  /** The current version of every live transaction, in creation order. */
+  *current(): Generator<Transaction> {
+    for (let t = 0; t < this.base; t++) {
+      const txn = this.currentOf(t);
+      if (txn) yield txn;
+    }
+    for (let i = 0; i < this.createdByEvents.length; i++) {
+      const txn = this.currentOf(this.createdByEvents.at(i));
+      if (txn) yield txn;
+    }
+  }
+
+  advance(spec: AdvanceSpec, rng: Rng, day: number): AdvanceSummary {
+    const summary: AdvanceSummary = { added: [], modified: [], removed: [], posted: [] };
+    if (!this.factory.hasAccounts) return summary;
+    const touched = new Set<number>();
+    for (const target of [...this.pending].slice(0, spec.posted ?? 0)) {
+      this.append(Op.Remove, target, 0, day);
+      this.pending.delete(target);
+      const posted = this.length;
+      this.append(Op.Add, posted, target, day);
+      touched.add(posted);
+      summary.posted.push({ pending_transaction_id: this.factory.transactionId(target), transaction_id: this.factory.transactionId(posted) });
+      summary.removed.push(this.factory.transactionId(target));
+    }
+    for (let i = 0; i < (spec.added ?? 0); i++) {
+      const target = this.length;
+      const pending = this.factory.startsPending(target);
+      this.append(Op.Add, target, pending ? NEW_PENDING : NEW_POSTED, day);
+      if (pending) this.pending.add(target);
+      touched.add(target);
+      summary.added.push(this.factory.transactionId(target));
+    }
+    for (const target of this.pickLive(spec.modified ?? 0, rng, touched)) {
+      const last = this.latest.get(target);
+      const version = last !== undefined && this.opAt(last) === Op.Modify ? this.aux.at(last - this.base) + 1 : 1;
+      this.append(Op.Modify, target, version, day);
+      summary.modified.push(this.factory.transactionId(target));
+    }
+    for (const target of this.pickLive(spec.removed ?? 0, rng, touched)) {
+      this.append(Op.Remove, target, 0, day);
+      this.pending.delete(target);
+      summary.removed.push(this.factory.transactionId(target));
+    }
+    return summary;
+  }
+
+  pendingCount(): number {
+    return this.pending.size;
+  }
+
+  private append(op: OpCode, target: number, aux: number, day: number): void {
+    const position = this.length;
+    this.ops.push(op);
+    this.targets.push(target);
+    this.aux.push(aux);
+    this.days.push(day);
+    this.latest.set(target, position);
+    if (op === Op.Add) {
+      this.createdByEvents.push(target);
+      this.alive++;
+    } else if (op === Op.Remove) {
+      this.alive--;
+    }
+  }
+
+  private opAt(position: number): OpCode {
+    return this.ops.at(position - this.base) as OpCode;
+  }
+
+  private isLive(target: number): boolean {
+    const last = this.latest.get(target);
+    return last === undefined || this.opAt(last) !== Op.Remove;
+  }
+
+  /** Up to n distinct live targets not already touched in this advance. */
+  private pickLive(n: number, rng: Rng, touched: Set<number>): number[] {
+    const picked: number[] = [];
+    const universe = this.base + this.createdByEvents.length;
+    for (let attempt = 0; picked.length < n && attempt < n * 50 + 100; attempt++) {
+      const r = rng.int(universe);
+      const target = r < this.base ? r : this.createdByEvents.at(r - this.base);
+      if (touched.has(target) || !this.isLive(target)) continue;
+      touched.add(target);
+      picked.push(target);
+    }
+    return picked;
+  }
+
+  private classify(pos: number, start: number): Kind | null {
+    if (pos < this.base) return this.latest.has(pos) ? null : 'added';
+    const target = this.targets.at(pos - this.base);
+    if (this.latest.get(target) !== pos) return null;
+    const live = this.opAt(pos) !== Op.Remove;
+    if (live) return target >= start ? 'added' : 'modified';
+    return target < start ? 'removed' : null;
+  }
+
+  private emit(pos: number, start: number, page: SyncPage, accountId?: string): boolean {
+    const kind = this.classify(pos, start);
+    if (kind === null) return false;
+    const target = pos < this.base ? pos : this.targets.at(pos - this.base);
+    if (kind === 'removed') {
+      const original = this.originalOf(target);
+      if (accountId !== undefined && original.account_id !== accountId) return false;
+      page.removed.push({ transaction_id: original.transaction_id, account_id: original.account_id });
+      return true;
+    }
+    const txn = this.currentOf(target) as Transaction;
+    if (accountId !== undefined && txn.account_id !== accountId) return false;
+    page[kind].push(txn);
+    return true;
+  }
+
+  private currentOf(target: number): Transaction | null {
+    const last = this.latest.get(target);
+    if (last === undefined) return this.originalOf(target);
+    const op = this.opAt(last);
+    if (op === Op.Remove) return null;
+    if (op === Op.Add) return this.originalOf(target);
+    return this.factory.modify(this.originalOf(target), target, this.aux.at(last - this.base));
+  }
+
+  private originalOf(target: number): Transaction {
+    if (target < this.base) {
+      const pendingFrom = this.baseCount - this.basePending;
+      if (target >= pendingFrom) return this.factory.create(target, this.today - ((this.baseCount - 1 - target) % 3), true);
+      const day = this.firstDay + Math.floor((target * this.span) / Math.max(1, pendingFrom));
+      return this.factory.create(target, day, false);
+    }
+    const ev = target - this.base;
+    const aux = this.aux.at(ev);
+    const day = this.days.at(ev);
+    if (aux >= 0) return this.factory.posted(target, this.originalOf(aux), day);
+    return this.factory.create(target, day, aux === NEW_PENDING);
+  }
+}
+

@@ -1,0 +1,139 @@
+import type {
+  AccountBase, Holding, InvestmentTransaction, JWKPublicKey, LiabilitiesObject, PendingDisconnectWebhookReason, Products,
+  Security, Transaction,
+} from 'plaid';
+import type { AdvanceSpec } from './change-log.js';
+import type { FaultRule } from './faults.js';
+import type { AdvanceResult, WebhookResult } from './item-events.js';
+import type { ReadyState } from './item-store.js';
+import type { WebhookDelivery } from './webhook-dispatcher.js';
+
+export type { AdvanceSpec, AdvanceResult, FaultRule, WebhookDelivery, WebhookResult };
+
+export interface CreateItemOptions {
+  /** Default ins_109508 (First Platypus Bank). */
+  institutionId?: string;
+  /** Default ['transactions']. */
+  products?: Products[];
+  /** Size of the initial history; default the simulator's defaultTransactionCount. */
+  transactionCount?: number;
+  /** Days the initial history spans (default 90, as Plaid's days_requested). */
+  historyDays?: number;
+  webhook?: string | null;
+  /** false: /transactions/sync answers NOT_READY until markReady(). Default true. */
+  ready?: boolean;
+  userId?: string | null;
+}
+
+export interface CreatedItem {
+  itemId: string;
+  accessToken: string;
+  institutionId: string;
+  products: Products[];
+  accountIds: string[];
+}
+
+export interface CompleteLinkInput {
+  linkToken: string;
+  /** Ignored in update mode; default ins_109508. */
+  institutionId?: string;
+  transactionCount?: number;
+}
+
+export interface LinkCompletion {
+  publicToken: string;
+  itemId: string;
+  updateMode: boolean;
+  /** Update mode only: whether ITEM LOGIN_REPAIRED went out. */
+  webhookFired: boolean;
+}
+
+export interface ItemSnapshot {
+  itemId: string;
+  accessToken: string;
+  institutionId: string;
+  products: Products[];
+  webhook: string | null;
+  ready: ReadyState;
+  errorCode: string | null;
+  removed: boolean;
+  transactionCount: number;
+  logLength: number;
+  pendingCount: number;
+  accountIds: string[];
+  newAccountsAvailable: boolean;
+  consentExpirationTime: string | null;
+}
+
+export interface TruthTransaction {
+  transaction_id: string;
+  account_id: string;
+  amount: number;
+  date: string;
+  pending: boolean;
+  pending_transaction_id: string | null;
+  name: string;
+}
+
+/** The Item's live transactions, generated afresh on every iteration (a 1M-row Item is never held). */
+export interface TransactionsTruth extends Iterable<TruthTransaction> {
+  count: number;
+  /** The full Transaction objects, exactly as /transactions/sync would return them now. */
+  transactions(): Iterable<Transaction>;
+}
+
+export interface SimulatorStats {
+  calls: Record<string, number>;
+  injectedFaults: Record<string, number>;
+  webhooks: { total: number; delivered: number; failed: number; pending: number };
+  rateLimits: boolean;
+}
+
+export interface SimulatorControl {
+  createItem(options?: CreateItemOptions): CreatedItem;
+  /** Finishes a Link session for a link_token: a new Item, or (update mode) the repaired one. */
+  completeLink(input: CompleteLinkInput): LinkCompletion;
+  item(itemId: string): ItemSnapshot;
+  items(): ItemSnapshot[];
+  /** Appends n new, m modified, k removed and p posted-pending changes, then SYNC_UPDATES_AVAILABLE. */
+  advance(itemId: string, spec: AdvanceSpec): AdvanceResult;
+  markReady(itemId: string, phase?: 'initial' | 'historical'): WebhookResult;
+  loginRequired(itemId: string): WebhookResult;
+  repairLogin(itemId: string): WebhookResult;
+  /** ITEM_NOT_FOUND from now on, as after deletion by Plaid or /item/remove. */
+  revokeItem(itemId: string): WebhookResult;
+  revokePermission(itemId: string): WebhookResult;
+  pendingExpiration(itemId: string, consentExpirationTime?: string): WebhookResult;
+  pendingDisconnect(itemId: string, options?: { reason?: PendingDisconnectWebhookReason; disconnectTime?: string }): WebhookResult;
+  newAccountsAvailable(itemId: string): WebhookResult;
+  revokeAccount(itemId: string, accountId?: string): WebhookResult & { account_id: string };
+  updateHoldings(itemId: string, change?: { added?: number; updated?: number }): WebhookResult & { new_holdings: number; updated_holdings: number };
+  addInvestmentTransactions(itemId: string, added?: number): WebhookResult & { new_investments_transactions: number };
+  updateLiabilities(itemId: string, accountIds?: string[]): WebhookResult & { updated: Record<string, string[]> };
+  /** The next `times` mid-pagination /transactions/sync calls for the Item fail with the mutation error. */
+  failNextPagination(itemId: string, times?: number): void;
+  rotateWebhookKey(): { kid: string; expiredKid: string | null };
+  webhookKeys(): JWKPublicKey[];
+  truth(itemId: string): TransactionsTruth;
+  accountsTruth(itemId: string): AccountBase[];
+  holdingsTruth(itemId: string): { holdings: Holding[]; securities: Security[] };
+  investmentTransactionsTruth(itemId: string): InvestmentTransaction[];
+  liabilitiesTruth(itemId: string): LiabilitiesObject;
+  calls(): Record<string, number>;
+  calls(endpoint: string): number;
+  resetCalls(): void;
+  addFault(rule: FaultRule): void;
+  setFaults(rules: FaultRule[]): void;
+  clearFaults(): void;
+  faults(): FaultRule[];
+  /** Errors the simulator produced on purpose (faults and rate limits), by error_code; plus TIMEOUT and LATENCY. */
+  injectedFaults(): Record<string, number>;
+  resetInjectedFaults(): void;
+  setRateLimits(enabled: boolean): void;
+  webhookDeliveries(): readonly WebhookDelivery[];
+  /** Resolves when no webhook delivery is in flight or waiting for a retry. */
+  idle(): Promise<void>;
+  stats(): SimulatorStats;
+  /** Resets call counters and injected-fault counters. */
+  resetStats(): void;
+}

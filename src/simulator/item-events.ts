@@ -1,0 +1,167 @@
+import { PendingDisconnectWebhookReason, PlaidErrorType } from 'plaid';
+import { isInvestmentAccount, isLiabilityAccount } from './accounts.js';
+import type { AdvanceSpec, AdvanceSummary } from './change-log.js';
+import { dayToDate } from './clock.js';
+import type { SimulatorContext } from './context.js';
+import { holding, investmentTransaction, securityCount, securityId as securityIdAt, sortNewestFirst } from './investments-data.js';
+import type { SimItem } from './item-store.js';
+import { plaidErrors } from './plaid-errors.js';
+import { Rng, mix } from './prng.js';
+import type { WebhookDelivery, WebhookPayload } from './webhook-dispatcher.js';
+import { webhookPayloads as W } from './webhook-payloads.js';
+
+export interface AdvanceResult extends AdvanceSummary {
+  /** Whether SYNC_UPDATES_AVAILABLE went out (needs a webhook URL, readiness and one earlier sync). */
+  webhookFired: boolean;
+}
+
+export interface WebhookResult {
+  webhookFired: boolean;
+}
+
+const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** State changes on an Item and the webhooks Plaid sends for them. */
+export class ItemEvents {
+  constructor(private readonly ctx: SimulatorContext) {}
+
+  notify(item: SimItem, payload: WebhookPayload, url = item.webhook): WebhookDelivery | null {
+    if (url === null || item.removed) return null;
+    item.lastWebhook = { sent_at: this.ctx.clock.iso(), code_sent: payload.webhook_code };
+    return this.ctx.dispatcher.send(url, payload);
+  }
+
+  advance(item: SimItem, spec: AdvanceSpec): AdvanceResult {
+    const summary = item.log.advance(spec, item.rng, this.ctx.clock.todayDay());
+    item.lastTransactionsUpdate = this.ctx.clock.iso();
+    const changed = summary.added.length + summary.modified.length + summary.removed.length > 0;
+    return { ...summary, webhookFired: changed && this.syncUpdatesAvailable(item) };
+  }
+
+  syncUpdatesAvailable(item: SimItem): boolean {
+    if (item.ready === 'not_ready' || !item.syncCalled) return false;
+    const payload = W.syncUpdatesAvailable(item.itemId, true, item.ready === 'historical');
+    return this.notify(item, payload) !== null;
+  }
+
+  markReady(item: SimItem, phase: 'initial' | 'historical'): WebhookResult {
+    item.ready = phase;
+    item.lastTransactionsUpdate = this.ctx.clock.iso();
+    return { webhookFired: this.syncUpdatesAvailable(item) };
+  }
+
+  loginRequired(item: SimItem): WebhookResult {
+    item.error = plaidErrors.itemLoginRequired();
+    return { webhookFired: this.notify(item, W.itemError(item.itemId, item.error.toItemError())) !== null };
+  }
+
+  repairLogin(item: SimItem): WebhookResult {
+    item.error = null;
+    return { webhookFired: this.notify(item, W.loginRepaired(item.itemId)) !== null };
+  }
+
+  /** The Item is gone (deleted by Plaid or depermissioned everywhere): ITEM_NOT_FOUND from now on. */
+  revoke(item: SimItem): WebhookResult {
+    item.removed = true;
+    return { webhookFired: false };
+  }
+
+  revokePermission(item: SimItem): WebhookResult {
+    item.error = plaidErrors.userPermissionRevoked();
+    // The API answers INVALID_INPUT, but Plaid's webhook example carries ITEM_ERROR.
+    const error = { ...item.error.toItemError(), error_type: PlaidErrorType.ItemError };
+    return { webhookFired: this.notify(item, W.userPermissionRevoked(item.itemId, error)) !== null };
+  }
+
+  pendingExpiration(item: SimItem, consentExpirationTime?: string): WebhookResult {
+    item.consentExpirationTime = consentExpirationTime ?? this.ctx.clock.iso(WEEK_MS);
+    return { webhookFired: this.notify(item, W.pendingExpiration(item.itemId, item.consentExpirationTime)) !== null };
+  }
+
+  pendingDisconnect(item: SimItem, reason?: PendingDisconnectWebhookReason, disconnectTime?: string): WebhookResult {
+    const payload = W.pendingDisconnect(
+      item.itemId,
+      reason ?? PendingDisconnectWebhookReason.TokenExpiration,
+      disconnectTime ?? this.ctx.clock.iso(WEEK_MS),
+    );
+    return { webhookFired: this.notify(item, payload) !== null };
+  }
+
+  newAccountsAvailable(item: SimItem): WebhookResult {
+    item.newAccountsAvailable = true;
+    return { webhookFired: this.notify(item, W.newAccountsAvailable(item.itemId)) !== null };
+  }
+
+  /** The account leaves every response; its transactions stay in the Item's history. */
+  revokeAccount(item: SimItem, accountId?: string): WebhookResult & { account_id: string } {
+    const account = accountId === undefined
+      ? item.accounts.find((a) => !a.revoked)
+      : item.accounts.find((a) => a.account.account_id === accountId);
+    if (!account) throw plaidErrors.invalidAccountId();
+    account.revoked = true;
+    const fired = this.notify(item, W.userAccountRevoked(item.itemId, account.account.account_id)) !== null;
+    return { webhookFired: fired, account_id: account.account.account_id };
+  }
+
+  updateHoldings(item: SimItem, added: number, updated: number): WebhookResult & { new_holdings: number; updated_holdings: number } {
+    const accounts = item.accounts.filter((a) => !a.revoked && isInvestmentAccount(a.kind));
+    if (accounts.length === 0) throw plaidErrors.productsNotSupported(['investments']);
+    const rng = new Rng(mix(item.key, 0x401d, item.investmentSequence++));
+    const asOf = dayToDate(this.ctx.clock.todayDay());
+    let changed = 0;
+    for (let i = 0; i < updated && item.holdings.length > 0; i++) {
+      const index = rng.int(item.holdings.length);
+      const current = item.holdings[index];
+      if (!current) continue;
+      const quantity = Math.max(1, Math.round(current.quantity * 1000) + rng.between(-500, 5_000));
+      const securityIndex = securityIndexOf(current.security_id);
+      item.holdings[index] = holding(current.account_id, securityIndex, quantity, Math.round(((current.cost_basis ?? 0) / current.quantity) * 100), asOf);
+      changed++;
+    }
+    let fresh = 0;
+    for (let i = 0; i < added; i++) {
+      const account = rng.pick(accounts);
+      const taken = new Set(item.holdings.filter((h) => h.account_id === account.account.account_id).map((h) => securityIndexOf(h.security_id)));
+      const free = [...Array(securityCount()).keys()].filter((s) => !taken.has(s));
+      if (free.length === 0) break;
+      item.holdings.push(holding(account.account.account_id, rng.pick(free), rng.between(1_000, 90_000), rng.between(10_00, 300_00), asOf));
+      fresh++;
+    }
+    const fired = this.notify(item, W.holdingsDefaultUpdate(item.itemId, fresh, changed)) !== null;
+    return { webhookFired: fired, new_holdings: fresh, updated_holdings: changed };
+  }
+
+  addInvestmentTransactions(item: SimItem, added: number): WebhookResult & { new_investments_transactions: number } {
+    const accounts = item.accounts.filter((a) => !a.revoked && isInvestmentAccount(a.kind));
+    if (accounts.length === 0) throw plaidErrors.productsNotSupported(['investments']);
+    const rng = new Rng(mix(item.key, 0x17a, item.investmentSequence++));
+    for (let i = 0; i < added; i++) {
+      const ordinal = 1_000_000 + item.investmentTransactions.length;
+      item.investmentTransactions.push(investmentTransaction(item.key, rng.pick(accounts).account.account_id, ordinal, this.ctx.clock.todayDay(), rng));
+    }
+    sortNewestFirst(item.investmentTransactions);
+    const fired = this.notify(item, W.investmentsDefaultUpdate(item.itemId, added, 0)) !== null;
+    return { webhookFired: fired, new_investments_transactions: added };
+  }
+
+  updateLiabilities(item: SimItem, accountIds?: string[]): WebhookResult & { updated: Record<string, string[]> } {
+    const liable = item.accounts.filter((a) => !a.revoked && isLiabilityAccount(a.kind));
+    const targets = accountIds === undefined ? liable : liable.filter((a) => accountIds.includes(a.account.account_id));
+    if (targets.length === 0) throw plaidErrors.invalidAccountId();
+    const updated: Record<string, string[]> = {};
+    for (const account of targets) {
+      const id = account.account.account_id;
+      item.liabilityRevisions.set(id, (item.liabilityRevisions.get(id) ?? 0) + 1);
+      updated[id] = account.kind === 'credit card'
+        ? ['last_statement_balance', 'minimum_payment_amount', 'is_overdue']
+        : ['past_due_amount', 'next_payment_due_date', 'last_payment_amount'];
+    }
+    const fired = this.notify(item, W.liabilitiesDefaultUpdate(item.itemId, [], updated)) !== null;
+    return { webhookFired: fired, updated };
+  }
+}
+
+function securityIndexOf(securityId: string): number {
+  for (let i = 0; i < securityCount(); i++) if (securityIdAt(i) === securityId) return i;
+  return 0;
+}

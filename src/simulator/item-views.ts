@@ -1,0 +1,71 @@
+import { ItemUpdateTypeEnum, ItemWithConsentFieldsUpdateTypeEnum, Products } from 'plaid';
+import type { AccountBase, Item, ItemStatusNullable, ItemWithConsentFields } from 'plaid';
+import type { SimAccount } from './accounts.js';
+import type { SimItem } from './item-store.js';
+import { plaidErrors } from './plaid-errors.js';
+
+/** Products that never appear in available/billed lists (billed per call). */
+const PER_CALL: readonly Products[] = [Products.Balance];
+
+export function itemObject(item: SimItem): Item {
+  return {
+    item_id: item.itemId,
+    institution_id: item.institution.institution.institution_id,
+    institution_name: item.institution.institution.name,
+    webhook: item.webhook,
+    auth_method: null,
+    error: item.error?.toItemError() ?? null,
+    available_products: item.institution.institution.products.filter((p) => !item.products.includes(p) && !PER_CALL.includes(p)),
+    billed_products: [...item.products],
+    products: [...item.products],
+    consented_products: [...item.products],
+    consent_expiration_time: item.consentExpirationTime,
+    update_type: ItemUpdateTypeEnum.Background,
+  };
+}
+
+export function itemWithConsentFields(item: SimItem): ItemWithConsentFields {
+  return { ...itemObject(item), update_type: ItemWithConsentFieldsUpdateTypeEnum.Background, created_at: item.createdAt };
+}
+
+export function itemStatus(item: SimItem): ItemStatusNullable {
+  return {
+    transactions: item.products.includes(Products.Transactions)
+      ? { last_successful_update: item.ready === 'not_ready' ? null : item.lastTransactionsUpdate, last_failed_update: null }
+      : null,
+    investments: item.products.includes(Products.Investments)
+      ? { last_successful_update: item.createdAt, last_failed_update: null }
+      : null,
+    last_webhook: item.lastWebhook,
+  };
+}
+
+/** Product endpoints answer with the Item's error instead of data while it is in error. */
+export function assertUsable(item: SimItem): void {
+  if (item.error) throw item.error;
+}
+
+/**
+ * Plaid adds a product the institution supports on first use; one it does not support is an error.
+ */
+export function requireProduct(item: SimItem, product: Products): void {
+  assertUsable(item);
+  if (!item.institution.institution.products.includes(product)) throw plaidErrors.productsNotSupported([product]);
+  if (!item.products.includes(product)) item.products.push(product);
+}
+
+export function liveAccounts(item: SimItem, filter?: (account: SimAccount) => boolean): SimAccount[] {
+  return item.accounts.filter((a) => !a.revoked && (filter === undefined || filter(a)));
+}
+
+/** Accounts narrowed by options.account_ids; unknown ids are INVALID_ACCOUNT_ID as in Plaid. */
+export function selectAccounts(accounts: SimAccount[], accountIds: readonly string[] | undefined): SimAccount[] {
+  if (accountIds === undefined) return accounts;
+  const known = new Set(accounts.map((a) => a.account.account_id));
+  if (accountIds.some((id) => !known.has(id))) throw plaidErrors.invalidAccountId();
+  return accounts.filter((a) => accountIds.includes(a.account.account_id));
+}
+
+export function accountBases(accounts: readonly SimAccount[]): AccountBase[] {
+  return accounts.map((a) => structuredClone(a.account));
+}

@@ -1,0 +1,55 @@
+import type { Hono } from 'hono';
+import { CountryCode, Products } from 'plaid';
+import type {
+  ItemPublicTokenExchangeRequest, ItemPublicTokenExchangeResponse, LinkTokenCreateRequest, LinkTokenCreateResponse,
+} from 'plaid';
+import { z } from 'zod';
+import type { SimulatorContext } from '../context.js';
+import { plaidErrors } from '../plaid-errors.js';
+import { plaidRoute } from '../plaid-route.js';
+import { credentials, webhookUrl } from './schemas.js';
+
+const productList = z.array(z.enum(Products)).nullish();
+
+const linkTokenCreate = z.object({
+  ...credentials,
+  client_name: z.string().min(1),
+  language: z.string().min(1),
+  country_codes: z.array(z.enum(CountryCode)).min(1),
+  user: z.object({ client_user_id: z.string().min(1) }).optional(),
+  user_id: z.string().optional(),
+  products: productList,
+  required_if_supported_products: productList,
+  optional_products: productList,
+  additional_consented_products: productList,
+  webhook: webhookUrl.optional(),
+  access_token: z.string().nullish(),
+  transactions: z.object({ days_requested: z.number().int().min(1).max(730).optional() }).optional(),
+});
+
+const exchange = z.object({ ...credentials, public_token: z.string() });
+
+export function registerLinkRoutes(app: Hono, ctx: SimulatorContext): void {
+  plaidRoute<LinkTokenCreateRequest, LinkTokenCreateResponse>(app, ctx, '/link/token/create', linkTokenCreate, (req) => {
+    if (!req.user && req.user_id === undefined) throw plaidErrors.missingFields(['user']);
+    const updateItem = req.access_token ? ctx.store.byAccessToken(req.access_token) : null;
+    const products = req.products ?? [];
+    if (!updateItem && products.length === 0) throw plaidErrors.missingFields(['products']);
+    if (products.includes(Products.Balance)) throw plaidErrors.invalidField('balance is not a valid product for /link/token/create');
+    const record = ctx.store.createLinkToken({
+      products: updateItem ? updateItem.products : products,
+      // In update mode Plaid ignores the webhook field; /item/webhook/update changes it.
+      webhook: updateItem ? updateItem.webhook : req.webhook ?? null,
+      userId: req.user_id ?? null,
+      clientUserId: req.user?.client_user_id ?? null,
+      historyDays: req.transactions?.days_requested ?? 90,
+      itemId: updateItem?.itemId ?? null,
+    });
+    return { link_token: record.token, expiration: new Date(record.expiresAt).toISOString() };
+  });
+
+  plaidRoute<ItemPublicTokenExchangeRequest, ItemPublicTokenExchangeResponse>(app, ctx, '/item/public_token/exchange', exchange, (req) => {
+    const item = ctx.store.exchangePublicToken(req.public_token);
+    return { access_token: item.accessToken, item_id: item.itemId };
+  });
+}
