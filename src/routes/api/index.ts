@@ -1,6 +1,10 @@
 import type { AppDeps } from '../../app.js';
 import { apiAuth } from '../../http/api-auth.js';
+import { accountRoutes } from './accounts.js';
 import { createApiRouter } from './api-router.js';
+import { exchangeRoutes } from './exchange.js';
+import { itemRoutes } from './items.js';
+import { linkRoutes } from './link.js';
 
 /** Everything under `/api`: authenticated as the app, scoped to the user in `X-User-Id`. */
 export function apiRoutes(deps: AppDeps) {
@@ -12,6 +16,10 @@ export function apiRoutes(deps: AppDeps) {
   });
   api.use('*', apiAuth(deps.config.apiTokens));
   // Feature routers are mounted here, one line each.
+  api.route('/', linkRoutes(deps));
+  api.route('/', exchangeRoutes(deps));
+  api.route('/', itemRoutes(deps));
+  api.route('/', accountRoutes(deps));
   return api;
 }
 

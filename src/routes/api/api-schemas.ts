@@ -1,0 +1,101 @@
+import { z } from '@hono/zod-openapi';
+import { ACCOUNT_STATUSES, ITEM_STATUSES, PRODUCTS } from '../../db/schema/products.js';
+
+/** The one error shape (see src/http/errors.ts), as documented. */
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'not_found' }),
+      message: z.string().openapi({ example: 'item not found' }),
+      requestId: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi('Error');
+
+const errorDescriptions = {
+  401: 'Missing or wrong API token',
+  404: 'Not found, or not the caller’s',
+  409: 'Conflicts with the current state (see `error.code`)',
+  415: 'The body is not JSON',
+  422: 'Invalid input, including a missing or malformed `X-User-Id`',
+  502: 'Plaid refused the request (`error.details.plaid_error_code`)',
+  503: 'Plaid is temporarily unavailable; try again later',
+} as const;
+
+type ErrorStatus = keyof typeof errorDescriptions;
+
+/** Error responses for a route; 401 and 422 apply to every route (authentication and `X-User-Id`). */
+export function errorResponses<S extends ErrorStatus>(...statuses: S[]) {
+  const all = [...new Set<ErrorStatus>([401, 422, ...statuses])];
+  return Object.fromEntries(
+    all.map((status) => [status, { description: errorDescriptions[status], content: { 'application/json': { schema: ErrorSchema } } }]),
+  ) as Record<S | 401 | 422, { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }>;
+}
+
+/** The end user every query is scoped to; checked by the authentication middleware. */
+export const UserHeaders = z.object({
+  'x-user-id': z.uuid().openapi({ description: 'The app’s id of the end user', example: '2f1c8e8e-8d2b-4a57-9a4e-3c7a1f0b9d11' }),
+});
+
+export const IdParams = z.object({
+  id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, example: '6a1f3d4e-2b9c-4f7a-8e5d-1c2b3a4d5e6f' }),
+});
+
+export const ProductSchema = z.enum(PRODUCTS).openapi('Product', { example: 'transactions' });
+
+const timestamp = z.string().openapi({ format: 'date-time' });
+const decimal = z.string().openapi({ description: 'An exact decimal number, as a string', example: '1234.56' });
+
+export const ItemSchema = z
+  .object({
+    id: z.uuid(),
+    plaid_item_id: z.string(),
+    institution_id: z.string().nullable(),
+    institution_name: z.string().nullable(),
+    product: ProductSchema.nullable(),
+    products: z.array(z.string()),
+    status: z.enum(ITEM_STATUSES),
+    action: z.enum(['fix', 'relink', 'none']).openapi({ description: '`fix` (update mode) for needs_reauth, `relink` for disconnected' }),
+    error_code: z.string().nullable(),
+    new_accounts_available: z.boolean(),
+    consent_expires_at: timestamp.nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+    disconnected_at: timestamp.nullable(),
+  })
+  .openapi('Item');
+
+export const SettingsSchema = z
+  .object({
+    nickname: z.string().nullable(),
+    notes: z.string().nullable(),
+    payment_status: z.string().nullable(),
+  })
+  .openapi('AccountSettings');
+
+export const AccountSchema = z
+  .object({
+    id: z.uuid(),
+    item_id: z.uuid(),
+    plaid_account_id: z.string(),
+    product: ProductSchema,
+    status: z.enum(ACCOUNT_STATUSES),
+    replaced_by: z.uuid().nullable(),
+    name: z.string(),
+    official_name: z.string().nullable(),
+    mask: z.string().nullable(),
+    type: z.string(),
+    subtype: z.string().nullable(),
+    balances: z.object({
+      available: decimal.nullable(),
+      current: decimal.nullable(),
+      limit: decimal.nullable(),
+      iso_currency_code: z.string().nullable(),
+      unofficial_currency_code: z.string().nullable(),
+    }),
+    settings: SettingsSchema,
+  })
+  .openapi('Account');
+
+export const ItemWithAccountsSchema = ItemSchema.extend({ accounts: z.array(AccountSchema) }).openapi('ItemWithAccounts');

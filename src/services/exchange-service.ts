@@ -1,0 +1,116 @@
+import type { ItemPublicTokenExchangeResponse } from 'plaid';
+import { plaidItems, type Product } from '../db/schema/index.js';
+import { ValidationError } from '../http/errors.js';
+import { classifyPlaidError, plaidErrorLogFields } from '../plaid/errors.js';
+import { inferLinkedProduct, syncedProductsOf } from '../plaid/item-products.js';
+import { callPlaid } from '../plaid/plaid-request-error.js';
+import { insertPlaidAccounts } from './account-records.js';
+import { duplicateInstitutionError, findLiveItemAtInstitution, violatesLiveInstitutionIndex } from './duplicate-rule.js';
+import type { ItemRow } from './item-access.js';
+import type { ServiceDeps } from './service-deps.js';
+import { adoptInactiveAccounts, type Adoption } from './smart-adoption.js';
+import { requestSyncs } from './sync-requests.js';
+
+export const MISSING_PRODUCT_MESSAGE = 'Missing Plaid product';
+
+export interface ExchangeInput {
+  userId: string;
+  publicToken: string;
+  product?: Product | undefined;
+  institution?: { institutionId: string; name?: string | undefined } | undefined;
+}
+
+export interface ExchangeResult {
+  item: ItemRow;
+  adoptions: Adoption[];
+}
+
+/**
+ * Onboarding: turns a Link public token into an `active` item with its accounts, each scoped to a
+ * product. Once Plaid has created the item, every failure removes it again at Plaid, so a refused
+ * link (duplicate, missing product, lost race) never leaves an orphan item that Plaid bills for.
+ */
+export async function exchangePublicToken(deps: ServiceDeps, input: ExchangeInput): Promise<ExchangeResult> {
+  // Checked before the exchange when the app knows the institution: the cheap refusal creates nothing at Plaid.
+  if (input.institution) await refuseDuplicate(deps, input.userId, input.institution.institutionId);
+
+  const exchanged = await callPlaid(() => deps.plaid.itemPublicTokenExchange({ public_token: input.publicToken }));
+  let result: ExchangeResult;
+  try {
+    result = await storeNewItem(deps, input, exchanged);
+  } catch (error) {
+    await removeAtPlaid(deps, exchanged);
+    throw error;
+  }
+  const { item, adoptions } = result;
+  deps.logger.info(
+    { itemId: item.id, plaidItemId: item.plaidItemId, userId: item.userId, product: item.product, institutionId: item.institutionId, adopted: adoptions.length },
+    'item_linked',
+  );
+  await requestSyncs(deps, { itemId: item.id, products: await productsToSync(deps, item), trigger: 'initial' });
+  return result;
+}
+
+async function refuseDuplicate(deps: ServiceDeps, userId: string, institutionId: string): Promise<void> {
+  const existing = await findLiveItemAtInstitution(deps.db, { userId, institutionId });
+  if (existing) throw duplicateInstitutionError(existing);
+}
+
+async function storeNewItem(deps: ServiceDeps, input: ExchangeInput, exchanged: ItemPublicTokenExchangeResponse): Promise<ExchangeResult> {
+  const accessToken = exchanged.access_token;
+  const { item: metadata } = await callPlaid(() => deps.plaid.itemGet({ access_token: accessToken }));
+  const product = input.product ?? inferLinkedProduct(metadata);
+  if (!product) throw new ValidationError(MISSING_PRODUCT_MESSAGE, { plaid_products: syncedProductsOf(metadata) });
+
+  // Plaid's metadata is the truth about the institution; the payload only allowed the early check.
+  const institutionId = metadata.institution_id ?? input.institution?.institutionId ?? null;
+  const institutionName = metadata.institution_name ?? input.institution?.name ?? null;
+  if (institutionId !== null && institutionId !== input.institution?.institutionId) await refuseDuplicate(deps, input.userId, institutionId);
+
+  const { accounts } = await callPlaid(() => deps.plaid.accountsGet({ access_token: accessToken }));
+  const sealed = deps.vault.encrypt(accessToken, exchanged.item_id);
+  try {
+    return await deps.db.transaction(async (tx) => {
+      const [item] = await tx
+        .insert(plaidItems)
+        .values({
+          userId: input.userId,
+          plaidItemId: exchanged.item_id,
+          institutionId,
+          institutionName,
+          accessTokenCiphertext: sealed.ciphertext,
+          accessTokenKeyId: sealed.keyId,
+          product,
+          products: metadata.products ?? metadata.billed_products,
+          status: 'active',
+          consentExpiresAt: metadata.consent_expiration_time ? new Date(metadata.consent_expiration_time) : null,
+        })
+        .returning();
+      await insertPlaidAccounts(tx, { itemId: item!.id, userId: input.userId, linkedProduct: product, accounts });
+      const adoptions = institutionId === null ? [] : await adoptInactiveAccounts(tx, { userId: input.userId, itemId: item!.id, institutionId });
+      return { item: item!, adoptions };
+    });
+  } catch (error) {
+    // Two links for one institution raced past the early check: the partial unique index let exactly one commit.
+    if (institutionId !== null && violatesLiveInstitutionIndex(error)) {
+      const winner = await findLiveItemAtInstitution(deps.db, { userId: input.userId, institutionId });
+      if (winner) throw duplicateInstitutionError(winner);
+    }
+    throw error;
+  }
+}
+
+/** The linked product first, then any other product the item's accounts were scoped to. */
+async function productsToSync(deps: ServiceDeps, item: ItemRow): Promise<Product[]> {
+  const rows = await deps.db.query.plaidAccounts.findMany({ columns: { product: true }, where: (a, { eq }) => eq(a.itemId, item.id) });
+  return [...new Set([...(item.product ? [item.product] : []), ...rows.map((row) => row.product)])];
+}
+
+async function removeAtPlaid(deps: ServiceDeps, exchanged: ItemPublicTokenExchangeResponse): Promise<void> {
+  try {
+    await deps.plaid.itemRemove({ access_token: exchanged.access_token });
+    deps.logger.info({ plaidItemId: exchanged.item_id }, 'refused_item_removed');
+  } catch (error) {
+    deps.logger.warn({ plaidItemId: exchanged.item_id, ...plaidErrorLogFields(classifyPlaidError(error)) }, 'refused_item_remove_failed');
+  }
+}

@@ -1,0 +1,41 @@
+import { CountryCode, Products, type LinkTokenCreateRequest } from 'plaid';
+import type { Product } from '../db/schema/index.js';
+import { callPlaid } from '../plaid/plaid-request-error.js';
+import { accessTokenOf, itemDisconnectedError, loadOwnedItem } from './item-access.js';
+import type { ServiceDeps } from './service-deps.js';
+
+const CLIENT_NAME = 'plaid-sync';
+
+const PLAID_PRODUCT: Record<Product, Products> = {
+  transactions: Products.Transactions,
+  investments: Products.Investments,
+  liabilities: Products.Liabilities,
+};
+
+export type LinkTokenInput = { userId: string } & ({ mode: 'normal'; products: readonly Product[] } | { mode: 'update'; itemId: string });
+
+/**
+ * A Link token for the app's front end. Normal mode links a new institution for the given
+ * products, with the service's webhook URL and the user as Plaid's client user id. Update mode
+ * (Fix Connection) opens Link on an existing item: its access token, no products, and account
+ * selection when Plaid said new accounts are available. A disconnected item has no live token; it
+ * is re-linked in normal mode instead.
+ */
+export async function createLinkToken(deps: ServiceDeps, input: LinkTokenInput) {
+  const base: LinkTokenCreateRequest = {
+    client_name: CLIENT_NAME,
+    language: 'en',
+    country_codes: [CountryCode.Us],
+    user: { client_user_id: input.userId },
+  };
+  let request: LinkTokenCreateRequest;
+  if (input.mode === 'normal') {
+    request = { ...base, products: input.products.map((p) => PLAID_PRODUCT[p]), ...(deps.config.webhookUrl ? { webhook: deps.config.webhookUrl } : {}) };
+  } else {
+    const item = await loadOwnedItem(deps.db, { userId: input.userId, itemId: input.itemId });
+    if (item.status === 'disconnected') throw itemDisconnectedError(item.id);
+    request = { ...base, access_token: accessTokenOf(deps.vault, item), update: { account_selection_enabled: item.newAccountsAvailable } };
+  }
+  const created = await callPlaid(() => deps.plaid.linkTokenCreate(request));
+  return { link_token: created.link_token, expiration: created.expiration };
+}

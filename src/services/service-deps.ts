@@ -1,0 +1,16 @@
+import type { PlaidApi } from 'plaid';
+import type { Config } from '../config/load-config.js';
+import type { Database } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import type { SyncScheduler } from '../sync/sync-scheduler.js';
+import type { TokenVault } from '../vault/token-vault.js';
+
+/** What the link, exchange and item services use; a subset of the app's dependencies. */
+export interface ServiceDeps {
+  config: Pick<Config, 'webhookUrl'>;
+  db: Database;
+  logger: Logger;
+  vault: TokenVault;
+  plaid: PlaidApi;
+  syncs: SyncScheduler;
+}
