@@ -28,5 +28,5 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  { files: ['*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['*.js', 'src/**/static/*.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { PlaidApi } from 'plaid';
+import { adminRoutes } from './admin/admin-app.js';
 import type { Config } from './config/load-config.js';
 import type { Database, Sql } from './db/client.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
@@ -41,6 +42,7 @@ export function createApp(deps: AppDeps) {
   const openApi = openApiDocument(api);
   app.get('/api/openapi.json', (c) => c.json(openApi));
   app.route('/api', api);
+  app.route('/admin', adminRoutes(deps));
   return app;
 }
 

@@ -1,0 +1,96 @@
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppDeps } from '../app.js';
+import { AppError } from '../http/errors.js';
+import { ErrorPage } from '../../views/error-page.js';
+import { Flash } from '../../views/layout.js';
+import { csrfGuard, originGuard, requireSession, type AdminEnv } from './admin-guards.js';
+import { adminOperations, type AdminOperations } from './admin-operations.js';
+import { deriveSessionKeys, endSession } from './admin-session.js';
+import { backfillRoutes } from './backfill-routes.js';
+import { itemActionRoutes } from './item-action-routes.js';
+import { itemRoutes } from './item-routes.js';
+import { LoginLimiter } from './login-limiter.js';
+import { loginRoutes } from './login-routes.js';
+import { simulatorRoutes } from './simulator-routes.js';
+import { staticRoutes } from './static-assets.js';
+import { webhookRoutes } from './webhook-routes.js';
+
+const SELF = ["'self'"];
+
+/** Only this origin, no inline script or style, no framing: htmx and the stylesheet are served from here. */
+export const adminSecureHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    scriptSrc: SELF,
+    styleSrc: SELF,
+    imgSrc: SELF,
+    connectSrc: SELF,
+    formAction: SELF,
+    baseUri: ["'none'"],
+    frameAncestors: ["'none'"],
+  },
+  referrerPolicy: 'same-origin',
+  crossOriginResourcePolicy: 'same-origin',
+  permissionsPolicy: { camera: [], microphone: [], geolocation: [] },
+});
+
+export interface AdminOptions {
+  operations?: AdminOperations;
+  limiter?: LoginLimiter;
+}
+
+/** `/admin`: the operator pages, behind a session, with CSRF and origin checks on every change. */
+export function adminRoutes(deps: AppDeps, options: AdminOptions = {}) {
+  const keys = deriveSessionKeys(deps.config.keyring, deps.config.adminPassword);
+  const limiter = options.limiter ?? new LoginLimiter({ maxFailures: 5, windowMs: 15 * 60_000 });
+  const operations = options.operations ?? adminOperations(deps);
+  const simulator = deps.config.plaid.env === 'simulator';
+
+  const admin = new Hono<AdminEnv>();
+  admin.use(adminSecureHeaders);
+  admin.use(async (c, next) => {
+    await next();
+    // Pages carry the CSRF token and operator data; no cache keeps them.
+    if (!c.req.path.startsWith('/admin/static/')) c.header('Cache-Control', 'no-store');
+  });
+  admin.route('/', staticRoutes());
+  admin.use(originGuard());
+  admin.route('/', loginRoutes(deps, keys, limiter));
+  admin.use(requireSession(keys));
+  admin.use(csrfGuard());
+  admin.post('/logout', (c) => {
+    endSession(c);
+    c.header('HX-Redirect', '/admin/login');
+    return c.body(null, 204);
+  });
+  admin.route('/', itemRoutes(deps, operations));
+  admin.route('/', itemActionRoutes(deps, operations));
+  admin.route('/', webhookRoutes(deps, operations));
+  admin.route('/', backfillRoutes(deps, operations));
+  admin.route('/', simulatorRoutes(deps));
+  admin.all('*', (c) => renderError(c, 404, 'No such page.'));
+
+  function renderError(c: Context<AdminEnv>, status: ContentfulStatusCode, message: string) {
+    if (c.req.header('hx-request') !== undefined) {
+      // An htmx action shows its failure in the flash area, leaving the fragment it targeted alone.
+      c.header('HX-Retarget', '#flash');
+      c.header('HX-Reswap', 'outerHTML');
+      return c.html(<Flash tone="error" message={message} />, status);
+    }
+    const requestId = c.get('requestId' as never) as string | undefined;
+    return c.html(<ErrorPage status={status} message={message} csrfToken={c.var.session?.csrfToken} simulator={simulator} requestId={requestId} />, status);
+  }
+
+  admin.onError((error, c) => {
+    if (error instanceof AppError) return renderError(c, error.status, error.message);
+    if (error instanceof HTTPException) return renderError(c, 422, error.message || 'bad request');
+    deps.logger.error({ err: { message: error.message, name: error.name, stack: error.stack }, requestId: c.get('requestId' as never) }, 'admin_error');
+    return renderError(c, 500, 'Internal error; the details are in the service log.');
+  });
+
+  return admin;
+}

@@ -1,0 +1,71 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppDeps } from '../app.js';
+import { PRODUCTS } from '../db/schema/index.js';
+import { AppError } from '../http/errors.js';
+import { validate } from '../http/validation.js';
+import { ItemLive } from '../../views/item-detail-page.js';
+import { ItemRow } from '../../views/item-row.js';
+import { Flash } from '../../views/layout.js';
+import type { AdminEnv } from './admin-guards.js';
+import type { AdminOperations } from './admin-operations.js';
+import { requestItemSyncs } from './item-actions.js';
+import { loadItemDetail, loadItemSummary } from './item-detail.js';
+import { livePath, rowPath } from './item-routes.js';
+import { liveProgress } from './live-progress.js';
+
+const productParam = z.object({ id: z.string(), product: z.enum(PRODUCTS) });
+
+export class UnavailableError extends AppError {
+  constructor(what: string) {
+    super(501, 'not_available', `${what} is not available in this build.`);
+  }
+}
+
+/** State-changing item actions. Each answers with the fragment it changed, polling until the work ends. */
+export function itemActionRoutes(deps: AppDeps, operations: AdminOperations) {
+  const liveFragment = async (itemId: string, since: Date | undefined, message: string) => {
+    const detail = await loadItemDetail(deps, itemId);
+    const live = liveProgress(detail.item, { pollPath: livePath(itemId), since });
+    return (
+      <>
+        <ItemLive detail={detail} live={live} />
+        <Flash tone="ok" message={message} />
+      </>
+    );
+  };
+
+  return new Hono<AdminEnv>()
+    .post('/items/refresh-all', async (c) => {
+      if (!operations.refreshAll) throw new UnavailableError('Refresh all');
+      const count = await operations.refreshAll();
+      return c.html(<Flash tone="ok" message={`Sync requested for ${count} active ${count === 1 ? 'item' : 'items'}.`} />);
+    })
+    .post('/items/:id/resync', async (c) => {
+      const requested = await requestItemSyncs(deps, { itemId: c.req.param('id'), trigger: 'admin' });
+      const item = await loadItemSummary(deps, requested.item.id);
+      const live = liveProgress(item, { pollPath: rowPath(item.id), since: requested.since });
+      return c.html(
+        <>
+          <ItemRow item={item} live={live} />
+          <Flash tone="ok" message={`Re-sync requested for ${item.institutionName ?? 'the item'}: ${requested.products.join(', ') || 'no products'}.`} />
+        </>,
+      );
+    })
+    .post('/items/:id/sync/:product', validate('param', productParam), async (c) => {
+      const { id, product } = c.req.valid('param');
+      const requested = await requestItemSyncs(deps, { itemId: id, products: [product], trigger: 'admin' });
+      return c.html(await liveFragment(requested.item.id, requested.since, `Re-sync of ${product} requested.`));
+    })
+    .post('/items/:id/backfill/:product', validate('param', productParam), async (c) => {
+      const { id, product } = c.req.valid('param');
+      const requested = await requestItemSyncs(deps, { itemId: id, products: [product], trigger: 'backfill', fromScratch: true });
+      return c.html(await liveFragment(requested.item.id, requested.since, `History backfill of ${product} requested (from an empty cursor).`));
+    })
+    .post('/items/:id/check-status', async (c) => {
+      if (!operations.checkItemStatus) throw new UnavailableError('The status check');
+      const item = await loadItemSummary(deps, c.req.param('id'));
+      const summary = await operations.checkItemStatus(item.id);
+      return c.html(await liveFragment(item.id, undefined, summary));
+    });
+}

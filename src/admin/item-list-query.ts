@@ -1,0 +1,162 @@
+import type { Sql } from '../db/client.js';
+import type { ItemStatus, Product } from '../db/schema/index.js';
+import { PAGE_SIZE, type ListParams } from './list-params.js';
+
+export interface LastSync {
+  product: Product;
+  finishedAt: string;
+}
+
+export interface RunningSync {
+  product: Product;
+  startedAt: string;
+  pages: number;
+  added: number;
+  modified: number;
+  removed: number;
+}
+
+export interface ItemSummary {
+  id: string;
+  userId: string;
+  plaidItemId: string;
+  institutionName: string | null;
+  institutionId: string | null;
+  status: ItemStatus;
+  products: string[];
+  errorCode: string | null;
+  errorMessage: string | null;
+  consentExpiresAt: Date | null;
+  pendingDisconnectAt: Date | null;
+  newAccountsAvailable: boolean;
+  createdAt: Date;
+  accountCount: number;
+  lastSyncs: LastSync[];
+  running: RunningSync[];
+  /** When the newest run started; live progress waits for a run newer than the action that asked for it. */
+  latestRunStartedAt: Date | null;
+}
+
+export interface ItemPage {
+  items: ItemSummary[];
+  total: number;
+  page: number;
+  pageCount: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Days before consent expiry from which an item counts as "pending expiration". */
+export const EXPIRY_WARNING_DAYS = 7;
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+function filters(sql: Sql, params: ListParams) {
+  const conditions = [sql`true`];
+  switch (params.status) {
+    case undefined:
+      break;
+    case 'pending_disconnect':
+      conditions.push(
+        sql`i.status <> 'disconnected' and (i.pending_disconnect_at is not null
+          or i.consent_expires_at < now() + make_interval(days => ${EXPIRY_WARNING_DAYS}))`,
+      );
+      break;
+    case 'new_accounts':
+      conditions.push(sql`i.new_accounts_available and i.status <> 'disconnected'`);
+      break;
+    default:
+      conditions.push(sql`i.status = ${params.status}`);
+  }
+  if (params.product) conditions.push(sql`(${params.product} = any(i.products) or i.product = ${params.product})`);
+  if (params.q) {
+    conditions.push(
+      UUID.test(params.q)
+        ? sql`(i.id = ${params.q}::uuid or i.user_id = ${params.q}::uuid)`
+        : sql`(i.institution_name ilike ${`%${escapeLike(params.q)}%`} or i.institution_id = ${params.q} or i.plaid_item_id = ${params.q})`,
+    );
+  }
+  return conditions.reduce((all, condition) => sql`${all} and ${condition}`);
+}
+
+function ordering(sql: Sql, params: ListParams) {
+  const dir = params.dir === 'desc' ? sql`desc` : sql`asc`;
+  switch (params.sort) {
+    case 'institution':
+      return sql`i.institution_name ${dir} nulls last, i.id`;
+    case 'user':
+      return sql`i.user_id ${dir}, i.id`;
+    case 'created':
+      return sql`i.created_at ${dir}, i.id`;
+    case 'last_sync':
+      return sql`(select max(r.finished_at) from sync_runs r where r.item_id = i.id and r.status = 'succeeded') ${dir} nulls first, i.id`;
+    case 'status':
+      // Ascending puts what needs an operator first: broken logins, then expiring consent.
+      return sql`case i.status when 'needs_reauth' then 0 when 'active' then
+          case when i.pending_disconnect_at is not null or i.new_accounts_available then 1 else 2 end
+        else 3 end ${dir}, i.institution_name nulls last, i.id`;
+  }
+}
+
+type Timestamp = 'consentExpiresAt' | 'pendingDisconnectAt' | 'createdAt' | 'latestRunStartedAt';
+type RawSummary = Omit<ItemSummary, Timestamp> & Record<Timestamp, string | null>;
+
+const toDate = (value: string | null) => (value === null ? null : new Date(value));
+
+/** The driver hands timestamps over as text (drizzle's parsers); the query selects them as ISO 8601 JSON. */
+function fromRaw(row: RawSummary): ItemSummary {
+  return {
+    ...row,
+    consentExpiresAt: toDate(row.consentExpiresAt),
+    pendingDisconnectAt: toDate(row.pendingDisconnectAt),
+    createdAt: new Date(row.createdAt!),
+    latestRunStartedAt: toDate(row.latestRunStartedAt),
+  };
+}
+
+/** Columns of one list row; the per-item subqueries run only for the rows of the page. */
+function summaryColumns(sql: Sql) {
+  return sql`
+    i.id, i.user_id as "userId", i.plaid_item_id as "plaidItemId", i.institution_name as "institutionName",
+    i.institution_id as "institutionId", i.status,
+    case when cardinality(i.products) > 0 then i.products else array_remove(array[i.product], null) end as products,
+    i.error_code as "errorCode", i.error_message as "errorMessage", to_json(i.consent_expires_at) as "consentExpiresAt",
+    to_json(i.pending_disconnect_at) as "pendingDisconnectAt", i.new_accounts_available as "newAccountsAvailable",
+    to_json(i.created_at) as "createdAt",
+    (select count(*)::int from plaid_accounts a where a.item_id = i.id and a.status = 'active') as "accountCount",
+    coalesce((
+      select json_agg(json_build_object('product', s.product, 'finishedAt', s.finished_at) order by s.product)
+      from (
+        select distinct on (r.product) r.product, r.finished_at from sync_runs r
+        where r.item_id = i.id and r.status = 'succeeded'
+        order by r.product, r.started_at desc
+      ) s
+    ), '[]'::json) as "lastSyncs",
+    coalesce((
+      select json_agg(json_build_object('product', r.product, 'startedAt', r.started_at, 'pages', r.pages,
+        'added', r.added, 'modified', r.modified, 'removed', r.removed) order by r.product)
+      from sync_runs r where r.item_id = i.id and r.status = 'running'
+    ), '[]'::json) as "running",
+    to_json((select max(r.started_at) from sync_runs r where r.item_id = i.id)) as "latestRunStartedAt"`;
+}
+
+export async function listItems(sql: Sql, params: ListParams): Promise<ItemPage> {
+  const where = filters(sql, params);
+  const [countRows, items] = await Promise.all([
+    sql<{ total: number }[]>`select count(*)::int as total from plaid_items i where ${where}`,
+    sql<RawSummary[]>`
+      select ${summaryColumns(sql)} from plaid_items i where ${where}
+      order by ${ordering(sql, params)}
+      limit ${PAGE_SIZE} offset ${(params.page - 1) * PAGE_SIZE}`,
+  ]);
+  const total = countRows[0]?.total ?? 0;
+  return { items: items.map(fromRaw), total, page: params.page, pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)) };
+}
+
+export async function findItemSummary(sql: Sql, itemId: string): Promise<ItemSummary | undefined> {
+  if (!UUID.test(itemId)) return undefined;
+  const [row] = await sql<RawSummary[]>`select ${summaryColumns(sql)} from plaid_items i where i.id = ${itemId}::uuid`;
+  return row && fromRaw(row);
+}

@@ -1,0 +1,62 @@
+import type { ItemStatus } from '../src/db/schema/index.js';
+
+const STATUS_LABELS: Record<ItemStatus, string> = {
+  active: 'active',
+  needs_reauth: 'needs_reauth',
+  disconnected: 'disconnected',
+};
+
+/** Colour is never the only signal: every badge carries its label in text. */
+export function Badge(props: { tone: string; label: string; title?: string }) {
+  return (
+    <span class={`badge badge-${props.tone}`} title={props.title}>
+      {props.label}
+    </span>
+  );
+}
+
+export interface StatusFacts {
+  status: ItemStatus;
+  pendingDisconnectAt: Date | null;
+  consentExpiresAt: Date | null;
+  newAccountsAvailable: boolean;
+}
+
+export function expiresSoon(facts: StatusFacts, now = Date.now(), warningDays = 7): boolean {
+  if (facts.status === 'disconnected') return false;
+  if (facts.pendingDisconnectAt !== null) return true;
+  return facts.consentExpiresAt !== null && facts.consentExpiresAt.getTime() < now + warningDays * 86_400_000;
+}
+
+export function StatusBadges(props: { item: StatusFacts }) {
+  const { item } = props;
+  const expiry = item.pendingDisconnectAt ?? item.consentExpiresAt;
+  return (
+    <span class="badges" data-status={item.status}>
+      <Badge tone={item.status} label={STATUS_LABELS[item.status]} />
+      {expiresSoon(item) && (
+        <Badge tone="warning" label="pending expiration" title={expiry ? `disconnects at ${expiry.toISOString()}` : undefined} />
+      )}
+      {item.newAccountsAvailable && item.status !== 'disconnected' && <Badge tone="info" label="new accounts" />}
+    </span>
+  );
+}
+
+const RUN_TONES: Record<string, string> = { running: 'info', succeeded: 'active', failed: 'needs_reauth', abandoned: 'disconnected' };
+
+export function RunStatusBadge(props: { status: string }) {
+  return <Badge tone={RUN_TONES[props.status] ?? 'disconnected'} label={props.status} />;
+}
+
+const WEBHOOK_TONES: Record<string, string> = {
+  processed: 'active',
+  received: 'info',
+  ignored: 'disconnected',
+  duplicate: 'disconnected',
+  orphan: 'warning',
+  failed: 'needs_reauth',
+};
+
+export function WebhookOutcomeBadge(props: { status: string }) {
+  return <Badge tone={WEBHOOK_TONES[props.status] ?? 'disconnected'} label={props.status} />;
+}

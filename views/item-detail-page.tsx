@@ -1,0 +1,260 @@
+import type { AccountRow, ItemWebhookRow, SyncRunRow } from '../src/admin/item-detail-query.js';
+import type { ItemSummary } from '../src/admin/item-list-query.js';
+import type { Product } from '../src/db/schema/index.js';
+import { RunStatusBadge, StatusBadges, WebhookOutcomeBadge } from './badges.js';
+import { formatDuration, formatMoney, formatTimestamp, isoString } from './format.js';
+import type { LiveProgress } from './item-row.js';
+import { Layout } from './layout.js';
+import { SimulatorItemControls } from './simulator-controls.js';
+import { SyncCell } from './sync-progress.js';
+
+export interface ItemDetail {
+  item: ItemSummary;
+  accounts: AccountRow[];
+  runs: SyncRunRow[];
+  webhooks: ItemWebhookRow[];
+}
+
+function AccountsTable(props: { accounts: AccountRow[] }) {
+  if (props.accounts.length === 0) return <p class="empty">No accounts.</p>;
+  const names = new Map(props.accounts.map((a) => [a.id, a.name]));
+  return (
+    <table class="data-table">
+      <thead>
+        <tr>
+          <th>Account</th>
+          <th>Type</th>
+          <th>Product</th>
+          <th>Status</th>
+          <th class="num">Current</th>
+          <th class="num">Available</th>
+          <th>Replaced by</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.accounts.map((account) => {
+          const currency = account.isoCurrencyCode ?? account.unofficialCurrencyCode;
+          return (
+            <tr data-account-status={account.status}>
+              <td>
+                {account.name}
+                {account.mask !== null && <span class="sub mono">••{account.mask}</span>}
+              </td>
+              <td>{account.subtype ?? account.type}</td>
+              <td>
+                <span class="chip">{account.product}</span>
+              </td>
+              <td>{account.status}</td>
+              <td class="num mono">{formatMoney(account.balanceCurrent, currency)}</td>
+              <td class="num mono">{formatMoney(account.balanceAvailable, currency)}</td>
+              <td class="mono">{account.replacedBy === null ? '—' : (names.get(account.replacedBy) ?? account.replacedBy)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+function RunsTable(props: { runs: SyncRunRow[] }) {
+  if (props.runs.length === 0) return <p class="empty">No sync runs yet.</p>;
+  return (
+    <table class="data-table runs-table">
+      <thead>
+        <tr>
+          <th>Started</th>
+          <th>Product</th>
+          <th>Trigger</th>
+          <th>Status</th>
+          <th class="num">Duration</th>
+          <th class="num">Pages</th>
+          <th class="num">Added</th>
+          <th class="num">Modified</th>
+          <th class="num">Removed</th>
+          <th>Error</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.runs.map((run) => (
+          <tr data-run-status={run.status}>
+            <td class="mono">
+              <time datetime={isoString(run.startedAt)}>{formatTimestamp(run.startedAt)}</time>
+            </td>
+            <td>{run.product}</td>
+            <td>{run.trigger}</td>
+            <td>
+              <RunStatusBadge status={run.status} />
+            </td>
+            <td class="num mono">{formatDuration(run.startedAt, run.finishedAt)}</td>
+            <td class="num mono">{run.pages}</td>
+            <td class="num mono">{run.added}</td>
+            <td class="num mono">{run.modified}</td>
+            <td class="num mono">{run.removed}</td>
+            <td class="error-cell" title={run.errorMessage ?? undefined}>
+              {run.errorCode ?? ''}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function WebhooksTable(props: { webhooks: ItemWebhookRow[] }) {
+  if (props.webhooks.length === 0) return <p class="empty">No webhooks for this item.</p>;
+  return (
+    <table class="data-table">
+      <thead>
+        <tr>
+          <th>Received</th>
+          <th>Type</th>
+          <th>Code</th>
+          <th>Outcome</th>
+          <th>Error</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.webhooks.map((hook) => (
+          <tr>
+            <td class="mono">{formatTimestamp(hook.receivedAt)}</td>
+            <td>{hook.webhookType}</td>
+            <td>{hook.webhookCode}</td>
+            <td>
+              <WebhookOutcomeBadge status={hook.status} />
+            </td>
+            <td class="error-cell">{hook.error ?? ''}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Everything on the page that work can change; it polls and replaces itself while work runs. */
+export function ItemLive(props: { detail: ItemDetail; live: LiveProgress }) {
+  const { item, accounts, runs, webhooks } = props.detail;
+  const poll = props.live.pollUrl !== undefined;
+  return (
+    <div
+      id="item-live"
+      data-status={item.status}
+      data-live={poll ? 'polling' : 'idle'}
+      hx-get={props.live.pollUrl}
+      hx-trigger={poll ? 'every 1s' : undefined}
+      hx-swap={poll ? 'outerHTML' : undefined}
+    >
+      <dl class="facts">
+        <div>
+          <dt>Status</dt>
+          <dd>
+            <StatusBadges item={item} />
+          </dd>
+        </div>
+        <div>
+          <dt>Last error</dt>
+          <dd class="error-text" title={item.errorMessage ?? undefined}>
+            {item.errorCode ? `${item.errorCode}${item.errorMessage ? ` — ${item.errorMessage}` : ''}` : '—'}
+          </dd>
+        </div>
+        <div class="wide">
+          <dt>Last successful sync</dt>
+          <dd>
+            <SyncCell products={item.products} lastSyncs={item.lastSyncs} running={item.running} waiting={props.live.waiting} />
+          </dd>
+        </div>
+      </dl>
+      <section class="panel">
+        <h2>Accounts ({accounts.length})</h2>
+        <AccountsTable accounts={accounts} />
+      </section>
+      <section class="panel">
+        <h2>Recent sync runs</h2>
+        <RunsTable runs={runs} />
+      </section>
+      <section class="panel">
+        <h2>Recent webhooks</h2>
+        <WebhooksTable webhooks={webhooks} />
+      </section>
+    </div>
+  );
+}
+
+export interface ItemDetailPageProps {
+  detail: ItemDetail;
+  live: LiveProgress;
+  products: Product[];
+  csrfToken: string;
+  simulator: boolean;
+  statusCheckAvailable: boolean;
+}
+
+export function ItemDetailPage(props: ItemDetailPageProps) {
+  const { item } = props.detail;
+  const disconnected = item.status === 'disconnected';
+  return (
+    <Layout title={item.institutionName ?? 'Item'} section="items" csrfToken={props.csrfToken} simulator={props.simulator}>
+      <p class="crumbs">
+        <a href="/admin/items">← Items</a>
+      </p>
+      <div class="page-head">
+        <h1>{item.institutionName ?? item.institutionId ?? 'Unknown institution'}</h1>
+        <dl class="ids mono">
+          <dt>item</dt>
+          <dd>{item.id}</dd>
+          <dt>plaid item</dt>
+          <dd>{item.plaidItemId}</dd>
+          <dt>user</dt>
+          <dd>{item.userId}</dd>
+        </dl>
+      </div>
+      <div class="actions">
+        {props.products.map((product) => (
+          <div class="action-group">
+            <span class="group-label">{product}</span>
+            <button
+              type="button"
+              class="button primary"
+              data-action="resync"
+              data-product={product}
+              hx-post={`/admin/items/${item.id}/sync/${product}`}
+              hx-target="#item-live"
+              hx-swap="outerHTML"
+              disabled={disconnected}
+            >
+              Re-sync
+            </button>
+            <button
+              type="button"
+              class="button"
+              data-action="backfill"
+              data-product={product}
+              hx-post={`/admin/items/${item.id}/backfill/${product}`}
+              hx-target="#item-live"
+              hx-swap="outerHTML"
+              hx-confirm={`Re-pull the whole ${product} history of this item from an empty cursor?`}
+              disabled={disconnected}
+            >
+              Backfill history
+            </button>
+          </div>
+        ))}
+        <div class="action-group">
+          <button
+            type="button"
+            class="button"
+            data-action="check-status"
+            hx-post={`/admin/items/${item.id}/check-status`}
+            hx-target="#item-live"
+            hx-swap="outerHTML"
+            disabled={disconnected || !props.statusCheckAvailable}
+            title={props.statusCheckAvailable ? 'Ask Plaid for the item’s state (/item/get)' : 'The status check is not available in this build'}
+          >
+            Check status
+          </button>
+        </div>
+        {props.simulator && <SimulatorItemControls itemId={item.id} disabled={disconnected} />}
+      </div>
+      <ItemLive detail={props.detail} live={props.live} />
+    </Layout>
+  );
+}

@@ -1,0 +1,168 @@
+import type { ItemPage } from '../src/admin/item-list-query.js';
+import { listQueryString, SORT_KEYS, STATUS_FILTERS, type ListParams, type SortKey } from '../src/admin/list-params.js';
+import { PRODUCTS } from '../src/db/schema/index.js';
+import { ItemRow, type LiveProgress } from './item-row.js';
+import { Layout } from './layout.js';
+import { SimulatorLinkControl } from './simulator-controls.js';
+
+const SORT_LABELS: Record<SortKey, string> = {
+  institution: 'Institution',
+  user: 'User',
+  status: 'Status',
+  created: 'Linked',
+  last_sync: 'Last successful sync',
+};
+
+function SortHeader(props: { params: ListParams; sort: SortKey; class: string }) {
+  const current = props.params.sort === props.sort;
+  const dir = current && props.params.dir === 'asc' ? 'desc' : 'asc';
+  const href = `/admin/items${listQueryString(props.params, { sort: props.sort, dir, page: 1 })}`;
+  return (
+    <th class={props.class} aria-sort={current ? (props.params.dir === 'asc' ? 'ascending' : 'descending') : undefined}>
+      <a href={href} hx-get={href} hx-target="#items-results" hx-swap="outerHTML" hx-push-url="true" class="sort-link">
+        {SORT_LABELS[props.sort]}
+        <span class="sort-mark" aria-hidden="true">
+          {current ? (props.params.dir === 'asc' ? '▲' : '▼') : ''}
+        </span>
+      </a>
+    </th>
+  );
+}
+
+function Pager(props: { page: ItemPage; params: ListParams }) {
+  const { page, params } = props;
+  const link = (target: number, label: string, rel: string) => {
+    const href = `/admin/items${listQueryString(params, { page: target })}`;
+    return (
+      <a href={href} hx-get={href} hx-target="#items-results" hx-swap="outerHTML" hx-push-url="true" class="button small" rel={rel}>
+        {label}
+      </a>
+    );
+  };
+  return (
+    <nav class="pager" aria-label="Pages">
+      <span class="pager-count">
+        {page.total.toLocaleString('en-US')} {page.total === 1 ? 'item' : 'items'} · page {page.page} of {page.pageCount}
+      </span>
+      {page.page > 1 ? link(page.page - 1, '← Previous', 'prev') : <span class="button small disabled">← Previous</span>}
+      {page.page < page.pageCount ? link(page.page + 1, 'Next →', 'next') : <span class="button small disabled">Next →</span>}
+    </nav>
+  );
+}
+
+export function ItemsResults(props: { page: ItemPage; params: ListParams; liveFor: (id: string) => LiveProgress }) {
+  const { page, params } = props;
+  return (
+    <section id="items-results" class="results">
+      <table class="items-table">
+        <thead>
+          <tr>
+            {SORT_KEYS.filter((key) => key !== 'created' && key !== 'last_sync').map((key) => (
+              <SortHeader params={params} sort={key} class={`col-${key}`} />
+            ))}
+            <th class="col-products">Products</th>
+            <SortHeader params={params} sort="last_sync" class="col-sync" />
+            <th class="col-error">Last error</th>
+            <th class="col-accounts num">Accounts</th>
+            <th class="col-actions">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {page.items.map((item) => (
+            <ItemRow item={item} live={props.liveFor(item.id)} />
+          ))}
+        </tbody>
+      </table>
+      {page.items.length === 0 && <p class="empty">No items match these filters.</p>}
+      <Pager page={page} params={params} />
+    </section>
+  );
+}
+
+function Filters(props: { params: ListParams }) {
+  const { params } = props;
+  return (
+    <form
+      class="filters"
+      action="/admin/items"
+      method="get"
+      hx-get="/admin/items"
+      hx-target="#items-results"
+      hx-swap="outerHTML"
+      hx-push-url="true"
+      hx-trigger="submit, change, keyup changed delay:300ms from:#search-q"
+      role="search"
+    >
+      <label class="field">
+        <span>Search</span>
+        <input id="search-q" type="search" name="q" value={params.q ?? ''} placeholder="institution, user id or item id" autocomplete="off" />
+      </label>
+      <label class="field">
+        <span>Status</span>
+        <select name="status">
+          <option value="">any</option>
+          {STATUS_FILTERS.map((status) => (
+            <option value={status} selected={params.status === status}>
+              {status.replace('_', ' ')}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="field">
+        <span>Product</span>
+        <select name="product">
+          <option value="">any</option>
+          {PRODUCTS.map((product) => (
+            <option value={product} selected={params.product === product}>
+              {product}
+            </option>
+          ))}
+        </select>
+      </label>
+      <input type="hidden" name="sort" value={params.sort} />
+      <input type="hidden" name="dir" value={params.dir} />
+      <noscript>
+        <button type="submit" class="button">
+          Apply
+        </button>
+      </noscript>
+    </form>
+  );
+}
+
+export interface ItemsPageProps {
+  page: ItemPage;
+  params: ListParams;
+  csrfToken: string;
+  simulator: boolean;
+  refreshAllAvailable: boolean;
+  liveFor: (id: string) => LiveProgress;
+}
+
+export function ItemsPage(props: ItemsPageProps) {
+  return (
+    <Layout title="Items" section="items" csrfToken={props.csrfToken} simulator={props.simulator}>
+      <div class="page-head">
+        <h1>Items</h1>
+        <div class="page-actions">
+          {props.simulator && <SimulatorLinkControl />}
+          <button
+            type="button"
+            class="button"
+            hx-post="/admin/items/refresh-all"
+            hx-confirm="Sync every active item now?"
+            hx-swap="none"
+            disabled={!props.refreshAllAvailable}
+            title={props.refreshAllAvailable ? 'Ask for a sync of every active item' : 'Refresh-all is not available in this build'}
+          >
+            Refresh all
+          </button>
+        </div>
+      </div>
+      <Filters params={props.params} />
+      <ItemsResults page={props.page} params={props.params} liveFor={props.liveFor} />
+    </Layout>
+  );
+}
