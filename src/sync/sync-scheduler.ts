@@ -1,7 +1,8 @@
 import type { Product } from '../db/schema/products.js';
+import type { SyncOutcome } from './sync-outcome.js';
 
 /** What caused a sync run; recorded on `sync_runs.trigger` and as a metric label. */
-export const SYNC_TRIGGERS = ['initial', 'webhook', 'schedule', 'refresh_all', 'admin', 'api', 'backfill', 'reauth'] as const;
+export const SYNC_TRIGGERS = ['initial', 'webhook', 'schedule', 'refresh_all', 'admin', 'api', 'backfill', 'reauth', 'recovery'] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 
 export interface SyncRequest {
@@ -18,4 +19,10 @@ export interface SyncRequest {
  */
 export interface SyncScheduler {
   request(request: SyncRequest): Promise<void>;
+  /**
+   * Runs the sync (or joins the one already running for the same item and product, in this process
+   * or another) and resolves with that run's outcome. Callers that must answer quickly bound their
+   * own wait; the run continues either way.
+   */
+  run?(request: SyncRequest): Promise<SyncOutcome>;
 }

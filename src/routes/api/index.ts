@@ -5,6 +5,7 @@ import { createApiRouter } from './api-router.js';
 import { exchangeRoutes } from './exchange.js';
 import { itemRoutes } from './items.js';
 import { linkRoutes } from './link.js';
+import { productSyncRoutes } from './product-sync.js';
 
 /** Everything under `/api`: authenticated as the app, scoped to the user in `X-User-Id`. */
 export function apiRoutes(deps: AppDeps) {
@@ -20,6 +21,7 @@ export function apiRoutes(deps: AppDeps) {
   api.route('/', exchangeRoutes(deps));
   api.route('/', itemRoutes(deps));
   api.route('/', accountRoutes(deps));
+  api.route('/', productSyncRoutes(deps));
   return api;
 }
 

@@ -1,0 +1,114 @@
+/**
+ * Accounts as every product sees them: balances from whatever Plaid endpoint returned them, written
+ * set-based, and the account's REST shape.
+ */
+import { sql } from 'drizzle-orm';
+import type { AccountBalance, AccountBase } from 'plaid';
+import type { Product } from '../../db/schema/products.js';
+import type { Executor } from '../../services/item-status.js';
+import type { AccountRow, SerializedAccount } from './registry-entry.js';
+
+/** Plaid's numbers as decimal text, so they reach `numeric` columns without float arithmetic. */
+export function decimal(value: number | null | undefined): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+/** The fields every Plaid account shape (AccountBase, InvestmentAccount) shares. */
+export type PlaidAccount = Pick<AccountBase, 'account_id' | 'name' | 'official_name' | 'mask' | 'persistent_account_id'> & {
+  type: string;
+  subtype?: string | null;
+  balances: Pick<AccountBalance, 'available' | 'current' | 'limit' | 'iso_currency_code' | 'unofficial_currency_code'>;
+};
+
+function accountRecord(account: PlaidAccount) {
+  return {
+    plaid_account_id: account.account_id,
+    name: account.name,
+    official_name: account.official_name ?? null,
+    mask: account.mask ?? null,
+    type: String(account.type),
+    subtype: account.subtype === null || account.subtype === undefined ? null : String(account.subtype),
+    available: decimal(account.balances.available),
+    current: decimal(account.balances.current),
+    credit_limit: decimal(account.balances.limit),
+    iso_currency_code: account.balances.iso_currency_code ?? null,
+    unofficial_currency_code: account.balances.unofficial_currency_code ?? null,
+    persistent_account_id: account.persistent_account_id ?? null,
+  };
+}
+
+export interface UpsertAccountsInput {
+  itemId: string;
+  userId: string;
+  /** Product given to accounts this item did not have yet (Plaid only returns accounts the user shared). */
+  product: Product;
+  accounts: readonly PlaidAccount[];
+  /** Which returned accounts may be added when missing (default all); the rest only refresh. */
+  insertable?: (account: PlaidAccount) => boolean;
+}
+
+/**
+ * One statement for all returned accounts: balances and names refresh, accounts not stored yet are
+ * added under the run's product. Product and status of existing accounts are never touched here, and
+ * an account id owned by another item is left alone.
+ */
+export async function upsertAccounts(tx: Executor, input: UpsertAccountsInput): Promise<number> {
+  if (input.accounts.length === 0) return 0;
+  const insertable = input.insertable ?? (() => true);
+  const records = JSON.stringify(input.accounts.map((account) => ({ ...accountRecord(account), insertable: insertable(account) })));
+  const rows = await tx.execute(sql`
+    insert into plaid_accounts as a (
+      item_id, user_id, plaid_account_id, product, name, official_name, mask, type, subtype,
+      balance_available, balance_current, balance_limit, iso_currency_code, unofficial_currency_code,
+      persistent_account_id, balances_updated_at
+    )
+    select ${input.itemId}::uuid, ${input.userId}::uuid, r.plaid_account_id, ${input.product}, r.name, r.official_name,
+      r.mask, r.type, r.subtype, r.available::numeric, r.current::numeric, r.credit_limit::numeric,
+      r.iso_currency_code, r.unofficial_currency_code, r.persistent_account_id, now()
+    from jsonb_to_recordset(${records}::jsonb) as r(
+      plaid_account_id text, name text, official_name text, mask text, type text, subtype text,
+      available text, current text, credit_limit text, iso_currency_code text, unofficial_currency_code text,
+      persistent_account_id text, insertable boolean
+    )
+    where r.insertable or exists (select 1 from plaid_accounts x where x.plaid_account_id = r.plaid_account_id)
+    on conflict (plaid_account_id) do update set
+      name = excluded.name,
+      official_name = excluded.official_name,
+      mask = excluded.mask,
+      type = excluded.type,
+      subtype = excluded.subtype,
+      balance_available = excluded.balance_available,
+      balance_current = excluded.balance_current,
+      balance_limit = excluded.balance_limit,
+      iso_currency_code = excluded.iso_currency_code,
+      unofficial_currency_code = excluded.unofficial_currency_code,
+      persistent_account_id = coalesce(excluded.persistent_account_id, a.persistent_account_id),
+      balances_updated_at = now(),
+      updated_at = now()
+    where a.item_id = excluded.item_id
+    returning 1`);
+  return rows.length;
+}
+
+/** The REST shape shared by every product; products add their own fields. */
+export function serializeAccount(account: AccountRow): SerializedAccount {
+  return {
+    id: account.id,
+    item_id: account.itemId,
+    product: account.product,
+    status: account.status,
+    name: account.name,
+    official_name: account.officialName,
+    mask: account.mask,
+    type: account.type,
+    subtype: account.subtype,
+    balances: {
+      available: account.balanceAvailable,
+      current: account.balanceCurrent,
+      limit: account.balanceLimit,
+      iso_currency_code: account.isoCurrencyCode,
+      unofficial_currency_code: account.unofficialCurrencyCode,
+      updated_at: account.balancesUpdatedAt?.toISOString() ?? null,
+    },
+  };
+}

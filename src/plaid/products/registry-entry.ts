@@ -1,0 +1,57 @@
+import type { PlaidApi } from 'plaid';
+import type { Database, Sql } from '../../db/client.js';
+import type { plaidAccounts } from '../../db/schema/index.js';
+import type { ItemStatus, Product } from '../../db/schema/products.js';
+import type { PlaidRequestConfig } from '../../providers/plaid/plaid-call.js';
+import type { Executor } from '../../services/item-status.js';
+import type { SyncCounts } from '../../sync/sync-outcome.js';
+
+/** The item a run syncs, as loaded at the start of the run. */
+export interface SyncItem {
+  id: string;
+  userId: string;
+  plaidItemId: string;
+  status: ItemStatus;
+  /** The cursor the run starts from; it stays the starting point until the run commits. */
+  transactionsCursor: string | null;
+}
+
+/**
+ * What the engine hands a product's `sync`. The product fetches and stages; the engine owns the
+ * invariants around the one commit (item locked and not disconnected, the run still ours, the
+ * `sync_runs` row finished in the same transaction).
+ */
+export interface ProductSyncContext {
+  db: Database;
+  sql: Sql;
+  plaid: PlaidApi;
+  item: SyncItem;
+  accessToken: string;
+  runId: string;
+  /** Re-pull everything (history backfill) instead of continuing from the stored position. */
+  fromScratch: boolean;
+  signal: AbortSignal;
+  /** Today as YYYY-MM-DD (UTC), injectable for tests of date windows. */
+  today(): string;
+  /** Calls Plaid under the adapter's retry policy; errors seen are counted for the run. */
+  call<T>(endpoint: string, request: (config: PlaidRequestConfig) => Promise<{ data: T }>): Promise<T>;
+  /** Reports a fetched page: progress on the run row, and the point where a run may be aborted. */
+  pageFetched(pages: number): Promise<void>;
+  /** Runs `write` inside the run's single commit and returns its counts. */
+  commit(write: (tx: Executor) => Promise<SyncCounts>): Promise<SyncCounts>;
+}
+
+export type AccountRow = typeof plaidAccounts.$inferSelect;
+
+/** The account as the REST API shows it for this product. */
+export type SerializedAccount = Record<string, unknown>;
+
+/**
+ * One Plaid product: how to sync it and how to show its accounts. Services reach products only
+ * through `REGISTRY[product]`.
+ */
+export interface RegistryEntry {
+  product: Product;
+  sync(ctx: ProductSyncContext): Promise<SyncCounts>;
+  serializeAccount(account: AccountRow): SerializedAccount;
+}

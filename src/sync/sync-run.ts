@@ -1,0 +1,153 @@
+import { sql } from 'drizzle-orm';
+import type { PlaidApi } from 'plaid';
+import type { Database, Sql } from '../db/client.js';
+import type { ItemStatus, Product } from '../db/schema/products.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { ProductSyncContext, SyncItem } from '../plaid/products/registry-entry.js';
+import { REGISTRY } from '../plaid/products/registry.js';
+import type { PlaidCall } from '../providers/plaid/plaid-call.js';
+import { markItemActive, type Executor } from '../services/item-status.js';
+import type { TokenVault } from '../vault/token-vault.js';
+import { ItemDisconnectedError, RunFencedError, describeFailure, recordFailure } from './run-failure.js';
+import { finishRun, heartbeat } from './run-lock.js';
+import { recordRun } from './run-telemetry.js';
+import type { SyncCounts, SyncOutcome } from './sync-outcome.js';
+import type { SyncTrigger } from './sync-scheduler.js';
+import { discardStagedRows } from './transaction-staging.js';
+
+export interface RunPoint {
+  runId: string;
+  itemId: string;
+  product: Product;
+}
+
+/**
+ * Points where tests stop a run the way a crash would (a hook that throws, or that kills the
+ * database connections first): after each fetched page, and inside the commit after the writes.
+ */
+export interface SyncHooks {
+  afterPage?(point: RunPoint & { page: number }): void | Promise<void>;
+  beforeCommit?(point: RunPoint): void | Promise<void>;
+}
+
+export interface RunDeps {
+  db: Database;
+  sql: Sql;
+  plaid: PlaidApi;
+  vault: TokenVault;
+  logger: Logger;
+  metrics: Metrics;
+  call: PlaidCall;
+  heartbeatMs: number;
+  today: () => string;
+  hooks: SyncHooks;
+}
+
+export interface AcquiredRun {
+  runId: string;
+  itemId: string;
+  product: Product;
+  trigger: SyncTrigger;
+  fromScratch: boolean;
+  signal: AbortSignal;
+}
+
+interface ItemRecord extends SyncItem {
+  accessTokenCiphertext: string;
+  accessTokenKeyId: string;
+}
+
+async function loadItem(db: Database, itemId: string): Promise<ItemRecord | null> {
+  const rows = await db.execute<{
+    id: string; user_id: string; plaid_item_id: string; status: ItemStatus; transactions_cursor: string | null;
+    access_token_ciphertext: string; access_token_key_id: string;
+  }>(sql`
+    select id, user_id, plaid_item_id, status, transactions_cursor, access_token_ciphertext, access_token_key_id
+    from plaid_items where id = ${itemId}`);
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    id: row.id, userId: row.user_id, plaidItemId: row.plaid_item_id, status: row.status, transactionsCursor: row.transactions_cursor,
+    accessTokenCiphertext: row.access_token_ciphertext, accessTokenKeyId: row.access_token_key_id,
+  };
+}
+
+/** The guard at the top of every commit: the item row locked, and never written once disconnected. */
+async function lockLiveItem(tx: Executor, itemId: string): Promise<ItemStatus> {
+  const rows = await tx.execute<{ status: ItemStatus }>(sql`select status from plaid_items where id = ${itemId} for update`);
+  const status = rows[0]?.status;
+  if (status === undefined || status === 'disconnected') throw new ItemDisconnectedError('the item is disconnected');
+  return status;
+}
+
+/** Executes a run whose `running` row this process holds, and finishes that row whatever happens. */
+export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Extract<SyncOutcome, { status: 'succeeded' | 'failed' }>> {
+  const startedAt = performance.now();
+  const key = { itemId: run.itemId, product: run.product };
+  const point: RunPoint = { runId: run.runId, ...key };
+  const plaidErrors: string[] = [];
+  let pages = 0;
+  let partial: SyncCounts = { pages: 0, added: 0, modified: 0, removed: 0 };
+  const controller = new AbortController();
+  const signal = AbortSignal.any([controller.signal, run.signal]);
+  const beat = setInterval(() => {
+    heartbeat(deps.db, run.runId, pages).then(
+      (alive) => alive || controller.abort(new RunFencedError('run abandoned')),
+      (error: Error) => deps.logger.warn({ run_id: run.runId, err: { message: error.message } }, 'sync_heartbeat_failed'),
+    );
+  }, deps.heartbeatMs);
+  beat.unref();
+
+  let outcome: Extract<SyncOutcome, { status: 'succeeded' | 'failed' }>;
+  try {
+    const item = await loadItem(deps.db, run.itemId);
+    if (!item || item.status === 'disconnected') throw new ItemDisconnectedError('the item is disconnected');
+    const accessToken = deps.vault.decrypt({ keyId: item.accessTokenKeyId, ciphertext: item.accessTokenCiphertext }, item.plaidItemId);
+    const ctx: ProductSyncContext = {
+      db: deps.db,
+      sql: deps.sql,
+      plaid: deps.plaid,
+      item: { id: item.id, userId: item.userId, plaidItemId: item.plaidItemId, status: item.status, transactionsCursor: item.transactionsCursor },
+      accessToken,
+      runId: run.runId,
+      fromScratch: run.fromScratch,
+      signal,
+      today: deps.today,
+      call: (endpoint, request) => deps.call(endpoint, request, { signal, onError: (error) => plaidErrors.push(error.code) }),
+      pageFetched: async (page) => {
+        pages = page;
+        partial = { ...partial, pages: page };
+        await deps.hooks.afterPage?.({ ...point, page });
+        if (signal.aborted) throw signal.reason;
+      },
+      commit: (write) =>
+        deps.db.transaction(async (tx) => {
+          const status = await lockLiveItem(tx, run.itemId);
+          const counts = await write(tx);
+          await deps.hooks.beforeCommit?.(point);
+          if (!(await finishRun(tx, run.runId, { status: 'succeeded', counts }))) throw new RunFencedError('run abandoned');
+          // A clean sync proves the login works again.
+          if (status === 'needs_reauth') await markItemActive(tx, run.itemId);
+          return counts;
+        }),
+    };
+    const counts = await REGISTRY[run.product].sync(ctx);
+    outcome = { status: 'succeeded', runId: run.runId, counts, changed: counts.added + counts.modified + counts.removed > 0 };
+  } catch (error) {
+    const failure = describeFailure(signal.aborted ? signal.reason : error);
+    if (failure.code === 'INTERNAL_ERROR') deps.logger.error({ run_id: run.runId, err: { message: (error as Error).message } }, 'sync_internal_error');
+    outcome = { status: 'failed', runId: run.runId, counts: partial, error: failure };
+    if (failure.code !== 'RUN_ABANDONED') {
+      await recordFailure(deps.db, run.runId, key, failure, partial).catch((recordError: Error) =>
+        deps.logger.error({ run_id: run.runId, err: { message: recordError.message } }, 'sync_failure_not_recorded'),
+      );
+    }
+  } finally {
+    clearInterval(beat);
+  }
+  // Staged rows are scratch space: after the commit (or the failure) they only cost space.
+  await discardStagedRows(deps.sql, run.runId).catch(() => undefined);
+  recordRun(deps.metrics, deps.logger, { itemId: run.itemId, product: run.product, trigger: run.trigger, durationMs: performance.now() - startedAt, outcome, plaidErrors });
+  return outcome;
+}

@@ -1,0 +1,123 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { RemovedTransaction, Transaction } from 'plaid';
+import type { Sql } from '../db/client.js';
+
+export const STAGED_KIND = { added: 0, modified: 1, removed: 2 } as const;
+
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+const ESCAPABLE = /[\\\t\n\r]/g;
+
+/** One field in COPY's text format: `\N` for null, backslash, tab and line breaks escaped. */
+export function copyField(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  const text = String(value);
+  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPABLE, (c) => ESCAPES[c] ?? c) : text;
+}
+
+function transactionLine(runId: string, seq: number, kind: number, t: Transaction): string {
+  const category = t.personal_finance_category;
+  return [
+    runId, seq, kind, copyField(t.transaction_id), copyField(t.account_id),
+    // String(number) is the shortest text that reads back as the same number: Plaid's decimal, no float maths.
+    copyField(t.amount), copyField(t.iso_currency_code), copyField(t.unofficial_currency_code),
+    copyField(t.date), copyField(t.authorized_date), copyField(t.name), copyField(t.merchant_name),
+    copyField(t.pending), copyField(t.pending_transaction_id), copyField(category?.primary),
+    copyField(category?.detailed), copyField(t.payment_channel),
+  ].join('\t');
+}
+
+function removedLine(runId: string, seq: number, r: RemovedTransaction): string {
+  const tail = '\t\\N'.repeat(12);
+  return `${runId}\t${seq}\t${STAGED_KIND.removed}\t${copyField(r.transaction_id)}\t${copyField(r.account_id ?? '')}${tail}`;
+}
+
+export interface StagedPage {
+  added: readonly Transaction[];
+  modified: readonly Transaction[];
+  removed: readonly RemovedTransaction[];
+}
+
+/**
+ * Streams a run's `/transactions/sync` pages into `sync_staged_transactions` through one COPY.
+ * A page is handed to the socket and the next fetch starts while Postgres ingests it; only the
+ * previous page is awaited, so memory holds at most two pages whatever the history size.
+ */
+export class TransactionStager {
+  private seq = 0;
+  private flushing: Promise<unknown> | null = null;
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly stream: Writable,
+    private readonly runId: string,
+  ) {
+    stream.on('error', (error: Error) => {
+      this.failure ??= error;
+    });
+  }
+
+  static async open(sql: Sql, runId: string): Promise<TransactionStager> {
+    const stream = await sql`
+      copy sync_staged_transactions (
+        run_id, seq, kind, transaction_id, account_id, amount, iso_currency_code, unofficial_currency_code,
+        date, authorized_date, name, merchant_name, pending, pending_transaction_id, category_primary,
+        category_detailed, payment_channel
+      ) from stdin`.writable();
+    return new TransactionStager(stream, runId);
+  }
+
+  /** Rows staged so far. */
+  get rows(): number {
+    return this.seq;
+  }
+
+  async write(page: StagedPage): Promise<void> {
+    if (this.flushing) await this.flushing;
+    this.throwIfFailed();
+    const lines: string[] = [];
+    for (const t of page.added) lines.push(transactionLine(this.runId, this.seq++, STAGED_KIND.added, t));
+    for (const t of page.modified) lines.push(transactionLine(this.runId, this.seq++, STAGED_KIND.modified, t));
+    for (const r of page.removed) lines.push(removedLine(this.runId, this.seq++, r));
+    if (lines.length === 0) return;
+    lines.push('');
+    if (!this.stream.write(lines.join('\n'))) {
+      this.flushing = Promise.race([once(this.stream, 'drain'), once(this.stream, 'close')]);
+    }
+  }
+
+  /** Ends the COPY; the staged rows are committed when this resolves. */
+  async finish(): Promise<void> {
+    this.throwIfFailed();
+    const done = new Promise<void>((resolve, reject) => {
+      this.stream.once('error', reject);
+      this.stream.end(resolve);
+    });
+    await done;
+  }
+
+  /** Abandons the COPY: Postgres discards every row it received. */
+  abort(reason: Error): void {
+    if (!this.stream.destroyed) this.stream.destroy(reason);
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+}
+
+/** Staged rows of a finished run, or of runs no longer running anywhere (a crashed process's leftovers). */
+export async function discardStagedRows(sql: Sql, runId: string): Promise<void> {
+  await sql`delete from sync_staged_transactions where run_id = ${runId}`;
+  await sql`delete from sync_staged_records where run_id = ${runId}`;
+}
+
+export async function discardOrphanedStagedRows(sql: Sql): Promise<number> {
+  const orphaned = (table: string) => sql`
+    delete from ${sql(table)} s
+    where not exists (select 1 from sync_runs r where r.id = s.run_id and r.status = 'running')`;
+  const [transactions, records] = await Promise.all([orphaned('sync_staged_transactions'), orphaned('sync_staged_records')]);
+  return transactions.count + records.count;
+}
