@@ -54,6 +54,14 @@ export class Clock {
   }
 }
 
+const dates = new Map<number, string>();
+
+/** YYYY-MM-DD for a day number; memoised because every generated transaction needs two. */
 export function dayToDate(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+  let date = dates.get(day);
+  if (date === undefined) {
+    date = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (dates.size < 100_000) dates.set(day, date);
+  }
+  return date;
 }

@@ -23,11 +23,15 @@ export class Rng {
   }
 
   next(): number {
+    return this.uint32() / 4294967296;
+  }
+
+  uint32(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
     let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   }
 
   int(maxExclusive: number): number {
@@ -50,7 +54,8 @@ export class Rng {
 
   base62(length: number): string {
     let out = '';
-    for (let i = 0; i < length; i++) out += BASE62[this.int(62)];
+    // Five base62 digits per 32-bit draw (62^5 < 2^32): ids are generated for every synced row.
+    while (out.length < length) out += base62Fixed(this.uint32() % 916_132_832, Math.min(5, length - out.length));
     return out;
   }
 

@@ -29,6 +29,18 @@ interface WeightedTemplates {
   total: number;
 }
 
+interface TemplateStrings {
+  entityId: string | null;
+  logoUrl: string | null;
+  iconUrl: string;
+}
+
+const STRINGS = new Map<MerchantTemplate, TemplateStrings>(MERCHANTS.map((m) => [m, {
+  entityId: m.merchant === null ? null : plaidId(0x3e7, hashString(m.merchant)).slice(0, 22),
+  logoUrl: m.website === null ? null : `https://plaid-merchant-logos.plaid.com/${m.website.replace(/\W/g, '_')}.png`,
+  iconUrl: `https://plaid-category-icons.plaid.com/PFC_${m.primary}.png`,
+}]));
+
 /**
  * Builds one Item's transactions purely from (item key, target, version), so a history of any length
  * can be produced page by page without being stored.
@@ -69,7 +81,8 @@ export class TransactionFactory {
     const template = this.pickTemplate(rng, account.kind);
     const cents = rng.between(template.cents[0], template.cents[1]) * template.sign;
     const authorizedDay = pending ? day : day - rng.between(0, 2);
-    const location = template.channel === TransactionPaymentChannelEnum.InStore ? this.location(rng) : NO_LOCATION;
+    const location = template.channel === TransactionPaymentChannelEnum.InStore ? this.location(rng) : { ...NO_LOCATION };
+    const strings = STRINGS.get(template) as TemplateStrings;
     return {
       transaction_id: this.transactionId(target),
       account_id: account.accountId,
@@ -82,11 +95,11 @@ export class TransactionFactory {
       datetime: null,
       name: template.name,
       merchant_name: template.merchant,
-      merchant_entity_id: template.merchant === null ? null : plaidId(0x3e7, hashString(template.merchant)).slice(0, 22),
-      logo_url: template.website === null ? null : `https://plaid-merchant-logos.plaid.com/${template.website.replace(/\W/g, '_')}.png`,
+      merchant_entity_id: strings.entityId,
+      logo_url: strings.logoUrl,
       website: template.website,
       location,
-      payment_meta: NO_PAYMENT_META,
+      payment_meta: { ...NO_PAYMENT_META },
       payment_channel: template.channel,
       pending,
       pending_transaction_id: null,
@@ -99,7 +112,7 @@ export class TransactionFactory {
         confidence_level: 'VERY_HIGH',
         version: PersonalFinanceCategoryVersion.V2,
       },
-      personal_finance_category_icon_url: `https://plaid-category-icons.plaid.com/PFC_${template.primary}.png`,
+      personal_finance_category_icon_url: strings.iconUrl,
       counterparties: [],
     };
   }

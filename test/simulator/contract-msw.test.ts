@@ -1,5 +1,5 @@
 import { setupServer } from 'msw/node';
-import { CountryCode, Products, SandboxItemFireWebhookRequestWebhookCodeEnum, TransactionsUpdateStatus, WebhookType } from 'plaid';
+import { AccountType, CountryCode, Products, SandboxItemFireWebhookRequestWebhookCodeEnum, TransactionsUpdateStatus, WebhookType } from 'plaid';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.js';
 import { expectPlaidError, mswSimulator, plaidClient, webhookRecorder } from './support.js';
@@ -55,7 +55,7 @@ describe('Plaid endpoints through the official SDK (msw)', () => {
     expect(sync.data.added).toHaveLength(250);
     expect(sync.data.has_more).toBe(false);
     expect(sync.data.transactions_update_status).toBe(TransactionsUpdateStatus.HistoricalUpdateComplete);
-    expect(sync.data.accounts.every((a) => a.type !== 'investment')).toBe(true);
+    expect(sync.data.accounts.every((a) => a.type !== AccountType.Investment)).toBe(true);
     const sample = sync.data.added[0]!;
     expect(Number.isInteger(Math.round(sample.amount * 100))).toBe(true);
     expect(sample.iso_currency_code).toBe('USD');

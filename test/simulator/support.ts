@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, timingSafeEqual, verify } from 'node:crypto';
 import { http } from 'msw';
-import type { SetupServerApi } from 'msw/node';
+import type { SetupServer } from 'msw/node';
 import { Configuration, PlaidApi } from 'plaid';
 import type { JWKPublicKey, PlaidError } from 'plaid';
 import { createSimulator } from '../../src/simulator/index.js';
@@ -36,7 +36,7 @@ export function webhookRecorder(answer: (attempt: number, hook: ReceivedWebhook)
 }
 
 /** A simulator served to the SDK through msw for the duration of one test. */
-export function mswSimulator(server: SetupServerApi, options: Partial<SimulatorOptions> = {}): Simulator {
+export function mswSimulator(server: SetupServer, options: Partial<SimulatorOptions> = {}): Simulator {
   const sim = createSimulator({ clientId: CLIENT_ID, secret: SECRET, seed: 7, ...options });
   server.use(http.all(`${BASE}/*`, ({ request }) => sim.fetch(request)));
   return sim;
