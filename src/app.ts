@@ -11,6 +11,8 @@ import type { Metrics } from './metrics/metrics.js';
 import { apiRoutes, openApiDocument } from './routes/api/index.js';
 import { healthRoutes } from './routes/health.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
+import type { WorkQueue } from './queue/work-queue.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import type { TokenVault } from './vault/token-vault.js';
 
 export interface AppDeps {
@@ -22,6 +24,8 @@ export interface AppDeps {
   vault: TokenVault;
   plaid: PlaidApi;
   syncs: SyncScheduler;
+  /** The durable queue behind webhook intake, status checks and refresh-all. */
+  queue: WorkQueue;
 }
 
 /** Builds the HTTP app from its dependencies; starting servers and workers is `main.ts`'s job. */
@@ -38,6 +42,7 @@ export function createApp(deps: AppDeps) {
   app.notFound(notFoundHandler);
 
   app.route('/', healthRoutes(deps));
+  app.route('/', webhookRoutes(deps));
   const api = apiRoutes(deps);
   const openApi = openApiDocument(api);
   app.get('/api/openapi.json', (c) => c.json(openApi));

@@ -10,6 +10,8 @@ import { createMetrics } from './metrics/metrics.js';
 import { createPlaidClient } from './plaid/client.js';
 import { startSimulatorServer } from './simulator/index.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
+import { createSyncEngine } from './sync/sync-engine.js';
+import { startQueueService } from './queue/queue-service.js';
 import { TokenVault } from './vault/token-vault.js';
 
 export interface RunningService {
@@ -77,8 +79,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
     const metrics = createMetrics();
     const vault = new TokenVault(config.keyring);
-    const syncs: SyncScheduler = { request: () => Promise.resolve() };
-    const app = createApp({ config, db: database.db, sql: database.sql, logger, metrics, vault, plaid, syncs });
+    const engine = createSyncEngine({ db: database.db, sql: database.sql, plaid, vault, logger, metrics });
+    // The durable queue is the scheduler: every sync request is a pg-boss job any instance may run.
+    const queued = await startQueueService({ config, databaseUrl, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine });
+    stoppers.push(() => queued.stop());
+    const syncs: SyncScheduler = queued.syncs;
+    const app = createApp({ config, db: database.db, sql: database.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue });
 
     const server = await new Promise<ServerType>((resolve) => {
       const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(instance));

@@ -41,6 +41,11 @@ export const envSchema = z.object({
   SYNC_CRON: z.string().min(1).default('0 * * * *'),
   WORKER_CONCURRENCY: positiveInt(4),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
+  WEBHOOK_MAX_BODY_BYTES: positiveInt(64 * 1024),
+  WEBHOOK_DEDUPE_WINDOW_SECONDS: positiveInt(300),
+  STATUS_CHECKS_PER_MINUTE: positiveInt(600),
+  QUEUE_POLL_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0.5, 'must be at least 0.5').default(2),
+  CRON_CHECK_INTERVAL_SECONDS: positiveInt(30),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;

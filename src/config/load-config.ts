@@ -26,6 +26,13 @@ export interface Config {
   syncCron: string;
   workerConcurrency: number;
   shutdownTimeoutMs: number;
+  webhookMaxBodyBytes: number;
+  webhookDedupeWindowSeconds: number;
+  /** Items whose status check (and then syncs) may start per minute, across all instances. */
+  statusChecksPerMinute: number;
+  queuePollIntervalSeconds: number;
+  /** How often each instance checks whether a cron tick is due (the tick itself runs once per period). */
+  cronCheckIntervalSeconds: number;
 }
 
 export interface LoadedConfig {
@@ -115,6 +122,11 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       syncCron: raw.SYNC_CRON,
       workerConcurrency: raw.WORKER_CONCURRENCY,
       shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+      webhookMaxBodyBytes: raw.WEBHOOK_MAX_BODY_BYTES,
+      webhookDedupeWindowSeconds: raw.WEBHOOK_DEDUPE_WINDOW_SECONDS,
+      statusChecksPerMinute: raw.STATUS_CHECKS_PER_MINUTE,
+      queuePollIntervalSeconds: raw.QUEUE_POLL_INTERVAL_SECONDS,
+      cronCheckIntervalSeconds: raw.CRON_CHECK_INTERVAL_SECONDS,
     },
   };
 }

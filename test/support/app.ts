@@ -9,6 +9,7 @@ import { TokenVault } from '../../src/vault/token-vault.js';
 import { createPlaidClient } from '../../src/plaid/client.js';
 import type { SyncRequest, SyncScheduler } from '../../src/sync/sync-scheduler.js';
 import type { TestDatabase } from './database.js';
+import { recordingWorkQueue } from './webhook-queue.js';
 
 /** Where tests reach the in-process simulator (msw routes this host to it). */
 export const TEST_PLAID_BASE_URL = 'https://plaid.test';
@@ -46,6 +47,11 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     syncCron: '0 * * * *',
     workerConcurrency: 2,
     shutdownTimeoutMs: 1000,
+    webhookMaxBodyBytes: 64 * 1024,
+    webhookDedupeWindowSeconds: 300,
+    statusChecksPerMinute: 600,
+    queuePollIntervalSeconds: 0.5,
+    cronCheckIntervalSeconds: 30,
     ...overrides,
   };
 }
@@ -74,6 +80,7 @@ export function buildTestApp(database: TestDatabase, overrides: Partial<AppDeps>
     vault: new TokenVault(config.keyring),
     plaid: createPlaidClient({ ...config.plaid, timeoutMs: 5_000 }),
     syncs: recordingScheduler(),
+    queue: recordingWorkQueue(),
     ...overrides,
   };
   return { app: createApp(deps), deps, logs: logs.lines };

@@ -1,0 +1,35 @@
+import type PgBoss from 'pg-boss';
+import type { Product } from '../db/schema/products.js';
+
+/** Jobs that exhausted their retries land here, kept for inspection (and counted in the queue metrics). */
+export const DEAD_LETTER_QUEUE = 'dead-letter';
+export const WEBHOOK_EVENT_QUEUE = 'webhook-events';
+export const STATUS_CHECK_QUEUE = 'item-status-check';
+export const STATUS_TICK_QUEUE = 'status-check-tick';
+
+export const SYNC_QUEUES: Readonly<Record<Product, string>> = {
+  transactions: 'sync-transactions',
+  investments: 'sync-investments',
+  liabilities: 'sync-liabilities',
+};
+
+export function syncQueueFor(product: Product): string {
+  return SYNC_QUEUES[product];
+}
+
+/**
+ * Queue options. `short` keeps at most one *waiting* job per singleton key: a request for an
+ * (item, product) already waiting is absorbed by it, while one that arrives during a run queues the
+ * single follow-up the run may have missed.
+ */
+const retried = { retryLimit: 3, retryDelay: 30, retryBackoff: true, deadLetter: DEAD_LETTER_QUEUE } as const;
+
+export const QUEUE_DEFINITIONS: readonly (PgBoss.Queue & { name: string })[] = [
+  { name: DEAD_LETTER_QUEUE, policy: 'standard', retentionDays: 14 },
+  ...Object.values(SYNC_QUEUES).map((name) => ({ name, policy: 'short' as const, expireInSeconds: 30 * 60, ...retried })),
+  { name: WEBHOOK_EVENT_QUEUE, policy: 'standard', expireInSeconds: 5 * 60, ...retried, retryDelay: 5 },
+  { name: STATUS_CHECK_QUEUE, policy: 'short', expireInSeconds: 5 * 60, ...retried },
+  { name: STATUS_TICK_QUEUE, policy: 'short', expireInSeconds: 15 * 60, ...retried },
+];
+
+export const ALL_QUEUES = QUEUE_DEFINITIONS.map((queue) => queue.name);

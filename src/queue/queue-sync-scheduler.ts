@@ -1,0 +1,70 @@
+import type PgBoss from 'pg-boss';
+import type { Sql } from '../db/client.js';
+import type { SyncOutcome } from '../sync/sync-outcome.js';
+import type { SyncRequest, SyncScheduler } from '../sync/sync-scheduler.js';
+import { syncQueueFor } from './queue-names.js';
+import { postgresJsDb } from './transaction-db.js';
+
+export interface SyncJobData {
+  itemId: string;
+  product: SyncRequest['product'];
+  trigger: SyncRequest['trigger'];
+  fromScratch: boolean;
+}
+
+/**
+ * Requests for the same (item, product) share a key; the queue keeps one waiting job per key, so a
+ * burst of triggers becomes one run. A history backfill has its own key: folding it into a waiting
+ * incremental sync would lose the "from scratch".
+ */
+export function syncSingletonKey(request: Pick<SyncRequest, 'itemId' | 'product' | 'fromScratch'>): string {
+  return `${request.itemId}:${request.product}${request.fromScratch ? ':full' : ''}`;
+}
+
+function jobOf(request: SyncRequest): { data: SyncJobData; options: PgBoss.SendOptions } {
+  return {
+    data: { itemId: request.itemId, product: request.product, trigger: request.trigger, fromScratch: request.fromScratch ?? false },
+    options: { singletonKey: syncSingletonKey(request) },
+  };
+}
+
+export interface QueueSyncSchedulerOptions {
+  /** Called after a job is committed, so local workers look at once. */
+  onEnqueued?: () => void;
+  /** The engine's run-and-wait, for callers that need the outcome (the REST sync route). */
+  run?: (request: SyncRequest) => Promise<SyncOutcome>;
+}
+
+/**
+ * The service's `SyncScheduler`: a sync request is a durable pg-boss job on its product's queue, run
+ * by whichever instance's worker takes it. Requests survive a crash of the instance that made them.
+ */
+export class QueueSyncScheduler implements SyncScheduler {
+  readonly run?: (request: SyncRequest) => Promise<SyncOutcome>;
+
+  constructor(
+    private readonly boss: PgBoss,
+    private readonly options: QueueSyncSchedulerOptions = {},
+  ) {
+    if (options.run) this.run = options.run;
+  }
+
+  async request(request: SyncRequest): Promise<void> {
+    const { data, options } = jobOf(request);
+    await this.boss.send(syncQueueFor(request.product), data, options);
+    this.options.onEnqueued?.();
+  }
+
+  /**
+   * Enqueues inside the caller's open transaction (postgres.js), so the job exists exactly when the
+   * caller's rows do. The caller calls `notify()` after its commit.
+   */
+  async requestIn(tx: Pick<Sql, 'unsafe'>, request: SyncRequest): Promise<void> {
+    const { data, options } = jobOf(request);
+    await this.boss.send(syncQueueFor(request.product), data, { ...options, db: postgresJsDb(tx) });
+  }
+
+  notify(): void {
+    this.options.onEnqueued?.();
+  }
+}

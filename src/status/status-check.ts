@@ -1,0 +1,107 @@
+import type { PlaidApi } from 'plaid';
+import type { Database, Sql } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { syncedProductsOf } from '../plaid/item-products.js';
+import { PlaidCallError, createPlaidCaller, type PlaidCall } from '../providers/plaid/plaid-call.js';
+import { markItemActive, markItemDisconnected, markItemNeedsReauth } from '../services/item-status.js';
+import type { SyncScheduler } from '../sync/sync-scheduler.js';
+import type { TokenVault } from '../vault/token-vault.js';
+import { itemSyncProducts } from './item-sync-products.js';
+import type { StatusCheckTrigger } from './status-checks.js';
+
+export interface StatusCheckDeps {
+  db: Database;
+  sql: Sql;
+  plaid: PlaidApi;
+  vault: TokenVault;
+  syncs: SyncScheduler;
+  logger: Logger;
+  metrics: Pick<Metrics, 'plaidApiRequests' | 'plaidApiDuration'>;
+  call?: PlaidCall;
+}
+
+export type StatusCheckResult =
+  | { status: 'active'; syncsRequested: number }
+  | { status: 'needs_reauth' | 'disconnected'; errorCode: string }
+  | { status: 'unchanged'; errorCode: string }
+  | { status: 'skipped'; reason: 'item_not_found' | 'item_disconnected' };
+
+interface ItemRow {
+  id: string;
+  plaid_item_id: string;
+  status: string;
+  access_token_ciphertext: string;
+  access_token_key_id: string;
+}
+
+const defaultCall = createPlaidCaller();
+
+/**
+ * Archetype 2, one item: ask Plaid how the item is (`/item/get`), move its status accordingly and,
+ * if it is healthy, queue its syncs. Transient Plaid failures throw, so the job is retried later.
+ */
+export async function checkItemStatus(
+  deps: StatusCheckDeps,
+  input: { itemId: string; trigger: StatusCheckTrigger; signal?: AbortSignal },
+): Promise<StatusCheckResult> {
+  const [item] = await deps.sql<ItemRow[]>`
+    select id, plaid_item_id, status, access_token_ciphertext, access_token_key_id
+    from plaid_items where id = ${input.itemId}`;
+  if (!item) return { status: 'skipped', reason: 'item_not_found' };
+  if (item.status === 'disconnected') return { status: 'skipped', reason: 'item_disconnected' };
+
+  const accessToken = deps.vault.decrypt({ keyId: item.access_token_key_id, ciphertext: item.access_token_ciphertext }, item.plaid_item_id);
+  const call = deps.call ?? defaultCall;
+  const endTimer = deps.metrics.plaidApiDuration.startTimer({ endpoint: '/item/get' });
+  let response;
+  try {
+    response = await call('/item/get', (config) => deps.plaid.itemGet({ access_token: accessToken }, config), {
+      ...(input.signal ? { signal: input.signal } : {}),
+      onError: (error) => deps.metrics.plaidApiRequests.inc({ endpoint: '/item/get', outcome: error.code }),
+    });
+    deps.metrics.plaidApiRequests.inc({ endpoint: '/item/get', outcome: 'ok' });
+  } catch (error) {
+    if (!(error instanceof PlaidCallError)) throw error;
+    // A product endpoint's way of saying the same thing as `item.error` below.
+    if (error.plaid.kind === 'needs_reauth') {
+      await markItemNeedsReauth(deps.db, item.id, { code: error.plaid.code, message: error.plaid.message });
+      return { status: 'needs_reauth', errorCode: error.plaid.code };
+    }
+    if (error.plaid.kind === 'revoked') {
+      await deps.db.transaction((tx) => markItemDisconnected(tx, item.id, { code: error.plaid.code, message: error.plaid.message }));
+      return { status: 'disconnected', errorCode: error.plaid.code };
+    }
+    throw error;
+  } finally {
+    endTimer();
+  }
+
+  const plaidError = response.item.error;
+  const code = plaidError?.error_code;
+  const message = plaidError?.error_message;
+  if (code === 'ITEM_LOGIN_REQUIRED') {
+    await markItemNeedsReauth(deps.db, item.id, { code, message });
+    return { status: 'needs_reauth', errorCode: code };
+  }
+  if (code === 'ITEM_NOT_FOUND' || code === 'USER_PERMISSION_REVOKED') {
+    await deps.db.transaction((tx) => markItemDisconnected(tx, item.id, { code, message }));
+    return { status: 'disconnected', errorCode: code };
+  }
+  if (code) {
+    // Another item-level error (an institution outage, say) is recorded; the status stays as it is.
+    await deps.sql`update plaid_items set error_code = ${code}, error_message = ${message ?? null},
+      last_status_check_at = now(), updated_at = now() where id = ${item.id}`;
+    return { status: 'unchanged', errorCode: code };
+  }
+
+  await markItemActive(deps.db, item.id);
+  await deps.sql`
+    update plaid_items set products = ${syncedProductsOf(response.item)}::text[],
+      consent_expires_at = ${response.item.consent_expiration_time ?? null}, last_status_check_at = now()
+    where id = ${item.id}`;
+  const products = await itemSyncProducts(deps.sql, item.id);
+  for (const product of products) await deps.syncs.request({ itemId: item.id, product, trigger: input.trigger });
+  deps.logger.debug({ itemId: item.id, products, trigger: input.trigger }, 'status_check_complete');
+  return { status: 'active', syncsRequested: products.length };
+}

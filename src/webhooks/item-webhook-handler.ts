@@ -1,0 +1,88 @@
+import type { Database, Sql } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import { markItemActive, markItemDisconnected, markItemNeedsReauth } from '../services/item-status.js';
+import { itemSyncProducts } from '../status/item-sync-products.js';
+import type { SyncScheduler } from '../sync/sync-scheduler.js';
+import { parseWebhook, type KnownWebhook } from './webhook-schemas.js';
+
+export interface ItemWebhookDeps {
+  db: Database;
+  sql: Sql;
+  syncs: SyncScheduler;
+  logger: Logger;
+}
+
+interface EventRow {
+  id: string;
+  item_id: string | null;
+  body: string;
+  status: string;
+}
+
+/** What an `ITEM ERROR` code means for the item (the same codes move it when a sync meets them). */
+function errorKind(code: string): 'needs_reauth' | 'revoked' | 'other' {
+  if (code === 'ITEM_LOGIN_REQUIRED') return 'needs_reauth';
+  if (code === 'ITEM_NOT_FOUND' || code === 'USER_PERMISSION_REVOKED') return 'revoked';
+  return 'other';
+}
+
+async function apply(deps: ItemWebhookDeps, itemId: string, webhook: KnownWebhook): Promise<boolean> {
+  const { db, sql } = deps;
+  switch (webhook.webhook_code) {
+    case 'ERROR': {
+      if (webhook.webhook_type !== 'ITEM' || !webhook.error) return false;
+      const error = { code: webhook.error.error_code, message: webhook.error.error_message };
+      const kind = errorKind(error.code);
+      if (kind === 'needs_reauth') await markItemNeedsReauth(db, itemId, error);
+      else if (kind === 'revoked') await db.transaction((tx) => markItemDisconnected(tx, itemId, error));
+      else await sql`update plaid_items set error_code = ${error.code}, error_message = ${error.message ?? null}, updated_at = now() where id = ${itemId}`;
+      return false;
+    }
+    case 'LOGIN_REPAIRED':
+      // Repaired elsewhere (another app on the same Item, or update mode): syncs pick up what was missed.
+      return markItemActive(db, itemId);
+    case 'PENDING_EXPIRATION':
+      await sql`update plaid_items set consent_expires_at = ${webhook.consent_expiration_time}, updated_at = now() where id = ${itemId}`;
+      return false;
+    case 'PENDING_DISCONNECT':
+      await sql`update plaid_items set pending_disconnect_at = ${webhook.disconnect_time}, updated_at = now() where id = ${itemId}`;
+      return false;
+    case 'USER_PERMISSION_REVOKED': {
+      const code = (webhook.error?.error_code) ?? 'USER_PERMISSION_REVOKED';
+      await db.transaction((tx) => markItemDisconnected(tx, itemId, { code, message: webhook.error?.error_message }));
+      return false;
+    }
+    case 'USER_ACCOUNT_REVOKED':
+      await sql`update plaid_accounts set status = 'inactive', updated_at = now()
+        where item_id = ${itemId} and plaid_account_id = ${webhook.account_id} and status = 'active'`;
+      return false;
+    case 'NEW_ACCOUNTS_AVAILABLE':
+      // The app offers update mode with account selection while this is set.
+      await sql`update plaid_items set new_accounts_available = true, updated_at = now() where id = ${itemId} and status <> 'disconnected'`;
+      return false;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Applies one recorded ITEM webhook. Every step is idempotent, so a job retried after a crash between
+ * the status change and the sync requests simply does both again; the event is marked processed last.
+ */
+export async function handleItemWebhook(deps: ItemWebhookDeps, eventId: string): Promise<{ status: string }> {
+  const [event] = await deps.sql<EventRow[]>`select id, item_id, body::text as body, status from webhook_events where id = ${eventId}`;
+  if (!event) return { status: 'missing' };
+  if (!event.item_id) return { status: event.status };
+  const parsed = parseWebhook(event.body);
+  if (!parsed.known) return { status: event.status };
+
+  const syncAfter = await apply(deps, event.item_id, parsed.webhook);
+  if (syncAfter) {
+    for (const product of await itemSyncProducts(deps.sql, event.item_id)) {
+      await deps.syncs.request({ itemId: event.item_id, product, trigger: 'webhook' });
+    }
+  }
+  await deps.sql`update webhook_events set status = 'processed', processed_at = now(), error = null where id = ${eventId}`;
+  deps.logger.info({ eventId, itemId: event.item_id, webhookCode: parsed.webhook.webhook_code }, 'item_webhook_applied');
+  return { status: 'processed' };
+}

@@ -1,0 +1,28 @@
+import type { WorkQueue } from '../../src/queue/work-queue.js';
+import type { StatusCheckRequest } from '../../src/status/status-checks.js';
+import type { SyncRequest } from '../../src/sync/sync-scheduler.js';
+
+/** A work queue that only records what was put on it, for app tests that do not run the queue. */
+export function recordingWorkQueue(): WorkQueue & { syncs: SyncRequest[]; itemEvents: string[]; statusChecks: StatusCheckRequest[] } {
+  const syncs: SyncRequest[] = [];
+  const itemEvents: string[] = [];
+  const statusChecks: StatusCheckRequest[] = [];
+  return {
+    syncs,
+    itemEvents,
+    statusChecks,
+    enqueueSync: (_tx, request) => {
+      syncs.push(request);
+      return Promise.resolve();
+    },
+    enqueueItemEvent: (_tx, eventId) => {
+      itemEvents.push(eventId);
+      return Promise.resolve();
+    },
+    notify: () => undefined,
+    requestStatusChecks: (request) => {
+      statusChecks.push(request);
+      return Promise.resolve({ queued: 0, lastStartsAt: null });
+    },
+  };
+}

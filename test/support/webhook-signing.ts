@@ -1,0 +1,41 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import type { JWKPublicKey } from 'plaid';
+import { WebhookVerificationError } from '../../src/webhooks/verification-error.js';
+
+/**
+ * A local stand-in for Plaid's signing side: an ES256 key, the JWK `/webhook_verification_key/get`
+ * would return for it, and signed deliveries of any body. For intake tests that need bodies the
+ * simulator never sends (unknown codes, malformed fields).
+ */
+export async function createTestSigner() {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const exported = await exportJWK(publicKey);
+  const kid = randomUUID();
+  const jwk: JWKPublicKey = {
+    alg: 'ES256', crv: 'P-256', kid, kty: 'EC', use: 'sig', x: exported.x!, y: exported.y!,
+    created_at: Math.floor(Date.now() / 1000), expired_at: null,
+  };
+  const fetches: string[] = [];
+  return {
+    kid,
+    jwk,
+    fetches,
+    fetchKey: (requested: string): Promise<JWKPublicKey> => {
+      fetches.push(requested);
+      return requested === kid ? Promise.resolve({ ...jwk }) : Promise.reject(new WebhookVerificationError('unknown_key'));
+    },
+    async sign(body: string, options: { iatSecondsAgo?: number } = {}): Promise<string> {
+      const iat = Math.floor(Date.now() / 1000) - (options.iatSecondsAgo ?? 0);
+      return new SignJWT({ request_body_sha256: createHash('sha256').update(body).digest('hex') })
+        .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
+        .setIssuedAt(iat)
+        .sign(privateKey);
+    },
+  };
+}
+
+/** Plaid's own formatting: 2-space indented JSON, no trailing newline. */
+export function plaidBody(payload: object): string {
+  return JSON.stringify(payload, null, 2);
+}
