@@ -154,3 +154,18 @@ describe('alert rules', () => {
     }
   });
 });
+
+describe('docs/operations.md', () => {
+  const operations = readFileSync(path.join(REPO_ROOT, 'docs/operations.md'), 'utf8');
+
+  it('lists every metric the service defines and every alert', async () => {
+    const defaults = new Set((await import('prom-client')).collectDefaultMetrics.metricsList);
+    const own = (await createMetrics().registry.getMetricsAsJSON())
+      .map((metric) => metric.name)
+      .filter((name) => !defaults.has(name) && !/^(process|nodejs)_/.test(name));
+    expect(own.length).toBeGreaterThan(5);
+    for (const name of own) expect(operations, name).toContain(`\`${name}\``);
+    for (const rule of loadAlertRules()) expect(operations, rule.alert).toContain(`\`${rule.alert}\``);
+  });
+});
+
