@@ -1,4 +1,5 @@
-import { CountryCode, Products } from 'plaid';
+import { AccountSubtype, CountryCode, Products } from 'plaid';
+import type { AccountBase } from 'plaid';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSimulator } from '../../src/simulator/index.js';
 import type { Simulator } from '../../src/simulator/index.js';
@@ -10,13 +11,14 @@ afterEach(async () => {
   sim = undefined;
 });
 
-async function call(s: Simulator, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loosely typed JSON from control endpoints
+async function call(s: Simulator, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, any> }> {
   const response = await s.app.request(path, {
     method,
     headers: { 'content-type': 'application/json', 'PLAID-CLIENT-ID': CLIENT_ID, 'PLAID-SECRET': SECRET },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, json: await response.json() };
+  return { status: response.status, json: await response.json() as Record<string, any> };
 }
 
 describe('/simulator control endpoints', () => {
@@ -86,7 +88,7 @@ describe('/simulator control endpoints', () => {
     const exchange = await call(sim, 'POST', '/item/public_token/exchange', { public_token: completed.json.publicToken });
     const accessToken = exchange.json.access_token as string;
     const accounts = await call(sim, 'POST', '/accounts/get', { access_token: accessToken });
-    expect(accounts.json.accounts.map((a: { subtype: string }) => a.subtype)).toEqual(['credit card']);
+    expect((accounts.json.accounts as AccountBase[]).map((a) => a.subtype)).toEqual(['credit card']);
 
     await call(sim, 'POST', '/sandbox/item/reset_login', { access_token: accessToken });
     const update = await call(sim, 'POST', '/link/token/create', {
@@ -171,7 +173,7 @@ describe('/simulator control endpoints', () => {
     const invBefore = sim.control.investmentTransactionsTruth(itemId).length;
     sim.control.addInvestmentTransactions(itemId, 3);
     expect(sim.control.investmentTransactionsTruth(itemId).length).toBe(invBefore + 3);
-    const [creditId] = sim.control.item(itemId).accountIds.filter((id) => sim!.control.accountsTruth(itemId).find((a) => a.account_id === id)?.subtype === 'credit card');
+    const creditId = sim.control.accountsTruth(itemId).find((a) => a.subtype === AccountSubtype.CreditCard)?.account_id;
     expect(Object.keys(sim.control.updateLiabilities(itemId, [creditId!]).updated)).toEqual([creditId]);
     expect(() => sim!.control.updateLiabilities(itemId, ['nope'])).toThrow();
     const onlyCash = sim.control.createItem({ institutionId: 'ins_109512' });
