@@ -1,0 +1,63 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApp, type AppDeps } from '../../src/app.js';
+import type { Config } from '../../src/config/load-config.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { createPlaidClient } from '../../src/plaid/client.js';
+import { startQueueService, type QueueService } from '../../src/queue/queue-service.js';
+import { createSyncEngine } from '../../src/sync/sync-engine.js';
+import { TokenVault } from '../../src/vault/token-vault.js';
+import { captureLogs, testConfig } from './app.js';
+import type { TestDatabase } from './database.js';
+
+export interface RunningTestService {
+  url: string;
+  deps: AppDeps;
+  queue: QueueService;
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The service as `startService` wires it (sync engine, pg-boss queue and workers, HTTP server), in
+ * this process, on a test database, talking to Plaid (a simulator server) over real HTTP.
+ */
+export async function startTestService(
+  database: TestDatabase,
+  options: { plaidBaseUrl: string; config?: Partial<Config> },
+): Promise<RunningTestService> {
+  const config = testConfig({ ...options.config });
+  config.plaid = { ...config.plaid, baseUrl: options.plaidBaseUrl };
+  const { lines, logger } = captureLogs();
+  const metrics = createMetrics();
+  const vault = new TokenVault(config.keyring);
+  const plaid = createPlaidClient({ ...config.plaid, timeoutMs: 10_000 });
+  const engine = createSyncEngine({ db: database.db, sql: database.sql, plaid, vault, logger, metrics, heartbeatMs: 500, staleAfterMs: 5_000 });
+  const queue = await startQueueService({
+    config, databaseUrl: database.url, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine,
+  });
+  const deps: AppDeps = { config, db: database.db, sql: database.sql, logger, metrics, vault, plaid, syncs: queue.syncs, queue: queue.queue };
+  const app = createApp(deps);
+  const server = await new Promise<ServerType>((resolve) => {
+    const instance = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(instance));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    deps,
+    queue,
+    logs: lines,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
+      await queue.stop();
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
