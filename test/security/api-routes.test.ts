@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, linkThroughApi } from '../support/api-client.js';
 import { buildTestApp, TEST_API_TOKEN } from '../support/app.js';
 import { createTestDatabase } from '../support/database.js';
-import { fillPath, operationsOf, sampleBody, type OpenApiDocument, type OpenApiOperation } from '../support/openapi-requests.js';
+import { fillPath, operationsOf, resolve, sampleBody, sampleOf, type JsonSchema, type OpenApiDocument, type OpenApiOperation } from '../support/openapi-requests.js';
 import { startTestSimulator } from '../support/simulator.js';
 
 // The cases are generated from the OpenAPI document, so every /api route, including routes added
@@ -29,13 +29,31 @@ afterAll(async () => {
   await database.drop();
 });
 
-function send(path: string, method: string, operation: OpenApiOperation, headers: Record<string, string>, ids: Record<string, string> = {}) {
-  const body = sampleBody(doc, operation);
+function send(path: string, method: string, operation: OpenApiOperation, headers: Record<string, string>, ids: Record<string, string> = {}, json?: unknown) {
+  const body = json === undefined ? sampleBody(doc, operation) : JSON.stringify(json);
   return app.request(`/api${fillPath(doc, path, operation, ids)}`, {
     method: method.toUpperCase(),
     headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body }),
   });
+}
+
+/** Body fields that name one of the owner's resources (`item_id`, `account_id`), by resource. */
+const BODY_ID_FIELDS: Record<string, string> = { item_id: 'items', account_id: 'accounts' };
+
+function bodyIdFields(operation: OpenApiOperation): { field: string; schema: JsonSchema } | undefined {
+  const schema = operation.requestBody?.content['application/json']?.schema;
+  if (!schema) return undefined;
+  const body = resolve(doc, schema);
+  const field = Object.keys((body.properties ?? {}) as Record<string, unknown>).find((name) => name in BODY_ID_FIELDS);
+  return field ? { field, schema: body } : undefined;
+}
+
+/** Only the required fields (sampled) plus the id field: the smallest valid body naming the resource. */
+function bodyNaming(body: JsonSchema, field: string, id: string) {
+  const properties = (body.properties ?? {}) as Record<string, JsonSchema>;
+  const required = ((body.required ?? []) as string[]).filter((name) => name !== field);
+  return { ...Object.fromEntries(required.map((name) => [name, sampleOf(doc, properties[name]!)])), [field]: id };
 }
 
 const bearer = { authorization: `Bearer ${TEST_API_TOKEN}` };
@@ -75,6 +93,14 @@ describe.each(operations.map((o) => [o.method.toUpperCase(), o.path, o] as const
     const resource = idParams[0]!;
     expect(owned[resource], `no owned resource for "/${resource}/{id}"; add one in beforeAll`).toBeDefined();
     const res = await send(path, method, operation, { ...bearer, 'x-user-id': randomUUID() }, { id: owned[resource]! });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  const bodyId = bodyIdFields(operation);
+  it.runIf(bodyId !== undefined)('answers 404 when the body names another user’s resource', async () => {
+    const { field, schema } = bodyId!;
+    const res = await send(path, method, operation, { ...bearer, 'x-user-id': randomUUID() }, {}, bodyNaming(schema, field, owned[BODY_ID_FIELDS[field]!]!));
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });
   });
