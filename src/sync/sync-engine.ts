@@ -5,7 +5,7 @@ import type { PlaidApi } from 'plaid';
 import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { createPlaidCaller, realTimers, type PlaidCall } from '../providers/plaid/plaid-call.js';
+import { AbortedError, createPlaidCaller, realTimers, type PlaidCall } from '../providers/plaid/plaid-call.js';
 import type { TokenVault } from '../vault/token-vault.js';
 import { abandonStaleRuns, acquireRun, readRun, requestFollowUp, runningRun, takeFollowUp, type RunKey, type RunRow } from './run-lock.js';
 import { EMPTY_COUNTS, type SkipReason, type SyncOutcome } from './sync-outcome.js';
@@ -51,8 +51,11 @@ type Mode = 'wait' | 'request';
 
 interface Slot {
   current: Promise<SyncOutcome>;
-  /** Set once this process holds the run row: later triggers may have data the run already passed. */
-  acquired: boolean;
+  /**
+   * Set once a run is under way, here (this process holds the row) or elsewhere (this slot waits on
+   * another process's row): later triggers may carry data that run has already paged past.
+   */
+  started: boolean;
   followUp: SyncRequest | null;
 }
 
@@ -127,12 +130,19 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     for (;;) {
       if (shutdown.signal.aborted) return skipped('stopped');
       if (waitingFor !== null && mode === 'wait') {
+        // Joined another process's run: its result is ours, unless it died (then take the key over).
         const row = await readRun(db, waitingFor, staleAfterMs);
         if (row && (row.status === 'succeeded' || row.status === 'failed')) return outcomeFromRow(row);
+        if (row?.status === 'running' && !row.stale) {
+          await realTimers.sleep(pollMs, shutdown.signal).catch(() => undefined);
+          continue;
+        }
+        if (row?.stale) await abandonStaleRuns(db, staleAfterMs, request);
+        waitingFor = null;
       }
       const runId = await acquireRun(db, request, request.trigger, owner);
       if (runId !== null) {
-        slot.acquired = true;
+        slot.started = true;
         const outcome = await executeRun(runDeps, { ...request, runId, fromScratch: Boolean(request.fromScratch), signal: shutdown.signal });
         const followUp = await takeFollowUp(db, request);
         if (followUp) slot.followUp = mergeRequests(slot.followUp, { itemId: request.itemId, product: request.product, trigger: followUp });
@@ -155,6 +165,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         return skipped('coalesced');
       }
       waitingFor = holder.id;
+      slot.started = true;
       await realTimers.sleep(pollMs, shutdown.signal).catch(() => undefined);
     }
   }
@@ -168,7 +179,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       const next = slot.followUp;
       if (next && !stopping) {
         slot.followUp = null;
-        slot.acquired = false;
+        slot.started = false;
         // A follow-up that finds the key held elsewhere joins that run: it started after the trigger.
         slot.current = launch(key, slot, next, 'wait');
       } else if (slots.get(key) === slot) {
@@ -179,7 +190,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
 
   function start(request: SyncRequest, mode: Mode): Promise<SyncOutcome> {
     const key = keyOf(request);
-    const slot: Slot = { current: Promise.resolve(skipped('stopped')), acquired: false, followUp: null };
+    const slot: Slot = { current: Promise.resolve(skipped('stopped')), started: false, followUp: null };
     slots.set(key, slot);
     slot.current = launch(key, slot, request, mode);
     return slot.current;
@@ -198,7 +209,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     if (stopping) return Promise.resolve();
     const slot = slots.get(keyOf(request));
     if (!slot) void start(request, 'request');
-    else if (slot.acquired) slot.followUp = mergeRequests(slot.followUp, request);
+    else if (slot.started) slot.followUp = mergeRequests(slot.followUp, request);
     return Promise.resolve();
   }
 
@@ -220,12 +231,14 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     },
     async stop(graceMs = 10_000) {
       stopping = true;
-      const timer = setTimeout(() => shutdown.abort(), graceMs);
+      const abort = () => shutdown.abort(new AbortedError('the sync engine is stopping'));
+      if (graceMs <= 0) abort();
+      const timer = setTimeout(abort, Math.max(0, graceMs));
       try {
         await this.idle();
       } finally {
         clearTimeout(timer);
-        shutdown.abort();
+        abort();
       }
     },
   };

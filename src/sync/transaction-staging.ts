@@ -84,7 +84,8 @@ export class TransactionStager {
     if (lines.length === 0) return;
     lines.push('');
     if (!this.stream.write(lines.join('\n'))) {
-      this.flushing = Promise.race([once(this.stream, 'drain'), once(this.stream, 'close')]);
+      // A stream error also ends the wait; it is kept in `failure` and thrown by the next call.
+      this.flushing = Promise.race([once(this.stream, 'drain'), once(this.stream, 'close')]).catch(() => undefined);
     }
   }
 

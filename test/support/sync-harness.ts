@@ -4,6 +4,7 @@ import type { PlaidApi, Products } from 'plaid';
 import { expect } from 'vitest';
 import type { Database } from '../../src/db/client.js';
 import { plaidAccounts, plaidItems, type Product } from '../../src/db/schema/index.js';
+import type { Logger } from '../../src/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { createPlaidClient } from '../../src/plaid/client.js';
 import { createPlaidCaller, DEFAULT_BACKOFF, type BackoffTimers } from '../../src/providers/plaid/plaid-call.js';
@@ -29,6 +30,7 @@ export function instantTimers(): BackoffTimers & { delays: number[] } {
 
 export interface SyncHarness {
   engine: SyncEngine;
+  logger: Logger;
   metrics: Metrics;
   logs: Record<string, unknown>[];
   vault: TokenVault;
@@ -41,7 +43,7 @@ export function syncHarness(database: Pick<TestDatabase, 'db' | 'sql'>, override
   const config = testConfig();
   const logs = captureLogs();
   const metrics = createMetrics();
-  const vault = new TokenVault(config.keyring);
+  const vault = overrides.vault ?? new TokenVault(config.keyring);
   const plaid = createPlaidClient({ ...config.plaid, timeoutMs: 10_000 });
   const timers = instantTimers();
   const engine = createSyncEngine({
@@ -55,7 +57,7 @@ export function syncHarness(database: Pick<TestDatabase, 'db' | 'sql'>, override
     pollMs: 5,
     ...overrides,
   });
-  return { engine, metrics, logs: logs.lines, vault, plaid, timers };
+  return { engine, logger: logs.logger, metrics, logs: logs.lines, vault, plaid, timers };
 }
 
 export interface SeededItem {

@@ -1,16 +1,22 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_PAGINATION_PASSES } from '../../src/plaid/products/transactions.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
-import { expectTransactionsMatchTruth, itemRow, runRows, seedItem, stagedRowCount, syncHarness, type SyncHarness } from '../support/sync-harness.js';
+import {
+  expectTransactionsMatchTruth, itemRow, runRows, seedItem, stagedRowCount, storedTransactions, syncHarness, type SeededItem, type SyncHarness,
+} from '../support/sync-harness.js';
 
 let database: TestDatabase;
 let sim: TestSimulator;
 let harness: SyncHarness;
+/** Called after each fetched page of any run of `harness` (set per test). */
+let onPage: ((page: number) => void | Promise<void>) | null = null;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   sim = startTestSimulator();
-  harness = syncHarness(database);
+  harness = syncHarness(database, { hooks: { afterPage: ({ page }) => onPage?.(page) } });
 });
 
 afterAll(async () => {
@@ -19,15 +25,192 @@ afterAll(async () => {
   await database.drop();
 });
 
+const seed = (options: Parameters<typeof seedItem>[4] = {}) => seedItem(database.db, sim.control, harness.vault, harness.plaid, options);
+const run = (item: SeededItem, extra: { fromScratch?: boolean } = {}) =>
+  harness.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'api', ...extra });
+
+async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
+  const metrics = await harness.metrics.registry.getMetricsAsJSON();
+  const values = metrics.flatMap((m) => m.values.map((v) => ({ ...v, name: (v as { metricName?: string }).metricName ?? m.name })));
+  const value = values.find((v) => v.name === name && Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+  return value?.value ?? 0;
+}
+
 describe('transactions sync', () => {
   it('pulls several pages and stores exactly the simulator truth', async () => {
-    const item = await seedItem(database.db, sim.control, harness.vault, harness.plaid, { transactionCount: 1_234 });
-    const outcome = await harness.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'api' });
+    const item = await seed({ transactionCount: 1_234 });
+    const outcome = await run(item);
     expect(outcome).toMatchObject({ status: 'succeeded', counts: { pages: 3, added: 1_234, modified: 0, removed: 0 }, changed: true });
     await expectTransactionsMatchTruth(database.db, sim.control, item);
-    const [run] = await runRows(database.db, item.itemId);
-    expect(run).toMatchObject({ status: 'succeeded', trigger: 'api', pages: 3, added: 1_234 });
+    const [row] = await runRows(database.db, item.itemId);
+    expect(row).toMatchObject({ status: 'succeeded', trigger: 'api', pages: 3, added: 1_234 });
+    expect(row!.finished_at).not.toBeNull();
     expect((await itemRow(database.db, item.itemId)).transactions_cursor).toBeTruthy();
     expect(await stagedRowCount(database.db)).toBe(0);
+  });
+
+  it('applies additions, modifications, removals and pending → posted on the next run', async () => {
+    const item = await seed({ transactionCount: 300 });
+    await run(item);
+    const change = sim.control.advance(item.plaidItemId, { added: 40, modified: 25, removed: 10, posted: 3 });
+    expect(change.posted).toHaveLength(3);
+    const outcome = await run(item);
+    expect(outcome).toMatchObject({ status: 'succeeded', counts: { added: 43, modified: 25, removed: 13 } });
+    await expectTransactionsMatchTruth(database.db, sim.control, item);
+    const stored = new Map((await storedTransactions(database.db, item.itemId)).map((t) => [t.id, t]));
+    for (const { pending_transaction_id: pendingId, transaction_id: postedId } of change.posted) {
+      expect(stored.has(pendingId)).toBe(false);
+      expect(stored.get(postedId)).toMatchObject({ pending: false, pending_transaction_id: pendingId });
+    }
+    for (const removed of change.removed) expect(stored.has(removed)).toBe(false);
+  });
+
+  it('answers an unchanged item with a clean run that changes nothing', async () => {
+    const item = await seed({ transactionCount: 20 });
+    await run(item);
+    const outcome = await run(item);
+    expect(outcome).toMatchObject({ status: 'succeeded', counts: { pages: 1, added: 0, modified: 0, removed: 0 }, changed: false });
+  });
+
+  it('refreshes balances from the accounts Plaid returns', async () => {
+    const item = await seed({ transactionCount: 60 });
+    await database.db.execute(sql`update plaid_accounts set balance_current = null where item_id = ${item.itemId}`);
+    await run(item);
+    const rows = await database.db.execute<{ plaid_account_id: string; current: string | null }>(sql`
+      select plaid_account_id, balance_current::text as current from plaid_accounts where item_id = ${item.itemId}`);
+    const truth = new Map(sim.control.accountsTruth(item.plaidItemId).map((a) => [a.account_id, a.balances.current]));
+    const withTransactions = new Set((await storedTransactions(database.db, item.itemId)).map((t) => t.account));
+    for (const row of rows) {
+      if (withTransactions.has(row.plaid_account_id)) expect(row.current).toBe(String(truth.get(row.plaid_account_id)));
+    }
+  });
+
+  it('restarts from the starting cursor when the data changes mid-pagination, and ends exact', async () => {
+    const item = await seed({ transactionCount: 1_100 });
+    await run(item);
+    sim.control.advance(item.plaidItemId, { added: 900 });
+    let mutated = false;
+    onPage = (page) => {
+      if (page === 1 && !mutated) {
+        mutated = true;
+        sim.control.advance(item.plaidItemId, { added: 5, modified: 7, removed: 3, posted: 2 });
+      }
+    };
+    try {
+      const outcome = await run(item);
+      expect(outcome).toMatchObject({ status: 'succeeded', counts: { pages: 2 } });
+    } finally {
+      onPage = null;
+    }
+    await expectTransactionsMatchTruth(database.db, sim.control, item);
+    expect(await metricValue('sync_error_total', { product: 'transactions', error_code: 'TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gives up after a bounded number of restarts, writing nothing', async () => {
+    const item = await seed({ transactionCount: 1_100 });
+    sim.control.failNextPagination(item.plaidItemId, MAX_PAGINATION_PASSES);
+    const outcome = await run(item);
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION', kind: 'restart_pagination' } });
+    expect(await storedTransactions(database.db, item.itemId)).toHaveLength(0);
+    expect(await itemRow(database.db, item.itemId)).toMatchObject({ status: 'active', transactions_cursor: null });
+    expect((await runRows(database.db, item.itemId))[0]).toMatchObject({ status: 'failed', error_code: 'TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION' });
+    expect(await stagedRowCount(database.db)).toBe(0);
+  });
+
+  it('re-pulls from scratch and drops rows Plaid no longer lists', async () => {
+    const item = await seed({ transactionCount: 80 });
+    await run(item);
+    await database.db.execute(sql`
+      insert into plaid_transactions (plaid_transaction_id, account_id, item_id, amount, date, name)
+      values ('ghost-transaction', ${item.accounts[0]!.id}, ${item.itemId}, '1.00', '2024-01-01', 'ghost')`);
+    const outcome = await run(item, { fromScratch: true });
+    expect(outcome).toMatchObject({ status: 'succeeded', counts: { added: 80 } });
+    await expectTransactionsMatchTruth(database.db, sim.control, item);
+  });
+
+  it('retries transient Plaid errors with backoff and counts each one', async () => {
+    const item = await seed({ transactionCount: 10 });
+    harness.timers.delays.length = 0;
+    sim.control.addFault({ endpoint: '/transactions/sync', kind: 'internal_error', count: 2 });
+    const before = await metricValue('sync_error_total', { product: 'transactions', error_code: 'INTERNAL_SERVER_ERROR' });
+    const outcome = await run(item);
+    expect(outcome.status).toBe('succeeded');
+    expect(harness.timers.delays).toHaveLength(2);
+    expect(harness.timers.delays[1]!).toBeGreaterThan(harness.timers.delays[0]!);
+    expect(await metricValue('sync_error_total', { product: 'transactions', error_code: 'INTERNAL_SERVER_ERROR' })).toBe(before + 2);
+    await expectTransactionsMatchTruth(database.db, sim.control, item);
+  });
+
+  it('waits longer after a rate limit', async () => {
+    const item = await seed({ transactionCount: 10 });
+    harness.timers.delays.length = 0;
+    sim.control.addFault({ endpoint: '/transactions/sync', kind: 'rate_limit', count: 1 });
+    expect((await run(item)).status).toBe('succeeded');
+    expect(harness.timers.delays).toEqual([1_500]);
+  });
+
+  it('fails the run, but not the item, when transient errors outlast the retries', async () => {
+    const item = await seed({ transactionCount: 10 });
+    sim.control.addFault({ endpoint: '/transactions/sync', kind: 'planned_maintenance', count: 5 });
+    const outcome = await run(item);
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'PLANNED_MAINTENANCE', kind: 'transient' } });
+    expect((await itemRow(database.db, item.itemId)).status).toBe('active');
+  });
+
+  it('moves the item to needs_reauth on ITEM_LOGIN_REQUIRED, and back to active after a clean sync', async () => {
+    const item = await seed({ transactionCount: 10 });
+    sim.control.loginRequired(item.plaidItemId);
+    const failed = await run(item);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'ITEM_LOGIN_REQUIRED', kind: 'needs_reauth' } });
+    expect(await itemRow(database.db, item.itemId)).toMatchObject({ status: 'needs_reauth', error_code: 'ITEM_LOGIN_REQUIRED' });
+    sim.control.repairLogin(item.plaidItemId);
+    expect((await run(item)).status).toBe('succeeded');
+    expect(await itemRow(database.db, item.itemId)).toMatchObject({ status: 'active', error_code: null });
+  });
+
+  it.each([
+    ['ITEM_NOT_FOUND', (id: string) => sim.control.revokeItem(id)],
+    ['USER_PERMISSION_REVOKED', (id: string) => sim.control.revokePermission(id)],
+  ])('disconnects the item with soft delete on %s, and never writes it again', async (code, revoke) => {
+    const item = await seed({ transactionCount: 10 });
+    await run(item);
+    revoke(item.plaidItemId);
+    expect(await run(item)).toMatchObject({ status: 'failed', error: { code, kind: 'revoked' } });
+    expect((await itemRow(database.db, item.itemId)).status).toBe('disconnected');
+    const statuses = await database.db.execute<{ status: string }>(sql`select distinct status from plaid_accounts where item_id = ${item.itemId}`);
+    expect([...statuses].map((r) => r.status)).toEqual(['inactive']);
+    expect(await storedTransactions(database.db, item.itemId)).toHaveLength(10);
+    expect(await run(item)).toEqual({ status: 'skipped', runId: null, reason: 'item_disconnected' });
+  });
+
+  it('writes nothing when the item is disconnected while the run is fetching', async () => {
+    const item = await seed({ transactionCount: 20 });
+    onPage = async () => {
+      await database.db.execute(sql`update plaid_items set status = 'disconnected' where id = ${item.itemId}`);
+    };
+    try {
+      expect(await run(item)).toMatchObject({ status: 'failed', error: { code: 'ITEM_DISCONNECTED' } });
+    } finally {
+      onPage = null;
+    }
+    expect(await storedTransactions(database.db, item.itemId)).toHaveLength(0);
+    expect((await itemRow(database.db, item.itemId)).transactions_cursor).toBeNull();
+  });
+
+  it('skips items that do not exist', async () => {
+    const outcome = await harness.engine.run({ itemId: '00000000-0000-4000-8000-000000000000', product: 'transactions', trigger: 'api' });
+    expect(outcome).toEqual({ status: 'skipped', runId: null, reason: 'item_not_found' });
+  });
+
+  it('records latency, completion and a structured sync_complete line', async () => {
+    const item = await seed({ transactionCount: 15 });
+    const before = await metricValue('sync_complete_total', { product: 'transactions' });
+    await harness.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'webhook' });
+    expect(await metricValue('sync_complete_total', { product: 'transactions' })).toBe(before + 1);
+    expect(await metricValue('sync_latency_seconds_count', { product: 'transactions', trigger: 'webhook', outcome: 'succeeded' })).toBe(1);
+    const line = harness.logs.find((l) => l.msg === 'sync_complete' && l.item_id === item.itemId);
+    expect(line).toMatchObject({ product: 'transactions', trigger: 'webhook', added: 15, modified: 0, removed: 0 });
+    expect(typeof line!.durationMs).toBe('number');
+    expect(JSON.stringify(harness.logs)).not.toContain('access-sandbox');
   });
 });
