@@ -12,13 +12,15 @@ afterEach(async () => {
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- loosely typed JSON from control endpoints
-async function call(s: Simulator, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, any> }> {
+type Json = Record<string, any>;
+
+async function call(s: Simulator, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
   const response = await s.app.request(path, {
     method,
     headers: { 'content-type': 'application/json', 'PLAID-CLIENT-ID': CLIENT_ID, 'PLAID-SECRET': SECRET },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, json: await response.json() as Record<string, any> };
+  return { status: response.status, json: await response.json() as Json };
 }
 
 describe('/simulator control endpoints', () => {
