@@ -32,7 +32,7 @@ export function syncJobHandler(deps: { sql: Sql; runSync: RunSync }) {
       }
       if (outcome.runId !== null && joins < MAX_JOINS) {
         const [run] = await deps.sql<{ before: boolean }[]>`
-          select started_at < ${job.createdOn} as before from sync_runs where id = ${outcome.runId}`;
+          select started_at < ${new Date(job.createdOn).toISOString()}::timestamptz as before from sync_runs where id = ${outcome.runId}`;
         if (run?.before) continue;
       } else if (outcome.runId !== null) {
         throw new RetryableSyncError('the key stayed busy with runs older than this request');
