@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInProcessScheduler, type RunningScheduler } from '../../../src/sync/in-process-scheduler.js';
+import { apiClient } from '../../support/api-client.js';
+import { buildTestApp } from '../../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
+import { expectTransactionsMatchTruth, runRows, seedItem, syncHarness, type SyncHarness } from '../../support/sync-harness.js';
+
+let database: TestDatabase;
+let sim: TestSimulator;
+let harness: SyncHarness;
+let syncs: RunningScheduler;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  sim = startTestSimulator();
+  harness = syncHarness(database);
+  syncs = createInProcessScheduler({ engine: harness.engine, logger: harness.logger });
+});
+
+afterAll(async () => {
+  await syncs.stop(0);
+  await sim.close();
+  await database.drop();
+});
+
+function setup(userId?: string) {
+  const { app } = buildTestApp(database, { syncs, vault: harness.vault });
+  return { app, api: apiClient(app, userId) };
+}
+
+async function linkedAccount(transactionCount = 25) {
+  const item = await seedItem(database.db, sim.control, harness.vault, harness.plaid, { transactionCount });
+  return { item, account: item.accounts.find((a) => a.product === 'transactions')! };
+}
+
+const path = (product: string) => `/products/${product}/transactions/sync`;
+
+describe('POST /api/products/{product}/transactions/sync', () => {
+  it('answers 200 with exactly { updated, errors } and stores the transactions', async () => {
+    const { item, account } = await linkedAccount();
+    const { api } = setup(item.userId);
+    const response = await api.post(path('transactions'), { account_id: account.id });
+    expect(response.status).toBe(200);
+    expect(response.body).toStrictEqual({ updated: true, errors: [] });
+    await expectTransactionsMatchTruth(database.db, sim.control, item);
+    const again = await api.post(path('transactions'), { account_id: account.id });
+    expect(again.body).toStrictEqual({ updated: false, errors: [] });
+  });
+
+  it('answers a provider failure with 200, updated false and the error', async () => {
+    const { item, account } = await linkedAccount();
+    sim.control.revokeItem(item.plaidItemId);
+    const { api } = setup(item.userId);
+    const response = await api.post(path('transactions'), { account_id: account.id });
+    expect(response.status).toBe(200);
+    expect(Object.keys(response.body).sort()).toEqual(['errors', 'updated']);
+    expect(response.body.updated).toBe(false);
+    expect(response.body.errors[0]).toMatch(/^ITEM_NOT_FOUND: /);
+    const next = await api.post(path('transactions'), { account_id: account.id });
+    expect(next.body.errors[0]).toMatch(/^ITEM_DISCONNECTED: /);
+  });
+
+  it('joins ten simultaneous requests into one Plaid pagination pass', async () => {
+    const { item, account } = await linkedAccount(1_100);
+    const { api } = setup(item.userId);
+    sim.control.resetCalls();
+    const responses = await Promise.all(Array.from({ length: 10 }, () => api.post(path('transactions'), { account_id: account.id })));
+    expect(responses.every((r) => r.status === 200 && r.body.updated === true)).toBe(true);
+    expect(sim.control.calls('/transactions/sync')).toBe(3);
+    expect(await runRows(database.db, item.itemId)).toHaveLength(1);
+  });
+
+  it.each([
+    ['an unknown product', 'crypto', () => ({ account_id: randomUUID() })],
+    ['a missing account_id', 'transactions', () => ({})],
+    ['an account_id that is not a UUID', 'transactions', () => ({ account_id: 'abc' })],
+  ])('answers 422 for %s', async (_case, product, body) => {
+    const { api } = setup();
+    const response = await api.post(path(product), body());
+    expect(response.status).toBe(422);
+    expect(response.body.error.code).toBe('validation_failed');
+  });
+
+  it('answers 422 when the account belongs to another product (product affinity)', async () => {
+    const { item, account } = await linkedAccount();
+    const { api } = setup(item.userId);
+    const response = await api.post(path('investments'), { account_id: account.id });
+    expect(response.status).toBe(422);
+    expect(response.body.error.message).toContain('transactions');
+  });
+
+  it('answers 404 for an unknown account and for another user’s account', async () => {
+    const { account } = await linkedAccount();
+    const { api } = setup();
+    expect((await api.post(path('transactions'), { account_id: randomUUID() })).status).toBe(404);
+    const stranger = await api.post(path('transactions'), { account_id: account.id });
+    expect(stranger.status).toBe(404);
+    expect(stranger.body.error.code).toBe('not_found');
+  });
+
+  it('needs the app token', async () => {
+    const { app } = setup();
+    const response = await app.request(`/api${path('transactions')}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user-id': randomUUID() },
+      body: JSON.stringify({ account_id: randomUUID() }),
+    });
+    expect(response.status).toBe(401);
+  });
+});

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError, NotFoundError, ValidationError } from '../../src/http/errors.js';
+import { ProviderRegistry } from '../../src/providers/provider-registry.js';
+import { ProviderSyncError } from '../../src/providers/sync-result.js';
+import { STILL_RUNNING, runProductSync, syncProduct } from '../../src/services/sync-service.js';
+import type { Product } from '../../src/db/schema/products.js';
+import { createInProcessScheduler, type RunningScheduler } from '../../src/sync/in-process-scheduler.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
+import { expectTransactionsMatchTruth, seedItem, syncHarness, type SeededItem, type SyncHarness } from '../support/sync-harness.js';
+
+let database: TestDatabase;
+let sim: TestSimulator;
+let harness: SyncHarness;
+let syncs: RunningScheduler;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  sim = startTestSimulator();
+  harness = syncHarness(database);
+  syncs = createInProcessScheduler({ engine: harness.engine, logger: harness.logger });
+});
+
+afterAll(async () => {
+  await syncs.stop(0);
+  await sim.close();
+  await database.drop();
+});
+
+const deps = () => ({ db: database.db, syncs, logger: harness.logger });
+const LINKS: Record<Product, { institutionId: string }> = {
+  transactions: { institutionId: 'ins_109508' },
+  investments: { institutionId: 'ins_sim_brokerage' },
+  liabilities: { institutionId: 'ins_sim_lender' },
+};
+
+async function linked(product: Product): Promise<{ item: SeededItem; accountId: string }> {
+  const item = await seedItem(database.db, sim.control, harness.vault, harness.plaid, { products: [product], transactionCount: 30, ...LINKS[product] });
+  return { item, accountId: item.accounts.find((a) => a.product === product)!.id };
+}
+
+describe.each<Product>(['transactions', 'investments', 'liabilities'])('syncProduct for %s', (product) => {
+  it('syncs the account and reports updated data', async () => {
+    const { item, accountId } = await linked(product);
+    await expect(syncProduct(deps(), { product, accountId, user: { id: item.userId } })).resolves.toEqual({ updated: true, errors: [] });
+    if (product === 'transactions') await expectTransactionsMatchTruth(database.db, sim.control, item);
+  });
+
+  it('refuses an account of another product (422), of another user or unknown (404)', async () => {
+    const { item, accountId } = await linked(product);
+    const other = product === 'transactions' ? 'liabilities' : 'transactions';
+    await expect(syncProduct(deps(), { product: other, accountId, user: { id: item.userId } })).rejects.toBeInstanceOf(ValidationError);
+    await expect(syncProduct(deps(), { product, accountId, user: { id: randomUUID() } })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(syncProduct(deps(), { product, accountId: randomUUID(), user: { id: item.userId } })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('answers a provider error as updated: false with the error code', async () => {
+    const { item, accountId } = await linked(product);
+    sim.control.loginRequired(item.plaidItemId);
+    const result = await syncProduct(deps(), { product, accountId, user: { id: item.userId } });
+    expect(result.updated).toBe(false);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatch(/^ITEM_LOGIN_REQUIRED: /);
+  });
+});
+
+describe('syncProduct', () => {
+  it('refuses an unknown product', async () => {
+    await expect(syncProduct(deps(), { product: 'crypto', accountId: randomUUID(), user: { id: randomUUID() } })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('answers after the bounded wait while the run goes on', async () => {
+    const { item, accountId } = await linked('transactions');
+    let finish!: () => void;
+    const slow = new ProviderRegistry([
+      { provider: 'plaid', syncTransactions: () => new Promise((resolve) => (finish = () => resolve({ updated: true, errors: [] }))) },
+    ]);
+    const result = await syncProduct({ ...deps(), providers: slow, waitMs: 1 }, { product: 'transactions', accountId, user: { id: item.userId } });
+    expect(result).toEqual({ updated: false, errors: [STILL_RUNNING] });
+    finish();
+  });
+
+  it('reports an unreachable provider as an error line, and lets other failures through', async () => {
+    const { item, accountId } = await linked('transactions');
+    const failing = (error: Error) => new ProviderRegistry([{ provider: 'plaid', syncTransactions: () => Promise.reject(error) }]);
+    const provider = await syncProduct({ ...deps(), providers: failing(new ProviderSyncError('plaid', 'X', 'y')) }, { product: 'transactions', accountId, user: { id: item.userId } });
+    expect(provider).toEqual({ updated: false, errors: ['X: y'] });
+    await expect(syncProduct({ ...deps(), providers: failing(new Error('boom')) }, { product: 'transactions', accountId, user: { id: item.userId } })).rejects.toThrow('boom');
+  });
+
+  it('needs a scheduler that can run syncs', async () => {
+    const { item, accountId } = await linked('transactions');
+    const recording = { request: () => Promise.resolve() };
+    await expect(syncProduct({ ...deps(), syncs: recording }, { product: 'transactions', accountId, user: { id: item.userId } })).rejects.toBeInstanceOf(AppError);
+  });
+});
+
+describe('runProductSync', () => {
+  it('runs an item sync for workers and operators', async () => {
+    const { item } = await linked('transactions');
+    const outcome = await runProductSync({ syncs }, { itemId: item.itemId, product: 'transactions' });
+    expect(outcome).toMatchObject({ status: 'succeeded' });
+  });
+});
