@@ -222,3 +222,17 @@ describe('POST /api/items/{id}/reauth-complete', () => {
     expect((await apiClient(app).post(`/items/${item.id}/reauth-complete`)).status).toBe(404);
   });
 });
+
+describe('Plaid refusing the stored token', () => {
+  it('answers 502 plaid_error with Plaid’s code, and leaves the item as it was', async () => {
+    const { api, deps } = setup();
+    const { item, plaidItemId } = await linked(api);
+    const sealed = deps.vault.encrypt('access-sandbox-00000000-0000-4000-8000-000000000000', plaidItemId);
+    await database.db.update(plaidItems).set({ accessTokenCiphertext: sealed.ciphertext, accessTokenKeyId: sealed.keyId }).where(eq(plaidItems.id, item.id));
+    for (const res of [await api.post(`/items/${item.id}/reauth-complete`), await api.delete(`/items/${item.id}`)]) {
+      expect(res.status).toBe(502);
+      expect(res.body.error).toMatchObject({ code: 'plaid_error', details: { plaid_error_code: 'INVALID_ACCESS_TOKEN' } });
+    }
+    expect((await api.get(`/items/${item.id}`)).body.status).toBe('active');
+  });
+});
