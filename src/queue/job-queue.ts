@@ -1,4 +1,5 @@
 import PgBoss from 'pg-boss';
+import postgres from 'postgres';
 import type { Logger } from '../logger.js';
 import { QUEUE_DEFINITIONS } from './queue-names.js';
 
@@ -11,12 +12,13 @@ export interface JobQueueOptions {
   cronCheckIntervalSeconds: number;
   /** Connections of pg-boss's own pool (its polling and bookkeeping). */
   poolSize?: number;
+  /** false: only send jobs (no cron clock, no maintenance), as a tool or test that enqueues does. */
+  background?: boolean;
 }
 
 /**
  * Starts pg-boss on the service's database (its tables live in their own schema, created and
- * migrated by pg-boss itself under an advisory lock, so several instances may start at once) and
- * makes sure every queue exists. Workers are attached separately.
+ * migrated by pg-boss itself) and makes sure every queue exists. Workers are attached separately.
  */
 export async function startJobQueue(options: JobQueueOptions): Promise<PgBoss> {
   const boss = new PgBoss({
@@ -26,11 +28,29 @@ export async function startJobQueue(options: JobQueueOptions): Promise<PgBoss> {
     application_name: 'plaid-sync-queue',
     cronMonitorIntervalSeconds: options.cronCheckIntervalSeconds,
     cronWorkerIntervalSeconds: Math.min(5, options.cronCheckIntervalSeconds),
+    schedule: options.background ?? true,
+    supervise: options.background ?? true,
   });
   boss.on('error', (error: Error & { queue?: string }) => {
     options.logger.error({ err: { message: error.message }, queue: error.queue }, 'queue_error');
   });
-  await boss.start();
+  // pg-boss's schema install and each queue's partition are DDL on shared tables: two instances
+  // starting together can deadlock there, so start-up is serialized by a session advisory lock.
+  const lock = postgres(options.connectionString, { max: 1, onnotice: () => undefined, connection: { application_name: 'plaid-sync-queue-setup' } });
+  try {
+    await lock`select pg_advisory_lock(hashtextextended('plaid-sync:queue-setup', 0))`;
+    await boss.start();
+    await ensureQueues(boss);
+  } catch (error) {
+    await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await lock.end({ timeout: 5 });
+  }
+  return boss;
+}
+
+async function ensureQueues(boss: PgBoss): Promise<void> {
   for (const queue of QUEUE_DEFINITIONS) {
     if (await boss.getQueue(queue.name)) {
       await boss.updateQueue(queue.name, queue);
@@ -41,5 +61,4 @@ export async function startJobQueue(options: JobQueueOptions): Promise<PgBoss> {
       if (!(await boss.getQueue(queue.name))) throw error;
     });
   }
-  return boss;
 }

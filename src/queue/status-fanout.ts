@@ -28,8 +28,9 @@ export async function fanOutStatusChecks(
   const userId = request.userId ?? null;
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(hashtextextended('plaid-sync:status-check-fanout', 0))`;
-    const [clock] = await tx<{ now: Date; tail: Date | null }[]>`
-      select now() as now, max(start_after) as tail
+    // Epoch milliseconds: the shared client leaves timestamps as text.
+    const [clock] = await tx<{ now: number; tail: number | null }[]>`
+      select extract(epoch from now())::float8 * 1000 as now, extract(epoch from max(start_after))::float8 * 1000 as tail
       from ${tx(QUEUE_SCHEMA)}.job where name = ${STATUS_CHECK_QUEUE} and state = 'created'`;
     const items = await tx<{ id: string; waiting: boolean }[]>`
       select i.id, exists (
@@ -40,8 +41,8 @@ export async function fanOutStatusChecks(
       where i.status <> 'disconnected' and (${userId}::uuid is null or i.user_id = ${userId}::uuid)
       order by i.id`;
 
-    const now = clock!.now.getTime();
-    const first = userId === null && clock!.tail ? Math.max(now, clock!.tail.getTime() + spacingMs) : now;
+    const now = clock!.now;
+    const first = userId === null && clock!.tail !== null ? Math.max(now, clock!.tail + spacingMs) : now;
     const fresh = items.filter((item) => !item.waiting);
     if (userId !== null) {
       await tx`update ${tx(QUEUE_SCHEMA)}.job set start_after = now()
