@@ -7,8 +7,9 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-post
 import { runMigrations } from './db/migrations.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics/metrics.js';
-import { createPlaidClient } from './plaid/client.js';
+import { createInstrumentedPlaidClient } from './plaid/instrumented-client.js';
 import { startSimulatorServer } from './simulator/index.js';
+import { seedDemoItems } from './simulator-demo/seed-demo-items.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
 import { createSyncEngine } from './sync/sync-engine.js';
 import { startQueueService } from './queue/queue-service.js';
@@ -75,21 +76,25 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       plaidBaseUrl = simulator.url;
       logger.info({ url: simulator.url }, 'simulator_started');
     }
-    const plaid = createPlaidClient({ ...config.plaid, baseUrl: plaidBaseUrl });
-
     const metrics = createMetrics();
+    const plaid = createInstrumentedPlaidClient({ ...config.plaid, baseUrl: plaidBaseUrl }, metrics);
+
     const vault = new TokenVault(config.keyring);
     const engine = createSyncEngine({ db: database.db, sql: database.sql, plaid, vault, logger, metrics });
     // The durable queue is the scheduler: every sync request is a pg-boss job any instance may run.
     const queued = await startQueueService({ config, databaseUrl, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine });
     stoppers.push(() => queued.stop());
     const syncs: SyncScheduler = queued.syncs;
-    const app = createApp({ config, db: database.db, sql: database.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue });
+    // The admin page's simulator controls reach the simulator at the URL it actually listens on.
+    const appConfig = { ...config, plaid: { ...config.plaid, baseUrl: plaidBaseUrl } };
+    const app = createApp({ config: appConfig, db: database.db, sql: database.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue });
 
     const server = await new Promise<ServerType>((resolve) => {
       const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(instance));
     });
     stoppers.push(() => closeServer(server, config.shutdownTimeoutMs));
+
+    if (config.plaid.env === 'simulator') await seedDemoItems({ config, db: database.db, sql: database.sql, logger, vault, plaid, syncs });
 
     const address = server.address() as AddressInfo;
     const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;

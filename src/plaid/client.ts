@@ -1,5 +1,8 @@
 import { Configuration, PlaidApi, PlaidEnvironments } from 'plaid';
 
+/** The axios instance type as the SDK declares it (its CommonJS view of axios). */
+export type PlaidAxios = ConstructorParameters<typeof PlaidApi>[2];
+
 export interface PlaidClientOptions {
   env: 'simulator' | 'sandbox' | 'production';
   clientId: string;
@@ -7,6 +10,8 @@ export interface PlaidClientOptions {
   /** Overrides the host (a local simulator, or a proxy); a trailing slash is removed. */
   baseUrl?: string | undefined;
   timeoutMs?: number;
+  /** The axios instance the SDK sends through (e.g. one with metrics interceptors). */
+  axios?: PlaidAxios;
 }
 
 /** The official SDK client; every Plaid call in the service goes through one of these. */
@@ -24,5 +29,7 @@ export function createPlaidClient(options: PlaidClientOptions): PlaidApi {
         timeout: options.timeoutMs ?? 30_000,
       },
     }),
+    basePath,
+    options.axios,
   );
 }
