@@ -1,4 +1,4 @@
-import { AccountSubtype, AccountType } from 'plaid';
+import { AccountSubtype, AccountType } from './plaid-enums.js';
 import type { AccountBase, InvestmentAccount } from 'plaid';
 import type { AccountKind } from './institutions.js';
 import { Rng, mix, plaidId } from './prng.js';

@@ -1,4 +1,4 @@
-import { Products } from 'plaid';
+import { Products } from './plaid-enums.js';
 import type { Transaction } from 'plaid';
 import { isLiabilityAccount } from './accounts.js';
 import { dayToDate } from './clock.js';

@@ -1,4 +1,4 @@
-import { CountryCode, Products } from 'plaid';
+import { CountryCode, Products } from './plaid-enums.js';
 import type { Institution } from 'plaid';
 
 /** Which account kinds a linked Item at this institution holds, per product. */

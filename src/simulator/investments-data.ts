@@ -1,4 +1,4 @@
-import { InvestmentTransactionSubtype, InvestmentTransactionType } from 'plaid';
+import { InvestmentTransactionSubtype, InvestmentTransactionType } from './plaid-enums.js';
 import type { Holding, InvestmentTransaction, Security } from 'plaid';
 import { dayToDate } from './clock.js';
 import { Rng, mix, plaidId } from './prng.js';

@@ -1,4 +1,4 @@
-import { PendingDisconnectWebhookReason, PlaidErrorType } from 'plaid';
+import { PendingDisconnectWebhookReason, PlaidErrorType } from './plaid-enums.js';
 import { isInvestmentAccount, isLiabilityAccount } from './accounts.js';
 import type { AdvanceSpec, AdvanceSummary } from './change-log.js';
 import { dayToDate } from './clock.js';

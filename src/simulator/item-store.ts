@@ -1,4 +1,4 @@
-import { Products } from 'plaid';
+import { Products } from './plaid-enums.js';
 import type { Holding, InvestmentTransaction } from 'plaid';
 import { createAccounts, isInvestmentAccount, isTransactionAccount } from './accounts.js';
 import type { SimAccount } from './accounts.js';

@@ -1,4 +1,4 @@
-import { ItemUpdateTypeEnum, ItemWithConsentFieldsUpdateTypeEnum, Products } from 'plaid';
+import { ItemUpdateTypeEnum, ItemWithConsentFieldsUpdateTypeEnum, Products } from './plaid-enums.js';
 import type { AccountBase, Item, ItemStatusNullable, ItemWithConsentFields } from 'plaid';
 import type { SimAccount } from './accounts.js';
 import type { SimItem } from './item-store.js';

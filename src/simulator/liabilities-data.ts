@@ -1,4 +1,4 @@
-import { APRAprTypeEnum, StudentLoanStatusTypeEnum, StudentRepaymentPlanTypeEnum } from 'plaid';
+import { APRAprTypeEnum, StudentLoanStatusTypeEnum, StudentRepaymentPlanTypeEnum } from './plaid-enums.js';
 import type { CreditCardLiability, LiabilitiesObject, MortgageLiability, StudentLoan } from 'plaid';
 import type { SimAccount } from './accounts.js';
 import { dayToDate } from './clock.js';

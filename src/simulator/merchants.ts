@@ -1,4 +1,4 @@
-import { TransactionPaymentChannelEnum as Channel } from 'plaid';
+import { TransactionPaymentChannelEnum as Channel } from './plaid-enums.js';
 import type { AccountKind } from './institutions.js';
 
 export interface MerchantTemplate {

@@ -1,4 +1,4 @@
-import { PlaidErrorType } from 'plaid';
+import { PlaidErrorType } from './plaid-enums.js';
 import type { PlaidError } from 'plaid';
 
 /** Thrown anywhere in a handler; the app turns it into Plaid's error body and HTTP status. */

@@ -1,4 +1,4 @@
-import { PersonalFinanceCategoryVersion, TransactionPaymentChannelEnum } from 'plaid';
+import { PersonalFinanceCategoryVersion, TransactionPaymentChannelEnum } from './plaid-enums.js';
 import type { Location, PaymentMeta, Transaction } from 'plaid';
 import { dayToDate } from './clock.js';
 import type { AccountKind } from './institutions.js';

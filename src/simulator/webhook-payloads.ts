@@ -1,10 +1,11 @@
-import { WebhookEnvironmentValues } from 'plaid';
+import { WebhookEnvironmentValues } from './plaid-enums.js';
 import type {
   DefaultUpdateWebhook, HoldingsDefaultUpdateWebhook, InvestmentsDefaultUpdateWebhook, ItemErrorWebhook,
   ItemLoginRepairedWebhook, LiabilitiesDefaultUpdateWebhook, NewAccountsAvailableWebhook, PendingDisconnectWebhook,
-  PendingExpirationWebhook, PlaidError, RecurringTransactionsUpdateWebhook, SyncUpdatesAvailableWebhook,
-  TransactionsRemovedWebhook, UserAccountRevokedWebhook, UserPermissionRevokedWebhook, WebhookUpdateAcknowledgedWebhook,
- PendingDisconnectWebhookReason} from 'plaid';
+  PendingDisconnectWebhookReason, PendingExpirationWebhook, PlaidError, RecurringTransactionsUpdateWebhook,
+  SyncUpdatesAvailableWebhook, TransactionsRemovedWebhook, UserAccountRevokedWebhook, UserPermissionRevokedWebhook,
+  WebhookUpdateAcknowledgedWebhook,
+} from 'plaid';
 
 const environment = WebhookEnvironmentValues.Sandbox;
 

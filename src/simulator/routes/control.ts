@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { PendingDisconnectWebhookReason, Products } from 'plaid';
+import { PendingDisconnectWebhookReason, Products } from '../plaid-enums.js';
 import { z } from 'zod';
 import type { SimulatorContext } from '../context.js';
 import type { SimulatorControl } from '../control-types.js';

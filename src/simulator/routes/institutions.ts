@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { CountryCode } from 'plaid';
+import { CountryCode } from '../plaid-enums.js';
 import type {
   InstitutionsGetByIdRequest, InstitutionsGetByIdResponse, WebhookVerificationKeyGetRequest,
   WebhookVerificationKeyGetResponse,

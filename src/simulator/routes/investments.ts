@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { Products } from 'plaid';
+import { Products } from '../plaid-enums.js';
 import type {
   InvestmentsHoldingsGetRequest, InvestmentsHoldingsGetResponse, InvestmentsTransactionsGetRequest,
   InvestmentsTransactionsGetResponse,

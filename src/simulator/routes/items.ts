@@ -3,7 +3,7 @@ import type {
   AccountsGetRequest, AccountsGetResponse, ItemGetRequest, ItemGetResponse, ItemRemoveRequest, ItemRemoveResponse,
   ItemWebhookUpdateRequest, ItemWebhookUpdateResponse,
 } from 'plaid';
-import { ItemRemoveReasonCode } from 'plaid';
+import { ItemRemoveReasonCode } from '../plaid-enums.js';
 import { z } from 'zod';
 import type { SimulatorContext } from '../context.js';
 import type { ItemEvents } from '../item-events.js';

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { Products } from 'plaid';
+import { Products } from '../plaid-enums.js';
 import type { LiabilitiesGetRequest, LiabilitiesGetResponse } from 'plaid';
 import { z } from 'zod';
 import { isLiabilityAccount } from '../accounts.js';

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { CountryCode, Products } from 'plaid';
+import { CountryCode, Products } from '../plaid-enums.js';
 import type {
   ItemPublicTokenExchangeRequest, ItemPublicTokenExchangeResponse, LinkTokenCreateRequest, LinkTokenCreateResponse,
 } from 'plaid';

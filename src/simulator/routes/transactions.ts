@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { Products, TransactionsUpdateStatus } from 'plaid';
+import { Products, TransactionsUpdateStatus } from '../plaid-enums.js';
 import type {
   Transaction, TransactionsRefreshRequest, TransactionsRefreshResponse, TransactionsSyncRequest, TransactionsSyncResponse,
 } from 'plaid';
