@@ -117,9 +117,9 @@ describe('two service processes on one database', () => {
     const perMinute = new Map<string, number>();
     for (const tick of seen) perMinute.set(tick.minute, (perMinute.get(tick.minute) ?? 0) + 1);
     expect([...perMinute.values()].every((count) => count === 1)).toBe(true);
-    await eventually(async () => {
+    await eventually(() => {
       const logged = instances.flatMap((instance) => instance.logLines('status_tick'));
-      return logged.length >= seen.length ? logged : undefined;
+      return Promise.resolve(logged.length >= seen.length ? logged : undefined);
     }, 20_000, 'tick handled');
     const handled = instances.flatMap((instance) => instance.logLines('status_tick')).map((line) => line.jobId);
     expect(new Set(handled).size).toBe(handled.length);

@@ -57,8 +57,8 @@ export async function spawnService(env: Record<string, string>): Promise<Service
       text += chunk.toString();
       if (text.includes('"service_started"')) resolve();
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     void exited.then((code) => reject(new Error(`service exited with ${code} before starting:\n${text}`)));
   });
   return service;
