@@ -6,6 +6,7 @@ import { exchangeRoutes } from './exchange.js';
 import { itemRoutes } from './items.js';
 import { linkRoutes } from './link.js';
 import { productSyncRoutes } from './product-sync.js';
+import { refreshAllRoutes } from './refresh-all.js';
 
 /** Everything under `/api`: authenticated as the app, scoped to the user in `X-User-Id`. */
 export function apiRoutes(deps: AppDeps) {
@@ -22,6 +23,7 @@ export function apiRoutes(deps: AppDeps) {
   api.route('/', itemRoutes(deps));
   api.route('/', accountRoutes(deps));
   api.route('/', productSyncRoutes(deps));
+  api.route('/', refreshAllRoutes(deps));
   return api;
 }
 

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import { handleItemWebhook } from '../../src/webhooks/item-webhook-handler.js';
+import { replayWebhookEvent } from '../../src/webhooks/webhook-replay.js';
+import { buildTestApp, recordingScheduler } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertItem } from '../support/webhook-items.js';
+import { recordingWorkQueue } from '../support/webhook-queue.js';
+import { plaidBody } from '../support/webhook-signing.js';
+
+describe('item webhooks applied by the worker', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(() => database.drop());
+
+  async function item(status = 'active') {
+    const plaidItemId = `item-${randomUUID()}`;
+    const id = await insertItem(buildTestApp(database).deps, { plaidItemId, status });
+    const [{ user_id: userId }] = await database.sql<{ user_id: string }[]>`select user_id from plaid_items where id = ${id}`;
+    const accountIds = [`acc-${randomUUID()}`, `acc-${randomUUID()}`];
+    for (const plaidAccountId of accountIds) {
+      await database.sql`insert into plaid_accounts (item_id, user_id, plaid_account_id, product, name, type)
+        values (${id}, ${userId}, ${plaidAccountId}, 'transactions', 'Checking', 'depository')`;
+    }
+    return { id, plaidItemId, accountIds };
+  }
+
+  async function recorded(plaidItemId: string, itemId: string | null, payload: Record<string, unknown>) {
+    const body = plaidBody({ item_id: plaidItemId, environment: 'sandbox', ...payload });
+    const [row] = await database.sql<{ id: string }[]>`
+      insert into webhook_events (webhook_type, webhook_code, plaid_item_id, item_id, body, body_sha256, status)
+      values (${String(payload.webhook_type)}, ${String(payload.webhook_code)}, ${plaidItemId}, ${itemId}, ${body}::jsonb, ${randomUUID()}, 'received')
+      returning id`;
+    return row!.id;
+  }
+
+  function apply(eventId: string) {
+    const syncs = recordingScheduler();
+    const result = handleItemWebhook({ db: database.db, sql: database.sql, syncs, logger: createLogger('silent') }, eventId);
+    return { result, syncs };
+  }
+
+  const state = async (itemId: string) => {
+    const [row] = await database.sql`
+      select status, error_code, new_accounts_available, consent_expires_at is not null as consent, pending_disconnect_at is not null as pending
+      from plaid_items where id = ${itemId}`;
+    const accounts = await database.sql<{ status: string }[]>`select status from plaid_accounts where item_id = ${itemId} order by plaid_account_id`;
+    return { ...row, accounts: accounts.map((a) => a.status) };
+  };
+
+  it('ITEM ERROR ITEM_LOGIN_REQUIRED → needs_reauth; LOGIN_REPAIRED → active and a sync per product', async () => {
+    const { id, plaidItemId } = await item();
+    const error = { error_type: 'ITEM_ERROR', error_code: 'ITEM_LOGIN_REQUIRED', error_message: 'the login details have changed' };
+    expect(await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error })).result).toEqual({ status: 'processed' });
+    expect(await state(id)).toMatchObject({ status: 'needs_reauth', error_code: 'ITEM_LOGIN_REQUIRED' });
+
+    const repaired = apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED' }));
+    await repaired.result;
+    expect(await state(id)).toMatchObject({ status: 'active', error_code: null });
+    expect(repaired.syncs.requests).toEqual([{ itemId: id, product: 'transactions', trigger: 'webhook' }]);
+  });
+
+  it('ITEM ERROR ITEM_NOT_FOUND → disconnected; another code is recorded and the status kept', async () => {
+    const first = await item();
+    await apply(await recorded(first.plaidItemId, first.id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error: { error_code: 'INSTITUTION_DOWN' } })).result;
+    expect(await state(first.id)).toMatchObject({ status: 'active', error_code: 'INSTITUTION_DOWN' });
+    await apply(await recorded(first.plaidItemId, first.id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error: { error_code: 'ITEM_NOT_FOUND' } })).result;
+    expect(await state(first.id)).toMatchObject({ status: 'disconnected', accounts: ['inactive', 'inactive'] });
+  });
+
+  it('USER_PERMISSION_REVOKED → disconnected with every account inactive', async () => {
+    const { id, plaidItemId } = await item();
+    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'USER_PERMISSION_REVOKED', error: { error_code: 'USER_PERMISSION_REVOKED' } })).result;
+    expect(await state(id)).toMatchObject({ status: 'disconnected', error_code: 'USER_PERMISSION_REVOKED', accounts: ['inactive', 'inactive'] });
+  });
+
+  it('USER_ACCOUNT_REVOKED → only that account inactive', async () => {
+    const { id, plaidItemId, accountIds } = await item();
+    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'USER_ACCOUNT_REVOKED', account_id: accountIds[0] })).result;
+    const rows = await database.sql`select plaid_account_id, status from plaid_accounts where item_id = ${id}`;
+    expect(rows).toContainEqual({ plaid_account_id: accountIds[0], status: 'inactive' });
+    expect(rows).toContainEqual({ plaid_account_id: accountIds[1], status: 'active' });
+  });
+
+  it('PENDING_EXPIRATION, PENDING_DISCONNECT and NEW_ACCOUNTS_AVAILABLE flag the item', async () => {
+    const { id, plaidItemId } = await item();
+    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'PENDING_EXPIRATION', consent_expiration_time: '2030-01-15T13:25:17.766Z' })).result;
+    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'PENDING_DISCONNECT', reason: 'INSTITUTION_MIGRATION', disconnect_time: '2030-01-15T13:25:17.766Z' })).result;
+    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'NEW_ACCOUNTS_AVAILABLE', error: null })).result;
+    expect(await state(id)).toMatchObject({ status: 'active', consent: true, pending: true, new_accounts_available: true });
+  });
+
+  it('is idempotent: applying the same event twice leaves the same state', async () => {
+    const { id, plaidItemId } = await item();
+    const eventId = await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'USER_PERMISSION_REVOKED' });
+    await apply(eventId).result;
+    await apply(eventId).result;
+    expect(await state(id)).toMatchObject({ status: 'disconnected' });
+    const [event] = await database.sql`select status from webhook_events where id = ${eventId}`;
+    expect(event).toEqual({ status: 'processed' });
+  });
+
+  describe('replay', () => {
+    it('re-dispatches an orphan once its item exists, and an item webhook through its queue', async () => {
+      const plaidItemId = `item-${randomUUID()}`;
+      const orphan = await recorded(plaidItemId, null, { webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE' });
+      await database.sql`update webhook_events set status = 'orphan' where id = ${orphan}`;
+      const queue = recordingWorkQueue();
+      expect(await replayWebhookEvent({ sql: database.sql, queue }, { eventId: orphan })).toEqual({ eventId: orphan, action: 'sync', queued: false });
+
+      const id = await insertItem(buildTestApp(database).deps, { plaidItemId });
+      expect(await replayWebhookEvent({ sql: database.sql, queue }, { eventId: orphan })).toEqual({ eventId: orphan, action: 'sync', queued: true });
+      expect(queue.syncs).toEqual([{ itemId: id, product: 'transactions', trigger: 'webhook' }]);
+      const [event] = await database.sql`select status, item_id from webhook_events where id = ${orphan}`;
+      expect(event).toEqual({ status: 'processed', item_id: id });
+
+      const lifecycle = await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'NEW_ACCOUNTS_AVAILABLE' });
+      expect(await replayWebhookEvent({ sql: database.sql, queue }, { eventId: lifecycle })).toMatchObject({ action: 'item', queued: true });
+      expect(queue.itemEvents).toEqual([lifecycle]);
+    });
+
+    it('does nothing for a recorded-only webhook and answers 404 for an unknown event', async () => {
+      const { id, plaidItemId } = await item();
+      const ack = await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'WEBHOOK_UPDATE_ACKNOWLEDGED' });
+      const queue = recordingWorkQueue();
+      expect(await replayWebhookEvent({ sql: database.sql, queue }, { eventId: ack })).toMatchObject({ action: 'none', queued: false });
+      await expect(replayWebhookEvent({ sql: database.sql, queue }, { eventId: randomUUID() })).rejects.toMatchObject({ status: 404 });
+    });
+  });
+});

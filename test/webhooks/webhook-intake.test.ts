@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { VerificationKeyCache } from '../../src/webhooks/verification-keys.js';
+import { receiveWebhook, type WebhookIntakeDeps } from '../../src/webhooks/webhook-intake.js';
+import { createWebhookVerifier } from '../../src/webhooks/webhook-verifier.js';
+import { buildTestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertItem } from '../support/webhook-items.js';
+import { recordingWorkQueue } from '../support/webhook-queue.js';
+import { createTestSigner, plaidBody } from '../support/webhook-signing.js';
+
+describe('webhook intake', () => {
+  let database: TestDatabase;
+  let signer: Awaited<ReturnType<typeof createTestSigner>>;
+  let plaidItemId: string;
+  let itemId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    signer = await createTestSigner();
+    plaidItemId = `item-${randomUUID()}`;
+    itemId = await insertItem(buildTestApp(database).deps, { plaidItemId });
+  });
+  afterAll(() => database.drop());
+  beforeEach(async () => {
+    await database.sql`delete from webhook_events`;
+  });
+
+  function intake(overrides: Partial<WebhookIntakeDeps> = {}) {
+    const queue = recordingWorkQueue();
+    const metrics = createMetrics();
+    const deps: WebhookIntakeDeps = {
+      sql: database.sql,
+      logger: createLogger('silent'),
+      metrics,
+      verify: createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: signer.fetchKey }) }),
+      enqueuer: queue,
+      dedupeWindowSeconds: 300,
+      ...overrides,
+    };
+    const deliver = async (payload: object | string) => {
+      const body = typeof payload === 'string' ? payload : plaidBody(payload);
+      return receiveWebhook(deps, { rawBody: new TextEncoder().encode(body), verification: await signer.sign(body) });
+    };
+    return { deps, queue, metrics, deliver };
+  }
+
+  const rows = () => database.sql<{ webhook_type: string; webhook_code: string; status: string; item_id: string | null }[]>`
+    select webhook_type, webhook_code, status, item_id from webhook_events order by received_at`;
+
+  it('records a sync webhook as processed and enqueues the sync for its product in the same step', async () => {
+    const { deliver, queue, metrics } = intake();
+    const result = await deliver({ webhook_type: 'LIABILITIES', webhook_code: 'DEFAULT_UPDATE', item_id: plaidItemId, error: null, environment: 'sandbox' });
+    expect(result).toMatchObject({ status: 200, outcome: 'processed' });
+    expect(queue.syncs).toEqual([{ itemId, product: 'liabilities', trigger: 'webhook' }]);
+    expect(await rows()).toEqual([{ webhook_type: 'LIABILITIES', webhook_code: 'DEFAULT_UPDATE', status: 'processed', item_id: itemId }]);
+    expect(await metrics.registry.getSingleMetricAsString('plaid_webhooks_total')).toContain(
+      'plaid_webhooks_total{webhook_type="LIABILITIES",webhook_code="DEFAULT_UPDATE",outcome="accepted"} 1',
+    );
+  });
+
+  it('records an item webhook as received and enqueues it for the workers', async () => {
+    const { deliver, queue } = intake();
+    const result = await deliver({ webhook_type: 'ITEM', webhook_code: 'NEW_ACCOUNTS_AVAILABLE', item_id: plaidItemId, error: null });
+    expect(result).toMatchObject({ status: 200, outcome: 'received' });
+    expect(queue.itemEvents).toEqual([result.status === 200 ? result.eventId : '']);
+  });
+
+  it('records codes it does not act on as ignored: legacy transactions codes, acknowledgements, unknown types', async () => {
+    const { deliver, queue } = intake();
+    await deliver({ webhook_type: 'TRANSACTIONS', webhook_code: 'DEFAULT_UPDATE', item_id: plaidItemId, new_transactions: 3, error: null });
+    await deliver({ webhook_type: 'ITEM', webhook_code: 'WEBHOOK_UPDATE_ACKNOWLEDGED', item_id: plaidItemId, new_webhook_url: 'https://x.test', error: null });
+    await deliver({ webhook_type: 'ASSETS', webhook_code: 'PRODUCT_READY', asset_report_id: 'a1' });
+    expect((await rows()).map((row) => row.status)).toEqual(['ignored', 'ignored', 'ignored']);
+    expect(queue.syncs).toHaveLength(0);
+    expect(queue.itemEvents).toHaveLength(0);
+  });
+
+  it('records a webhook for an unknown item as an orphan and counts it', async () => {
+    const { deliver, queue, metrics } = intake();
+    const result = await deliver({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: 'nobody', initial_update_complete: true, historical_update_complete: true });
+    expect(result).toMatchObject({ status: 200, outcome: 'orphan' });
+    expect(queue.syncs).toHaveLength(0);
+    expect(await metrics.registry.getSingleMetricAsString('plaid_webhooks_total')).toContain('outcome="orphan"} 1');
+  });
+
+  it('ignores webhooks for a disconnected item', async () => {
+    const gone = `item-${randomUUID()}`;
+    await insertItem(buildTestApp(database).deps, { plaidItemId: gone, status: 'disconnected' });
+    const { deliver, queue } = intake();
+    const result = await deliver({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: gone });
+    expect(result).toMatchObject({ status: 200, outcome: 'ignored' });
+    expect(queue.syncs).toHaveLength(0);
+  });
+
+  it('answers 400 for a verified body that is not a webhook, and records nothing', async () => {
+    const { deliver } = intake();
+    expect(await deliver('not json')).toMatchObject({ status: 400 });
+    expect(await deliver({ hello: 'world' })).toMatchObject({ status: 400 });
+    expect(await deliver({ webhook_type: 'ITEM', webhook_code: 'PENDING_EXPIRATION', item_id: plaidItemId, consent_expiration_time: 'soon' })).toMatchObject({ status: 400 });
+    expect(await rows()).toEqual([]);
+  });
+
+  it('processes concurrent copies of one delivery once; the rest are recorded as duplicates', async () => {
+    const { deps, queue } = intake();
+    const body = plaidBody({ webhook_type: 'HOLDINGS', webhook_code: 'DEFAULT_UPDATE', item_id: plaidItemId, new_holdings: 1, updated_holdings: 0, error: null });
+    const verification = await signer.sign(body);
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => receiveWebhook(deps, { rawBody: new TextEncoder().encode(body), verification })),
+    );
+    expect(results.filter((r) => r.outcome === 'processed')).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'duplicate')).toHaveLength(5);
+    expect(queue.syncs).toHaveLength(1);
+  });
+
+  it('processes the same body again once the dedupe window has passed', async () => {
+    const { deliver, queue } = intake({ dedupeWindowSeconds: 1 });
+    const payload = { webhook_type: 'HOLDINGS', webhook_code: 'DEFAULT_UPDATE', item_id: plaidItemId, error: null };
+    await deliver(payload);
+    await database.sql`update webhook_events set received_at = received_at - interval '2 seconds'`;
+    await deliver(payload);
+    expect(queue.syncs).toHaveLength(2);
+  });
+
+  it('records nothing when the enqueue fails: the row and its job commit together', async () => {
+    const failing = recordingWorkQueue();
+    failing.enqueueSync = () => Promise.reject(new Error('queue unavailable'));
+    const { deliver } = intake({ enqueuer: failing });
+    await expect(deliver({ webhook_type: 'LIABILITIES', webhook_code: 'DEFAULT_UPDATE', item_id: plaidItemId, error: null })).rejects.toThrow('queue unavailable');
+    expect(await rows()).toEqual([]);
+  });
+
+  it('fetches a new key once for concurrent deliveries and remembers an unknown kid', async () => {
+    signer.fetches.length = 0;
+    const { deliver } = intake();
+    await Promise.all(Array.from({ length: 5 }, (_, i) => deliver({ webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED', item_id: plaidItemId, n: i })));
+    expect(signer.fetches).toEqual([signer.kid]);
+
+    const keys = new VerificationKeyCache({ fetchKey: signer.fetchKey });
+    await expect(keys.get('forged')).rejects.toMatchObject({ reason: 'unknown_key' });
+    await expect(keys.get('forged')).rejects.toMatchObject({ reason: 'unknown_key' });
+    expect(signer.fetches.filter((kid) => kid === 'forged')).toHaveLength(1);
+  });
+
+  it('refreshes a cached key after the refresh interval and refuses it once Plaid marks it expired', async () => {
+    let now = 1_000_000;
+    let expiredAt: number | null = null;
+    let fetches = 0;
+    const keys = new VerificationKeyCache({
+      fetchKey: () => {
+        fetches++;
+        return Promise.resolve({ ...signer.jwk, expired_at: expiredAt });
+      },
+      refreshMs: 60_000,
+      now: () => now,
+    });
+    await keys.get(signer.kid);
+    await keys.get(signer.kid);
+    expect(fetches).toBe(1);
+    expiredAt = 123;
+    now += 61_000;
+    await expect(keys.get(signer.kid)).rejects.toMatchObject({ reason: 'expired_key' });
+    expect(fetches).toBe(2);
+  });
+});
