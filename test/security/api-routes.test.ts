@@ -89,7 +89,8 @@ describe.each(operations.map((o) => [o.method.toUpperCase(), o.path, o] as const
   });
 
   const idParams = [...path.matchAll(/\/([^/]+)\/\{id\}/g)].map((m) => m[1]!);
-  it.runIf(idParams.length > 0)('answers 404 for another user’s resource', async () => {
+  // Only routes that name a resource get the ownership cases; generating them elsewhere would only skip.
+  if (idParams.length > 0) it('answers 404 for another user’s resource', async () => {
     const resource = idParams[0]!;
     expect(owned[resource], `no owned resource for "/${resource}/{id}"; add one in beforeAll`).toBeDefined();
     const res = await send(path, method, operation, { ...bearer, 'x-user-id': randomUUID() }, { id: owned[resource]! });
@@ -98,8 +99,8 @@ describe.each(operations.map((o) => [o.method.toUpperCase(), o.path, o] as const
   });
 
   const bodyId = bodyIdFields(operation);
-  it.runIf(bodyId !== undefined)('answers 404 when the body names another user’s resource', async () => {
-    const { field, schema } = bodyId!;
+  if (bodyId !== undefined) it('answers 404 when the body names another user’s resource', async () => {
+    const { field, schema } = bodyId;
     const res = await send(path, method, operation, { ...bearer, 'x-user-id': randomUUID() }, {}, bodyNaming(schema, field, owned[BODY_ID_FIELDS[field]!]!));
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });
