@@ -1,0 +1,80 @@
+import { Products } from 'plaid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPlaidCaller } from '../../src/providers/plaid/plaid-call.js';
+import { checkItemStatus, type StatusCheckDeps } from '../../src/status/status-check.js';
+import { buildTestApp, recordingScheduler } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertItem } from '../support/webhook-items.js';
+import { startWebhookSimulator } from '../support/webhook-simulator.js';
+
+describe('status check (/item/get → status → syncs)', () => {
+  let database: TestDatabase;
+  let simulator: ReturnType<typeof startWebhookSimulator>;
+  let app: ReturnType<typeof buildTestApp>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    app = buildTestApp(database);
+    simulator = startWebhookSimulator({ seed: 5 });
+  });
+  afterAll(async () => {
+    await simulator.close();
+    await database.drop();
+  });
+
+  async function linked(products: Products[] = [Products.Transactions]) {
+    const created = simulator.control.createItem({ products });
+    const id = await insertItem(app.deps, { plaidItemId: created.itemId, accessToken: created.accessToken, product: products[0] as never });
+    return { ...created, id };
+  }
+
+  function check(itemId: string) {
+    // Its own metrics per check; the vault (key) is the one the items were sealed with.
+    const { deps } = buildTestApp(database, { vault: app.deps.vault });
+    const syncs = recordingScheduler();
+    // No backoff waits in tests: the policy's attempts, without the sleeping.
+    const call = createPlaidCaller({ maxAttempts: 2, baseDelayMs: 0, rateLimitDelayMs: 0, maxDelayMs: 0 });
+    const statusDeps: StatusCheckDeps = { ...deps, syncs, call };
+    return { run: checkItemStatus(statusDeps, { itemId, trigger: 'schedule' }), syncs, metrics: deps.metrics };
+  }
+
+  const status = async (itemId: string) =>
+    (await database.sql`select status, error_code, products, last_status_check_at is not null as checked from plaid_items where id = ${itemId}`)[0];
+
+  it('a healthy item becomes active, keeps its products from Plaid and gets a sync per product', async () => {
+    const item = await linked([Products.Transactions, Products.Liabilities]);
+    await database.sql`update plaid_items set status = 'needs_reauth', error_code = 'ITEM_LOGIN_REQUIRED' where id = ${item.id}`;
+    const { run, syncs, metrics } = check(item.id);
+    expect(await run).toEqual({ status: 'active', syncsRequested: 1 });
+    expect(await status(item.id)).toEqual({ status: 'active', error_code: null, products: ['transactions', 'liabilities'], checked: true });
+    expect(syncs.requests).toEqual([{ itemId: item.id, product: 'transactions', trigger: 'schedule' }]);
+    expect(await metrics.registry.getSingleMetricAsString('plaid_api_requests_total')).toContain('endpoint="/item/get",outcome="ok"} 1');
+  });
+
+  it('ITEM_LOGIN_REQUIRED → needs_reauth, no sync', async () => {
+    const item = await linked();
+    simulator.control.loginRequired(item.itemId);
+    const { run, syncs } = check(item.id);
+    expect(await run).toEqual({ status: 'needs_reauth', errorCode: 'ITEM_LOGIN_REQUIRED' });
+    expect(await status(item.id)).toMatchObject({ status: 'needs_reauth', error_code: 'ITEM_LOGIN_REQUIRED' });
+    expect(syncs.requests).toEqual([]);
+  });
+
+  it('ITEM_NOT_FOUND → disconnected with soft delete; a disconnected item is not checked again', async () => {
+    const item = await linked();
+    simulator.control.revokeItem(item.itemId);
+    const { run } = check(item.id);
+    expect(await run).toEqual({ status: 'disconnected', errorCode: 'ITEM_NOT_FOUND' });
+    expect(await status(item.id)).toMatchObject({ status: 'disconnected' });
+    expect(await check(item.id).run).toEqual({ status: 'skipped', reason: 'item_disconnected' });
+  });
+
+  it('a transient Plaid failure throws (the job is retried) and leaves the status alone', async () => {
+    const item = await linked();
+    simulator.control.addFault({ endpoint: '/item/get', kind: 'internal_error', count: 2 });
+    const { run, metrics } = check(item.id);
+    await expect(run).rejects.toThrow(/INTERNAL_SERVER_ERROR/);
+    expect(await status(item.id)).toMatchObject({ status: 'active' });
+    expect(await metrics.registry.getSingleMetricAsString('plaid_api_requests_total')).toContain('outcome="INTERNAL_SERVER_ERROR"} 2');
+  });
+});
