@@ -30,11 +30,21 @@ const KINDS: Record<AccountKind, KindSpec> = {
   mortgage: { type: AccountType.Loan, subtype: AccountSubtype.Mortgage, name: 'Plaid Mortgage', official: 'Plaid 30 Year Fixed Rate Mortgage', current: [50_000_00, 900_000_00] },
 };
 
-export function createAccounts(itemKey: number, kinds: readonly AccountKind[]): SimAccount[] {
-  return kinds.map((kind, index) => buildAccount(itemKey, kind, index));
+/**
+ * Masks belong to the bank account, not to the Plaid item: linking the same institution again shows
+ * the same masks (as Plaid's sandbox users do), which is what smart adoption after a re-link matches on.
+ */
+export function maskKeyFor(seed: number, institutionId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < institutionId.length; i++) hash = Math.imul(hash ^ institutionId.charCodeAt(i), 0x01000193);
+  return mix(seed, hash >>> 0, 0x3a5c);
 }
 
-export function buildAccount(itemKey: number, kind: AccountKind, index: number): SimAccount {
+export function createAccounts(itemKey: number, kinds: readonly AccountKind[], maskKey = itemKey): SimAccount[] {
+  return kinds.map((kind, index) => buildAccount(itemKey, kind, index, maskKey));
+}
+
+export function buildAccount(itemKey: number, kind: AccountKind, index: number, maskKey = itemKey): SimAccount {
   const spec = KINDS[kind];
   const rng = new Rng(mix(itemKey, index, 0xacc));
   const current = rng.between(spec.current[0], spec.current[1]);
@@ -55,7 +65,7 @@ export function buildAccount(itemKey: number, kind: AccountKind, index: number):
         iso_currency_code: 'USD',
         unofficial_currency_code: null,
       },
-      mask: String(rng.between(0, 9999)).padStart(4, '0'),
+      mask: String(new Rng(mix(maskKey, index)).between(0, 9999)).padStart(4, '0'),
       name: spec.name,
       official_name: spec.official,
       type: spec.type,

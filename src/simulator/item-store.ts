@@ -1,6 +1,6 @@
 import { Products } from './plaid-enums.js';
 import type { Holding, InvestmentTransaction } from 'plaid';
-import { createAccounts, isInvestmentAccount, isTransactionAccount } from './accounts.js';
+import { createAccounts, maskKeyFor, isInvestmentAccount, isTransactionAccount } from './accounts.js';
 import type { SimAccount } from './accounts.js';
 import { ChangeLog } from './change-log.js';
 import type { Clock } from './clock.js';
@@ -95,7 +95,7 @@ export class ItemStore {
     const key = mix(this.seed, ordinal, 0x17e4);
     const itemId = plaidId(mix(this.seed, 0x17e4), ordinal);
     const accessToken = `access-sandbox-${this.uuid()}`;
-    const accounts = createAccounts(key, accountKindsFor(institution, input.products));
+    const accounts = createAccounts(key, accountKindsFor(institution, input.products), maskKeyFor(this.seed, institution.institution.institution_id));
     const today = this.clock.todayDay();
     const wantsTransactions = input.products.includes(Products.Transactions);
     const factory = new TransactionFactory(key, wantsTransactions

@@ -13,7 +13,7 @@ let simulator: TestSimulator;
 beforeAll(async () => {
   database = await createTestDatabase();
   // A re-linked account keeps its mask, as at a real bank, so smart adoption can recognise it.
-  simulator = startTestSimulator({ stableMasks: true });
+  simulator = startTestSimulator();
 });
 afterAll(async () => {
   await simulator.close();

@@ -15,7 +15,7 @@ const client = () => apiClient(built.app, randomUUID(), (text) => responses.push
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  simulator = startTestSimulator({ stableMasks: true });
+  simulator = startTestSimulator();
   built = buildTestApp(database);
 });
 afterAll(async () => {

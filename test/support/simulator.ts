@@ -1,17 +1,9 @@
-import { createHash } from 'node:crypto';
-import { http, HttpResponse } from 'msw';
+import { http } from 'msw';
 import { setupServer } from 'msw/node';
-import type { AccountsGetResponse } from 'plaid';
 import { createSimulator, type Simulator, type SimulatorControl, type SimulatorOptions } from '../../src/simulator/index.js';
 import { TEST_PLAID_BASE_URL, TEST_PLAID_CLIENT_ID, TEST_PLAID_SECRET } from './app.js';
 
-export interface TestSimulatorOptions extends Partial<SimulatorOptions> {
-  /**
-   * Give an account the same mask whenever it is linked again at the same institution, as a real
-   * bank does (the simulator draws a fresh mask per Item). Needed to exercise smart adoption.
-   */
-  stableMasks?: boolean;
-}
+export type TestSimulatorOptions = Partial<SimulatorOptions>;
 
 export interface TestSimulator {
   sim: Simulator;
@@ -40,7 +32,6 @@ interface Barrier {
  * `close()` it in `afterAll`.
  */
 export function startTestSimulator(options: TestSimulatorOptions = {}): TestSimulator {
-  const { stableMasks = false, ...simOptions } = options;
   const webhooks: { url: string; body: string }[] = [];
   const barriers: Barrier[] = [];
   const requests: { endpoint: string; body: Record<string, unknown> }[] = [];
@@ -62,19 +53,14 @@ export function startTestSimulator(options: TestSimulatorOptions = {}): TestSimu
       webhooks.push({ url, body: init.body });
       return Promise.resolve({ status: 200 });
     },
-    ...simOptions,
+    ...options,
   });
   const server = setupServer(
     http.all(`${TEST_PLAID_BASE_URL}/*`, async ({ request }) => {
       const endpoint = new URL(request.url).pathname;
       requests.push({ endpoint, body: (await request.clone().json().catch(() => ({}))) as Record<string, unknown> });
       await passBarrier(endpoint);
-      const response = await sim.fetch(request);
-      if (!stableMasks || endpoint !== '/accounts/get' || !response.ok) return response;
-      const body = (await response.json()) as AccountsGetResponse;
-      const institution = body.item.institution_id ?? '';
-      for (const account of body.accounts) account.mask = stableMask(institution, account.name, account.subtype);
-      return HttpResponse.json(body, { status: response.status });
+      return sim.fetch(request);
     }),
   );
   server.listen({ onUnhandledRequest: 'bypass' });
@@ -91,9 +77,4 @@ export function startTestSimulator(options: TestSimulatorOptions = {}): TestSimu
       await sim.close();
     },
   };
-}
-
-function stableMask(institutionId: string, name: string, subtype: string | null): string {
-  const digest = createHash('sha256').update(`${institutionId}|${name}|${subtype ?? ''}`).digest();
-  return String(digest.readUInt32BE(0) % 10_000).padStart(4, '0');
 }
