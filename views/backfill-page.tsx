@@ -1,7 +1,7 @@
-import type { ProductBackfillView } from '../src/admin/admin-operations.js';
+import type { ProductBackfillCounts } from '../src/services/product-backfill.js';
 import { Layout } from './layout.js';
 
-function CountsTable(props: { view: ProductBackfillView; caption: string }) {
+function CountsTable(props: { view: ProductBackfillCounts; caption: string }) {
   return (
     <table class="data-table counts-table">
       <caption>{props.caption}</caption>
@@ -12,10 +12,10 @@ function CountsTable(props: { view: ProductBackfillView; caption: string }) {
         </tr>
       </thead>
       <tbody>
-        {props.view.counts.map((row) => (
-          <tr data-product={row.product}>
-            <td>{row.product}</td>
-            <td class="num mono">{row.count}</td>
+        {Object.entries(props.view.byProduct).map(([product, count]) => (
+          <tr data-product={product}>
+            <td>{product}</td>
+            <td class="num mono">{count}</td>
           </tr>
         ))}
         <tr class="total">
@@ -30,7 +30,7 @@ function CountsTable(props: { view: ProductBackfillView; caption: string }) {
 }
 
 /** The dry run, and after an apply its result; swapped in place by the apply button. */
-export function BackfillPanel(props: { plan: ProductBackfillView; applied?: ProductBackfillView | undefined; applyAvailable: boolean }) {
+export function BackfillPanel(props: { plan: ProductBackfillCounts; applied?: ProductBackfillCounts | undefined; applyAvailable: boolean }) {
   return (
     <section id="backfill-panel" class="panel">
       {props.applied !== undefined && (
@@ -59,7 +59,7 @@ export function BackfillPanel(props: { plan: ProductBackfillView; applied?: Prod
 }
 
 export function BackfillPage(props: {
-  plan: ProductBackfillView | undefined;
+  plan: ProductBackfillCounts | undefined;
   applyAvailable: boolean;
   csrfToken: string;
   simulator: boolean;

@@ -42,21 +42,21 @@ export function StatusBadges(props: { item: StatusFacts }) {
   );
 }
 
-const RUN_TONES: Record<string, string> = { running: 'info', succeeded: 'active', failed: 'needs_reauth', abandoned: 'disconnected' };
+const RUN_TONES: Record<string, string> = { running: 'info', succeeded: 'ok', failed: 'bad', abandoned: 'off' };
 
 export function RunStatusBadge(props: { status: string }) {
-  return <Badge tone={RUN_TONES[props.status] ?? 'disconnected'} label={props.status} />;
+  return <Badge tone={RUN_TONES[props.status] ?? 'off'} label={props.status} />;
 }
 
 const WEBHOOK_TONES: Record<string, string> = {
-  processed: 'active',
+  processed: 'ok',
   received: 'info',
-  ignored: 'disconnected',
-  duplicate: 'disconnected',
+  ignored: 'off',
+  duplicate: 'off',
   orphan: 'warning',
-  failed: 'needs_reauth',
+  failed: 'bad',
 };
 
 export function WebhookOutcomeBadge(props: { status: string }) {
-  return <Badge tone={WEBHOOK_TONES[props.status] ?? 'disconnected'} label={props.status} />;
+  return <Badge tone={WEBHOOK_TONES[props.status] ?? 'off'} label={props.status} />;
 }

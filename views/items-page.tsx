@@ -9,8 +9,7 @@ const SORT_LABELS: Record<SortKey, string> = {
   institution: 'Institution',
   user: 'User',
   status: 'Status',
-  created: 'Linked',
-  last_sync: 'Last successful sync',
+  created: 'Linked date',
 };
 
 function SortHeader(props: { params: ListParams; sort: SortKey; class: string }) {
@@ -57,11 +56,11 @@ export function ItemsResults(props: { page: ItemPage; params: ListParams; liveFo
       <table class="items-table">
         <thead>
           <tr>
-            {SORT_KEYS.filter((key) => key !== 'created' && key !== 'last_sync').map((key) => (
+            {SORT_KEYS.filter((key) => key !== 'created').map((key) => (
               <SortHeader params={params} sort={key} class={`col-${key}`} />
             ))}
             <th class="col-products">Products</th>
-            <SortHeader params={params} sort="last_sync" class="col-sync" />
+            <th class="col-sync">Last successful sync</th>
             <th class="col-error">Last error</th>
             <th class="col-accounts num">Accounts</th>
             <th class="col-actions">
@@ -92,7 +91,7 @@ function Filters(props: { params: ListParams }) {
       hx-target="#items-results"
       hx-swap="outerHTML"
       hx-push-url="true"
-      hx-trigger="submit, change, keyup changed delay:300ms from:#search-q"
+      hx-trigger="submit, change, input changed delay:300ms from:#search-q"
       role="search"
     >
       <label class="field">
@@ -121,8 +120,27 @@ function Filters(props: { params: ListParams }) {
           ))}
         </select>
       </label>
-      <input type="hidden" name="sort" value={params.sort} />
-      <input type="hidden" name="dir" value={params.dir} />
+      <label class="field">
+        <span>Sort</span>
+        <select name="sort">
+          {SORT_KEYS.map((key) => (
+            <option value={key} selected={params.sort === key}>
+              {SORT_LABELS[key].toLowerCase()}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="field">
+        <span>Order</span>
+        <select name="dir">
+          <option value="asc" selected={params.dir === 'asc'}>
+            ascending
+          </option>
+          <option value="desc" selected={params.dir === 'desc'}>
+            descending
+          </option>
+        </select>
+      </label>
       <noscript>
         <button type="submit" class="button">
           Apply

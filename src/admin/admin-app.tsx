@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { AppDeps } from '../app.js';
+import type { AdminDeps } from './admin-deps.js';
 import { AppError } from '../http/errors.js';
 import { ErrorPage } from '../../views/error-page.js';
 import { Flash } from '../../views/layout.js';
@@ -44,7 +44,7 @@ export interface AdminOptions {
 }
 
 /** `/admin`: the operator pages, behind a session, with CSRF and origin checks on every change. */
-export function adminRoutes(deps: AppDeps, options: AdminOptions = {}) {
+export function adminRoutes(deps: AdminDeps, options: AdminOptions = {}) {
   const keys = deriveSessionKeys(deps.config.keyring, deps.config.adminPassword);
   const limiter = options.limiter ?? new LoginLimiter({ maxFailures: 5, windowMs: 15 * 60_000 });
   const operations = options.operations ?? adminOperations(deps);

@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
-import type { AppDeps } from '../app.js';
+import type { AdminDeps } from './admin-deps.js';
 import { BackfillPage, BackfillPanel } from '../../views/backfill-page.js';
 import type { AdminEnv } from './admin-guards.js';
 import type { AdminOperations } from './admin-operations.js';
 import { UnavailableError } from './item-action-routes.js';
 
-export function backfillRoutes(deps: AppDeps, operations: AdminOperations) {
+export function backfillRoutes(deps: AdminDeps, operations: AdminOperations) {
   return new Hono<AdminEnv>()
     .get('/backfill', async (c) => {
       const plan = operations.planProductBackfill ? await operations.planProductBackfill() : undefined;

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
+import type { AdminDeps } from './admin-deps.js';
 import { PRODUCTS } from '../db/schema/index.js';
 import { AppError } from '../http/errors.js';
 import { validate } from '../http/validation.js';
@@ -23,7 +23,7 @@ export class UnavailableError extends AppError {
 }
 
 /** State-changing item actions. Each answers with the fragment it changed, polling until the work ends. */
-export function itemActionRoutes(deps: AppDeps, operations: AdminOperations) {
+export function itemActionRoutes(deps: AdminDeps, operations: AdminOperations) {
   const liveFragment = async (itemId: string, since: Date | undefined, message: string) => {
     const detail = await loadItemDetail(deps, itemId);
     const live = liveProgress(detail.item, { pollPath: livePath(itemId), since });
@@ -39,7 +39,7 @@ export function itemActionRoutes(deps: AppDeps, operations: AdminOperations) {
     .post('/items/refresh-all', async (c) => {
       if (!operations.refreshAll) throw new UnavailableError('Refresh all');
       const count = await operations.refreshAll();
-      return c.html(<Flash tone="ok" message={`Sync requested for ${count} active ${count === 1 ? 'item' : 'items'}.`} />);
+      return c.html(<Flash tone="ok" message={`Status check and sync queued for ${count} ${count === 1 ? 'item' : 'items'}; they are spread out to respect Plaid's rate limits.`} />);
     })
     .post('/items/:id/resync', async (c) => {
       const requested = await requestItemSyncs(deps, { itemId: c.req.param('id'), trigger: 'admin' });

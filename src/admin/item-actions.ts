@@ -1,4 +1,4 @@
-import type { AppDeps } from '../app.js';
+import type { AdminDeps } from './admin-deps.js';
 import type { Product } from '../db/schema/index.js';
 import { ConflictError } from '../http/errors.js';
 import type { SyncTrigger } from '../sync/sync-scheduler.js';
@@ -20,7 +20,7 @@ export interface RequestedSyncs {
  * sync engine would skip it and the operator would wait for progress that never comes.
  */
 export async function requestItemSyncs(
-  deps: Pick<AppDeps, 'sql' | 'db' | 'syncs' | 'logger'>,
+  deps: Pick<AdminDeps, 'sql' | 'db' | 'syncs' | 'logger'>,
   input: { itemId: string; products?: Product[]; trigger: Extract<SyncTrigger, 'admin' | 'backfill'>; fromScratch?: boolean },
 ): Promise<RequestedSyncs> {
   const item = await loadItemSummary(deps, input.itemId);

@@ -1,17 +1,17 @@
-import type { AppDeps } from '../app.js';
+import type { AdminDeps } from './admin-deps.js';
 import { isProduct, type Product } from '../db/schema/index.js';
 import { NotFoundError } from '../http/errors.js';
 import type { ItemDetail } from '../../views/item-detail-page.js';
 import { itemAccounts, recentItemWebhooks, recentSyncRuns } from './item-detail-query.js';
 import { findItemSummary, type ItemSummary } from './item-list-query.js';
 
-export async function loadItemSummary(deps: Pick<AppDeps, 'sql'>, itemId: string): Promise<ItemSummary> {
+export async function loadItemSummary(deps: Pick<AdminDeps, 'sql'>, itemId: string): Promise<ItemSummary> {
   const item = await findItemSummary(deps.sql, itemId);
   if (!item) throw new NotFoundError('item');
   return item;
 }
 
-export async function loadItemDetail(deps: Pick<AppDeps, 'sql' | 'db'>, itemId: string): Promise<ItemDetail> {
+export async function loadItemDetail(deps: Pick<AdminDeps, 'sql' | 'db'>, itemId: string): Promise<ItemDetail> {
   const item = await loadItemSummary(deps, itemId);
   const [accounts, runs, webhooks] = await Promise.all([
     itemAccounts(deps.db, itemId),

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/client.js';
-import type { ItemStatus, Product } from '../db/schema/index.js';
+import { PRODUCTS, type ItemStatus, type Product } from '../db/schema/index.js';
 import { PAGE_SIZE, type ListParams } from './list-params.js';
 
 export interface LastSync {
@@ -81,6 +81,13 @@ function filters(sql: Sql, params: ListParams) {
   return conditions.reduce((all, condition) => sql`${all} and ${condition}`);
 }
 
+function latestStart(sql: Sql) {
+  const probes = PRODUCTS.map(
+    (product) => sql`(select r.started_at from sync_runs r where r.item_id = i.id and r.product = ${product} order by r.started_at desc limit 1)`,
+  );
+  return sql`greatest(${probes.reduce((all, probe) => sql`${all}, ${probe}`)})`;
+}
+
 function ordering(sql: Sql, params: ListParams) {
   const dir = params.dir === 'desc' ? sql`desc` : sql`asc`;
   switch (params.sort) {
@@ -90,8 +97,6 @@ function ordering(sql: Sql, params: ListParams) {
       return sql`i.user_id ${dir}, i.id`;
     case 'created':
       return sql`i.created_at ${dir}, i.id`;
-    case 'last_sync':
-      return sql`(select max(r.finished_at) from sync_runs r where r.item_id = i.id and r.status = 'succeeded') ${dir} nulls first, i.id`;
     case 'status':
       // Ascending puts what needs an operator first: broken logins, then expiring consent.
       return sql`case i.status when 'needs_reauth' then 0 when 'active' then
@@ -127,11 +132,12 @@ function summaryColumns(sql: Sql) {
     to_json(i.created_at) as "createdAt",
     (select count(*)::int from plaid_accounts a where a.item_id = i.id and a.status = 'active') as "accountCount",
     coalesce((
-      select json_agg(json_build_object('product', s.product, 'finishedAt', s.finished_at) order by s.product)
-      from (
-        select distinct on (r.product) r.product, r.finished_at from sync_runs r
-        where r.item_id = i.id and r.status = 'succeeded'
-        order by r.product, r.started_at desc
+      select json_agg(json_build_object('product', p.product, 'finishedAt', s.finished_at) order by p.product)
+      from unnest(${PRODUCTS}::text[]) as p(product)
+      cross join lateral (
+        select r.finished_at from sync_runs r
+        where r.item_id = i.id and r.product = p.product and r.status = 'succeeded'
+        order by r.started_at desc limit 1
       ) s
     ), '[]'::json) as "lastSyncs",
     coalesce((
@@ -139,17 +145,26 @@ function summaryColumns(sql: Sql) {
         'added', r.added, 'modified', r.modified, 'removed', r.removed) order by r.product)
       from sync_runs r where r.item_id = i.id and r.status = 'running'
     ), '[]'::json) as "running",
-    to_json((select max(r.started_at) from sync_runs r where r.item_id = i.id)) as "latestRunStartedAt"`;
+    to_json(${latestStart(sql)}) as "latestRunStartedAt"`;
 }
 
+/**
+ * Two steps: the page's ids are picked with only the sort key computed (a top-N sort, not a full
+ * one, on early pages), then the summary columns are computed for those 50 rows and put back in
+ * order. Selecting them directly would compute them for every row an OFFSET skips as well.
+ */
 export async function listItems(sql: Sql, params: ListParams): Promise<ItemPage> {
   const where = filters(sql, params);
   const [countRows, items] = await Promise.all([
     sql<{ total: number }[]>`select count(*)::int as total from plaid_items i where ${where}`,
     sql<RawSummary[]>`
-      select ${summaryColumns(sql)} from plaid_items i where ${where}
-      order by ${ordering(sql, params)}
-      limit ${PAGE_SIZE} offset ${(params.page - 1) * PAGE_SIZE}`,
+      with page as (
+        select i.id from plaid_items i where ${where}
+        order by ${ordering(sql, params)}
+        limit ${PAGE_SIZE} offset ${(params.page - 1) * PAGE_SIZE}
+      )
+      select ${summaryColumns(sql)} from page join plaid_items i on i.id = page.id
+      order by ${ordering(sql, params)}`,
   ]);
   const total = countRows[0]?.total ?? 0;
   return { items: items.map(fromRaw), total, page: params.page, pageCount: Math.max(1, Math.ceil(total / PAGE_SIZE)) };

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppDeps } from '../app.js';
+import type { AdminDeps } from './admin-deps.js';
 import { ItemDetailPage, ItemLive } from '../../views/item-detail-page.js';
 import { ItemRow } from '../../views/item-row.js';
 import { ItemsPage, ItemsResults } from '../../views/items-page.js';
@@ -15,7 +15,7 @@ export const rowPath = (itemId: string) => `/admin/items/${itemId}/row`;
 export const livePath = (itemId: string) => `/admin/items/${itemId}/live`;
 
 /** Read-only pages and the fragments their live progress polls. */
-export function itemRoutes(deps: AppDeps, operations: AdminOperations) {
+export function itemRoutes(deps: AdminDeps, operations: AdminOperations) {
   const simulator = deps.config.plaid.env === 'simulator';
   return new Hono<AdminEnv>()
     .get('/', (c) => c.redirect('/admin/items', 303))

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import type { AppDeps } from '../app.js';
+import type { AdminDeps } from './admin-deps.js';
 import { LoginPage } from '../../views/login-page.js';
 import { readSession, startSession, type SessionKeys } from './admin-session.js';
 import type { LoginLimiter } from './login-limiter.js';
@@ -22,7 +22,7 @@ function passwordMatches(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-export function loginRoutes(deps: AppDeps, keys: SessionKeys, limiter: LoginLimiter) {
+export function loginRoutes(deps: AdminDeps, keys: SessionKeys, limiter: LoginLimiter) {
   const simulator = deps.config.plaid.env === 'simulator';
   return new Hono()
     .get('/login', async (c) => {

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
+import type { AdminDeps } from './admin-deps.js';
 import { ForbiddenError } from '../http/errors.js';
 import { validate } from '../http/validation.js';
 import { linkDemoItem } from '../simulator-demo/link-demo-item.js';
@@ -28,7 +28,7 @@ const DONE: Record<SimulatorItemAction, string> = {
 };
 
 /** Simulator mode only: a newcomer can drive every flow from the page. Refused in any other mode. */
-export function simulatorRoutes(deps: AppDeps) {
+export function simulatorRoutes(deps: AdminDeps) {
   const simulatorUrl = () => {
     const url = deps.config.plaid.baseUrl;
     if (deps.config.plaid.env !== 'simulator' || url === undefined) throw new ForbiddenError('simulator controls exist only in simulator mode');

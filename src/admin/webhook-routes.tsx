@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
+import type { AdminDeps } from './admin-deps.js';
 import { WEBHOOK_OUTCOMES } from '../db/schema/index.js';
 import { NotFoundError } from '../http/errors.js';
 import { validate } from '../http/validation.js';
@@ -14,12 +14,12 @@ import { findWebhook, recentWebhooks, webhookOutcomeCounts } from './webhook-log
 const outcomeQuery = z.object({ outcome: z.enum(WEBHOOK_OUTCOMES).optional().catch(undefined) });
 const eventParam = z.object({ id: z.uuid() });
 
-async function rejectedSignatures(deps: AppDeps): Promise<number> {
+async function rejectedSignatures(deps: AdminDeps): Promise<number> {
   const metric = await deps.metrics.webhookSignatureRejected.get();
   return metric.values.reduce((sum, value) => sum + value.value, 0);
 }
 
-export function webhookRoutes(deps: AppDeps, operations: AdminOperations) {
+export function webhookRoutes(deps: AdminDeps, operations: AdminOperations) {
   return new Hono<AdminEnv>()
     .get('/webhooks', async (c) => {
       const { outcome } = outcomeQuery.parse(c.req.query());
