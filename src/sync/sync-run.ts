@@ -73,7 +73,7 @@ async function loadItem(db: Database, itemId: string): Promise<ItemRecord | null
   };
 }
 
-/** The guard at the top of every commit: the item row locked, and never written once disconnected. */
+/** The guard of every commit: the item row locked until the commit, and a disconnected item never written. */
 async function lockLiveItem(tx: Executor, itemId: string): Promise<ItemStatus> {
   const rows = await tx.execute<{ status: ItemStatus }>(sql`select status from plaid_items where id = ${itemId} for update`);
   const status = rows[0]?.status;
@@ -121,10 +121,12 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Extra
         await deps.hooks.afterPage?.({ ...point, page });
         if (signal.aborted) throw signal.reason;
       },
-      commit: (write) =>
+      commit: (apply, prepare) =>
         deps.db.transaction(async (tx) => {
+          if (prepare) await prepare(tx);
+          // Locked only now, so a long prepare never holds the item row that status changes update.
           const status = await lockLiveItem(tx, run.itemId);
-          const counts = await write(tx);
+          const counts = await apply(tx);
           await deps.hooks.beforeCommit?.(point);
           if (!(await finishRun(tx, run.runId, { status: 'succeeded', counts }))) throw new RunFencedError('run abandoned');
           // A clean sync proves the login works again.

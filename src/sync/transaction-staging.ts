@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { RemovedTransaction, Transaction } from 'plaid';
 import type { Sql } from '../db/client.js';
@@ -40,37 +39,53 @@ export interface StagedPage {
   removed: readonly RemovedTransaction[];
 }
 
+/** Resolves once the stream drains, closes or fails (a failure is kept by the stager and thrown by its next call). */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
+}
+
 /**
  * Streams a run's `/transactions/sync` pages into `sync_staged_transactions` through one COPY.
  * A page is handed to the socket and the next fetch starts while Postgres ingests it; only the
  * previous page is awaited, so memory holds at most two pages whatever the history size.
  */
 export class TransactionStager {
-  private seq = 0;
   private flushing: Promise<unknown> | null = null;
   private failure: Error | null = null;
 
   private constructor(
     private readonly stream: Writable,
     private readonly runId: string,
+    private seq: number,
   ) {
     stream.on('error', (error: Error) => {
       this.failure ??= error;
     });
   }
 
-  static async open(sql: Sql, runId: string): Promise<TransactionStager> {
+  /** Opens a COPY; `firstSeq` continues the numbering of the run's earlier chunks. */
+  static async open(sql: Sql, runId: string, firstSeq = 0): Promise<TransactionStager> {
     const stream = await sql`
       copy sync_staged_transactions (
         run_id, seq, kind, transaction_id, account_id, amount, iso_currency_code, unofficial_currency_code,
         date, authorized_date, name, merchant_name, pending, pending_transaction_id, category_primary,
         category_detailed, payment_channel
       ) from stdin`.writable();
-    return new TransactionStager(stream, runId);
+    return new TransactionStager(stream, runId, firstSeq);
   }
 
-  /** Rows staged so far. */
-  get rows(): number {
+  /** The next sequence number: rows of the run staged so far, earlier chunks included. */
+  get nextSeq(): number {
     return this.seq;
   }
 
@@ -84,8 +99,7 @@ export class TransactionStager {
     if (lines.length === 0) return;
     lines.push('');
     if (!this.stream.write(lines.join('\n'))) {
-      // A stream error also ends the wait; it is kept in `failure` and thrown by the next call.
-      this.flushing = Promise.race([once(this.stream, 'drain'), once(this.stream, 'close')]).catch(() => undefined);
+      this.flushing = drained(this.stream);
     }
   }
 

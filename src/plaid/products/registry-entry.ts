@@ -37,8 +37,13 @@ export interface ProductSyncContext {
   call<T>(endpoint: string, request: (config: PlaidRequestConfig) => Promise<{ data: T }>): Promise<T>;
   /** Reports a fetched page: progress on the run row, and the point where a run may be aborted. */
   pageFetched(pages: number): Promise<void>;
-  /** Runs `write` inside the run's single commit and returns its counts. */
-  commit(write: (tx: Executor) => Promise<SyncCounts>): Promise<SyncCounts>;
+  /**
+   * The run's single transaction. `prepare` runs first and may take long (it may fetch and merge
+   * pages progressively) but touches only the product's own tables; then the engine locks the item
+   * row and refuses a disconnected item; then `apply` writes accounts, cursors and the rest, and the
+   * engine finishes the run row in the same transaction.
+   */
+  commit(apply: (tx: Executor) => Promise<SyncCounts>, prepare?: (tx: Executor) => Promise<void>): Promise<SyncCounts>;
 }
 
 export type AccountRow = typeof plaidAccounts.$inferSelect;

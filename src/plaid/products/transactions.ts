@@ -1,11 +1,12 @@
 /**
  * Transactions: the `/transactions/sync` cursor loop.
  *
- * The run keeps the cursor it started from and pulls every page before anything is written; pages
- * go to Postgres as they arrive (COPY into the staging table) so memory does not grow with history.
- * The commit applies the latest event per transaction id set-based and moves the cursor in the same
- * transaction, so the stored cursor is never ahead of the stored data. A mutation during pagination
- * restarts the loop from the starting cursor.
+ * The run keeps the cursor it started from and pulls every page before anything commits. Pages go
+ * to Postgres as they arrive (COPY into the staging table, in chunks), and each committed chunk is
+ * merged set-based into `plaid_transactions` inside the run's one transaction while the next pages
+ * are fetched, so memory does not grow with history and the database works while Plaid answers.
+ * The cursor moves in that same transaction, so the stored cursor is never ahead of the stored data.
+ * A mutation during pagination rolls the merged chunks back and restarts from the starting cursor.
  */
 import { sql } from 'drizzle-orm';
 import type { AccountBase, TransactionsSyncResponse } from 'plaid';
@@ -18,6 +19,8 @@ import type { ProductSyncContext, RegistryEntry } from './registry-entry.js';
 
 /** Plaid's maximum page size; fewer calls against the per-item rate limit. */
 const PAGE_SIZE = 500;
+/** Staged rows per merge: large enough for set-based statements, small enough to overlap with fetching. */
+export const MERGE_CHUNK_ROWS = 10_000;
 /** Passes in all when Plaid keeps reporting a mutation during pagination. */
 export const MAX_PAGINATION_PASSES = 4;
 
@@ -32,50 +35,44 @@ interface FetchedPass {
   accounts: AccountBase[];
 }
 
-async function fetchPass(ctx: ProductSyncContext, start: string | null): Promise<FetchedPass> {
-  const stager = await TransactionStager.open(ctx.sql, ctx.runId);
-  const counts: SyncCounts = { pages: 0, added: 0, modified: 0, removed: 0 };
-  // Balances of the accounts seen: a handful per item, the newest page's figures win.
-  const accounts = new Map<string, AccountBase>();
-  let cursor = start;
-  try {
-    for (;;) {
-      const page: TransactionsSyncResponse = await ctx.call('/transactions/sync', (config) =>
-        ctx.plaid.transactionsSync({ access_token: ctx.accessToken, cursor: cursor ?? undefined, count: PAGE_SIZE }, config),
-      );
-      await stager.write(page);
-      counts.pages++;
-      counts.added += page.added.length;
-      counts.modified += page.modified.length;
-      counts.removed += page.removed.length;
-      for (const account of page.accounts) accounts.set(account.account_id, account);
-      // Before data is ready Plaid answers with an empty cursor: the run keeps the one it had.
-      if (page.next_cursor) cursor = page.next_cursor;
-      else if (page.has_more) throw new Error('/transactions/sync reported more pages without a cursor');
-      await ctx.pageFetched(counts.pages);
-      if (!page.has_more) break;
-    }
-    await stager.finish();
-  } catch (error) {
-    stager.abort(error as Error);
-    throw error;
+/**
+ * Runs statements on the run's transaction one after another, in the order they were queued, while
+ * the caller goes on fetching. A failure is kept and thrown at the next `check` or `drain`.
+ */
+class SerialWork {
+  private tail: Promise<void> = Promise.resolve();
+  private failure: Error | null = null;
+
+  add(work: () => Promise<unknown>): void {
+    this.tail = this.tail.then(async () => {
+      if (this.failure === null) await work();
+    }).catch((error: Error) => {
+      this.failure ??= error;
+    });
   }
-  return { cursor, counts, accounts: [...accounts.values()] };
+
+  check(): void {
+    if (this.failure !== null) throw this.failure;
+  }
+
+  async drain(): Promise<void> {
+    await this.tail;
+    this.check();
+  }
 }
 
-async function applyPass(tx: Executor, ctx: ProductSyncContext, pass: FetchedPass): Promise<SyncCounts> {
+/**
+ * Merges staged events with `seq` in [from, to): per transaction id the latest event wins, a removal
+ * deletes, anything else upserts. Chunks merged in order give the same result as one merge of all.
+ * Pending → posted needs nothing special: the pending id is removed and the posted one added.
+ */
+async function mergeChunk(tx: Executor, ctx: ProductSyncContext, from: number, to: number): Promise<void> {
   const itemId = ctx.item.id;
-  // The distinct-on sort of a large run stays in memory instead of spilling to disk.
-  await tx.execute(sql`set local work_mem = '64MB'`);
-  await upsertAccounts(tx, { itemId, userId: ctx.item.userId, product: 'transactions', accounts: pass.accounts });
-  // One event per transaction id, the latest as Plaid sent them (pages in order; added, modified,
-  // removed within a page). Pending → posted needs nothing special: the pending id is removed and
-  // the posted one added, both by these statements.
   await tx.execute(sql`
     with latest as materialized (
       select distinct on (transaction_id) *
       from sync_staged_transactions
-      where run_id = ${ctx.runId}
+      where run_id = ${ctx.runId} and seq >= ${from} and seq < ${to}
       order by transaction_id, seq desc
     ),
     removed as (
@@ -110,22 +107,71 @@ async function applyPass(tx: Executor, ctx: ProductSyncContext, pass: FetchedPas
       payment_channel = excluded.payment_channel,
       updated_at = now()
     where t.item_id = excluded.item_id`);
-  if (ctx.fromScratch) {
-    // A full re-pull lists every live transaction as added: anything else stored for the item is gone.
-    await tx.execute(sql`
-      delete from plaid_transactions t
-      where t.item_id = ${itemId}
-        and not exists (
-          select 1 from sync_staged_transactions s
-          where s.run_id = ${ctx.runId} and s.transaction_id = t.plaid_transaction_id and s.kind <> ${STAGED_KIND.removed}
-        )`);
+}
+
+/**
+ * Accounts the item does not have yet are added before rows that reference them are merged. Only
+ * missing rows are inserted here: balances of existing accounts change after the item lock (an
+ * account row updated this early could deadlock with a status change that locks the item first).
+ */
+async function addMissingAccounts(tx: Executor, ctx: ProductSyncContext, accounts: AccountBase[]): Promise<void> {
+  const known = await tx.execute<{ plaid_account_id: string }>(sql`
+    select plaid_account_id from plaid_accounts
+    where plaid_account_id in (select jsonb_array_elements_text(${JSON.stringify(accounts.map((a) => a.account_id))}::jsonb))`);
+  const existing = new Set([...known].map((row) => row.plaid_account_id));
+  const missing = accounts.filter((a) => !existing.has(a.account_id));
+  if (missing.length > 0) await upsertAccounts(tx, { itemId: ctx.item.id, userId: ctx.item.userId, product: 'transactions', accounts: missing });
+}
+
+async function fetchPass(tx: Executor, ctx: ProductSyncContext, start: string | null): Promise<FetchedPass> {
+  const counts: SyncCounts = { pages: 0, added: 0, modified: 0, removed: 0 };
+  // Balances of the accounts seen: a handful per item, the newest page's figures win.
+  const accounts = new Map<string, AccountBase>();
+  const work = new SerialWork();
+  let stager = await TransactionStager.open(ctx.sql, ctx.runId);
+  let merged = 0;
+  // A chunk's COPY commits, then its merge is queued behind the earlier ones; fetching goes on.
+  const flush = async () => {
+    const to = stager.nextSeq;
+    await stager.finish();
+    const from = merged;
+    merged = to;
+    if (to > from) work.add(() => mergeChunk(tx, ctx, from, to));
+  };
+  let cursor = start;
+  try {
+    for (;;) {
+      const page: TransactionsSyncResponse = await ctx.call('/transactions/sync', (config) =>
+        ctx.plaid.transactionsSync({ access_token: ctx.accessToken, cursor: cursor ?? undefined, count: PAGE_SIZE }, config),
+      );
+      work.check();
+      const unseen = page.accounts.filter((a) => !accounts.has(a.account_id));
+      for (const account of page.accounts) accounts.set(account.account_id, account);
+      if (unseen.length > 0) work.add(() => addMissingAccounts(tx, ctx, unseen));
+      await stager.write(page);
+      counts.pages++;
+      counts.added += page.added.length;
+      counts.modified += page.modified.length;
+      counts.removed += page.removed.length;
+      // Before data is ready Plaid answers with an empty cursor: the run keeps the one it had.
+      if (page.next_cursor) cursor = page.next_cursor;
+      else if (page.has_more) throw new Error('/transactions/sync reported more pages without a cursor');
+      await ctx.pageFetched(counts.pages);
+      if (!page.has_more) break;
+      if (stager.nextSeq - merged >= MERGE_CHUNK_ROWS) {
+        await flush();
+        stager = await TransactionStager.open(ctx.sql, ctx.runId, merged);
+      }
+    }
+    await flush();
+    await work.drain();
+  } catch (error) {
+    stager.abort(error as Error);
+    // Nothing may still be running on the transaction when the caller rolls it back.
+    await work.drain().catch(() => undefined);
+    throw error;
   }
-  const moved = await tx.execute(sql`
-    update plaid_items set transactions_cursor = ${pass.cursor}, updated_at = now()
-    where id = ${itemId} and transactions_cursor is not distinct from ${ctx.item.transactionsCursor}
-    returning id`);
-  if (moved.length === 0) throw new CursorMovedError('the transactions cursor changed while the run was fetching');
-  return pass.counts;
+  return { cursor, counts, accounts: [...accounts.values()] };
 }
 
 function isPaginationRestart(error: unknown): boolean {
@@ -134,16 +180,47 @@ function isPaginationRestart(error: unknown): boolean {
 
 export async function syncTransactions(ctx: ProductSyncContext): Promise<SyncCounts> {
   const start = ctx.fromScratch ? null : ctx.item.transactionsCursor;
-  for (let pass = 1; ; pass++) {
-    try {
-      const fetched = await fetchPass(ctx, start);
-      return await ctx.commit((tx) => applyPass(tx, ctx, fetched));
-    } catch (error) {
-      if (!isPaginationRestart(error) || pass >= MAX_PAGINATION_PASSES) throw error;
-      // Plaid's rule: restart from the cursor the update started from, never from the failed page.
-      await discardStagedRows(ctx.sql, ctx.runId);
+  let fetched: FetchedPass | null = null;
+
+  const prepare = async (tx: Executor) => {
+    // The distinct-on sorts of large chunks stay in memory instead of spilling to disk.
+    await tx.execute(sql`set local work_mem = '64MB'`);
+    for (let pass = 1; ; pass++) {
+      try {
+        // A savepoint per pass: a restart undoes the chunks this pass merged.
+        fetched = await tx.transaction((pass) => fetchPass(pass, ctx, start));
+        break;
+      } catch (error) {
+        if (!isPaginationRestart(error) || pass >= MAX_PAGINATION_PASSES) throw error;
+        // Plaid's rule: restart from the cursor the update started from, never from the failed page.
+        await discardStagedRows(ctx.sql, ctx.runId);
+      }
     }
-  }
+    if (ctx.fromScratch) {
+      // A full re-pull lists every live transaction as added: anything else stored for the item is gone.
+      await tx.execute(sql`
+        delete from plaid_transactions t
+        where t.item_id = ${ctx.item.id}
+          and not exists (
+            select 1 from sync_staged_transactions s
+            where s.run_id = ${ctx.runId} and s.transaction_id = t.plaid_transaction_id and s.kind <> ${STAGED_KIND.removed}
+          )`);
+    }
+  };
+
+  const apply = async (tx: Executor): Promise<SyncCounts> => {
+    const pass: FetchedPass | null = fetched;
+    if (!pass) throw new Error('the transactions pass did not complete');
+    await upsertAccounts(tx, { itemId: ctx.item.id, userId: ctx.item.userId, product: 'transactions', accounts: pass.accounts });
+    const moved = await tx.execute(sql`
+      update plaid_items set transactions_cursor = ${pass.cursor}, updated_at = now()
+      where id = ${ctx.item.id} and transactions_cursor is not distinct from ${ctx.item.transactionsCursor}
+      returning id`);
+    if (moved.length === 0) throw new CursorMovedError('the transactions cursor changed while the run was fetching');
+    return pass.counts;
+  };
+
+  return ctx.commit(apply, prepare);
 }
 
 export const transactionsEntry: RegistryEntry = {

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
+import { runMigrations } from '../../src/db/migrations.js';
+
+export interface BenchDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A fresh, migrated database for one benchmark: on DATABASE_URL's server when set, else on an
+ * embedded PostgreSQL in a temporary directory. Dropped (and the server stopped) by `stop()`.
+ */
+export async function benchDatabase(prefix: string): Promise<BenchDatabase> {
+  const name = `bench_${prefix}_${randomBytes(4).toString('hex')}`;
+  let serverUrl = process.env.DATABASE_URL;
+  let stopServer = async () => {};
+  if (!serverUrl) {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'plaid-sync-bench-'));
+    const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'postgres' });
+    serverUrl = embedded.url;
+    stopServer = async () => {
+      await embedded.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    };
+  }
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  await runMigrations(url.toString());
+  return {
+    url: url.toString(),
+    async stop() {
+      const cleanup = postgres(serverUrl, { max: 1, onnotice: () => undefined });
+      await cleanup.unsafe(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+      await stopServer();
+    },
+  };
+}
