@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
@@ -23,6 +24,7 @@ let baseUrl: string;
 const cspViolations: string[] = [];
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
   database = await createTestDatabase();
   simulator = startTestSimulator({ defaultTransactionCount: 40 });
   // No webhook URL: every state change the page shows comes from the syncs the page asks for.
