@@ -79,6 +79,14 @@ describe('crash safety', () => {
     },
   );
 
+  it('a long first sync killed after some chunks were merged leaves nothing behind, and a rerun ends exact', async () => {
+    const item = await seed(21_000);
+    await crashRun(item, { page: 30 });
+    const stored = await database.db.execute<{ n: number }>(sql`select count(*)::int as n from plaid_transactions where item_id = ${item.itemId}`);
+    expect(stored[0]!.n).toBe(0);
+    await expectConsistentAfterRerun(item);
+  });
+
   it.each<CrashPoint>([{ page: 1 }, { page: 2 }, 'inside-commit'])(
     'an incremental sync killed at %o keeps the previous cursor and data, and a rerun ends exact',
     async (at) => {

@@ -106,6 +106,27 @@ describe('transactions sync', () => {
     expect(await metricValue('sync_error_total', { product: 'transactions', error_code: 'TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION' })).toBeGreaterThanOrEqual(1);
   });
 
+  it('merges a long history in chunks, and a restart after some chunks were merged still ends exact', async () => {
+    const item = await seed({ transactionCount: 21_000 });
+    let mutated = false;
+    onPage = (page) => {
+      // Past the first merged chunk (10,000 rows = 20 pages): the restart must undo what was merged.
+      if (page === 25 && !mutated) {
+        mutated = true;
+        sim.control.advance(item.plaidItemId, { added: 30, modified: 20, removed: 10, posted: 3 });
+      }
+    };
+    try {
+      const outcome = await run(item);
+      expect(outcome).toMatchObject({ status: 'succeeded', counts: { pages: 43 } });
+    } finally {
+      onPage = null;
+    }
+    expect(mutated).toBe(true);
+    await expectTransactionsMatchTruth(database.db, sim.control, item);
+    expect(await stagedRowCount(database.db)).toBe(0);
+  });
+
   it('gives up after a bounded number of restarts, writing nothing', async () => {
     const item = await seed({ transactionCount: 1_100 });
     sim.control.failNextPagination(item.plaidItemId, MAX_PAGINATION_PASSES);
