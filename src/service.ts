@@ -80,7 +80,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const plaid = createInstrumentedPlaidClient({ ...config.plaid, baseUrl: plaidBaseUrl }, metrics);
 
     const vault = new TokenVault(config.keyring);
-    const engine = createSyncEngine({ db: database.db, sql: database.sql, plaid, vault, logger, metrics });
+    // Syncs get a pool of their own: their long transactions and COPY streams never hold up (or
+    // share a connection with) webhook intake and the API, whose answers Plaid and the app wait on.
+    // A run can hold a COPY stream and its merge transaction at once, plus short queries: three each.
+    const syncDatabase = connectDatabase(databaseUrl, { max: config.workerConcurrency * 3 + 2, applicationName: 'plaid-sync-workers' });
+    stoppers.push(() => syncDatabase.close());
+    const engine = createSyncEngine({ db: syncDatabase.db, sql: syncDatabase.sql, plaid, vault, logger, metrics });
     // The durable queue is the scheduler: every sync request is a pg-boss job any instance may run.
     const queued = await startQueueService({ config, databaseUrl, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine });
     stoppers.push(() => queued.stop());

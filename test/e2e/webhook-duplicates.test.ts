@@ -2,7 +2,7 @@ import { Products } from 'plaid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { matchesTruth, startDeliveringSimulator, syncQueuesIdle } from '../support/webhook-e2e.js';
-import { eventually, insertItem } from '../support/webhook-items.js';
+import { eventually, insertItem, only } from '../support/webhook-items.js';
 import { startTestService, type RunningTestService } from '../support/webhook-service.js';
 
 /** Fisher–Yates with a fixed seed, so a failure replays in the same order. */
@@ -51,7 +51,7 @@ describe('duplicate deliveries, shuffled across items', () => {
     simulator.deliveries.capture = null;
     expect(captured).toHaveLength(items.length);
 
-    const [{ now: burstStart }] = await database.sql<{ now: Date }[]>`select now()`;
+    const { now: burstStart } = only(await database.sql<{ now: Date }[]>`select now()`);
     const burst = shuffle(captured.flatMap((delivery) => [delivery, delivery, delivery]));
     const statuses = await Promise.all(
       burst.map(async (delivery) => {

@@ -2,7 +2,7 @@ import { CountryCode, Products } from 'plaid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { matchesTruth, startDeliveringSimulator } from '../support/webhook-e2e.js';
-import { eventually, insertItem } from '../support/webhook-items.js';
+import { eventually, insertItem, only } from '../support/webhook-items.js';
 import { percentile, startTestService, type RunningTestService } from '../support/webhook-service.js';
 
 describe('webhooks end to end: simulator server → /webhooks/plaid → queue → sync', () => {
@@ -73,7 +73,7 @@ describe('webhooks end to end: simulator server → /webhooks/plaid → queue �
     expect(accounts.length).toBeGreaterThan(0);
     expect(accounts.every((account) => account.status === 'inactive')).toBe(true);
     // History stays, read-only.
-    const [{ count }] = await database.sql<{ count: number }[]>`select count(*)::int as count from plaid_transactions where item_id = ${item.id}`;
+    const { count } = only(await database.sql<{ count: number }[]>`select count(*)::int as count from plaid_transactions where item_id = ${item.id}`);
     expect(count).toBeGreaterThan(0);
   });
 
@@ -109,8 +109,8 @@ describe('webhooks end to end: simulator server → /webhooks/plaid → queue �
     expect(simulator.deliveries.statuses.every((status) => status === 200)).toBe(true);
     // A delivery the simulator gave up on after its 10 s timeout is retried; the retry is a duplicate.
     expect(latencies.length).toBeGreaterThanOrEqual(rate * seconds);
-    const [{ count }] = await database.sql<{ count: number }[]>`
-      select count(*)::int as count from webhook_events where webhook_code = 'PENDING_EXPIRATION' and status in ('received', 'processed')`;
+    const { count } = only(await database.sql<{ count: number }[]>`
+      select count(*)::int as count from webhook_events where webhook_code = 'PENDING_EXPIRATION' and status in ('received', 'processed')`);
     expect(count).toBe(rate * seconds);
     // Every recorded item webhook is applied by the workers.
     await eventually(async () => {

@@ -13,7 +13,7 @@ import { captureLogs, TEST_ADMIN_PASSWORD, TEST_API_TOKEN, TEST_PLAID_CLIENT_ID,
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
 import { matchesTruth, startDeliveringSimulator, syncQueuesIdle } from '../support/webhook-e2e.js';
-import { eventually, insertItem } from '../support/webhook-items.js';
+import { eventually, insertItem, only } from '../support/webhook-items.js';
 
 interface Tick {
   id: string;
@@ -90,7 +90,7 @@ describe('two service processes on one database', () => {
         await scheduler.request({ itemId: item.id, product: 'transactions', trigger: 'api' });
       }
       await eventually(async () => {
-        const [{ running }] = await database.sql<{ running: number }[]>`select count(*)::int as running from sync_runs where status = 'running'`;
+        const { running } = only(await database.sql<{ running: number }[]>`select count(*)::int as running from sync_runs where status = 'running'`);
         return running > 0 ? true : undefined;
       }, 20_000, 'a run in progress');
       for (const item of items) await scheduler.request({ itemId: item.id, product: 'transactions', trigger: 'api' });

@@ -7,7 +7,7 @@ import { PgBossWorkQueue } from '../../src/queue/work-queue.js';
 import { refreshAllItems } from '../../src/status/refresh-all.js';
 import { buildTestApp, captureLogs, TEST_API_TOKEN } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { insertItem } from '../support/webhook-items.js';
+import { insertItem, only } from '../support/webhook-items.js';
 
 describe('status checks fanned out across the hour', () => {
   let database: TestDatabase;
@@ -59,8 +59,8 @@ describe('status checks fanned out across the hour', () => {
     await database.sql`update pgboss.job set start_after = now() + interval '30 minutes' where name = 'item-status-check'`;
     const batch = await queue.requestStatusChecks({ userId, trigger: 'refresh_all' });
     expect(batch.queued).toBe(0);
-    const [{ due }] = await database.sql<{ due: number }[]>`
-      select count(*)::int as due from pgboss.job where name = 'item-status-check' and start_after <= now()`;
+    const { due } = only(await database.sql<{ due: number }[]>`
+      select count(*)::int as due from pgboss.job where name = 'item-status-check' and start_after <= now()`);
     expect(due).toBe(2);
   });
 

@@ -27,3 +27,9 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
+
+/** The one row a query must return. */
+export function only<T>(rows: readonly T[]): T {
+  if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}`);
+  return rows[0]!;
+}

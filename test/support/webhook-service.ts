@@ -1,6 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from '../../src/app.js';
+import { connectDatabase } from '../../src/db/client.js';
 import type { Config } from '../../src/config/load-config.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { createPlaidClient } from '../../src/plaid/client.js';
@@ -32,7 +33,9 @@ export async function startTestService(
   const metrics = createMetrics();
   const vault = new TokenVault(config.keyring);
   const plaid = createPlaidClient({ ...config.plaid, timeoutMs: 10_000 });
-  const engine = createSyncEngine({ db: database.db, sql: database.sql, plaid, vault, logger, metrics, heartbeatMs: 500, staleAfterMs: 5_000 });
+  // As in the service: the sync engine on a pool of its own.
+  const syncDatabase = connectDatabase(database.url, { max: config.workerConcurrency * 3 + 2 });
+  const engine = createSyncEngine({ db: syncDatabase.db, sql: syncDatabase.sql, plaid, vault, logger, metrics, heartbeatMs: 500, staleAfterMs: 5_000 });
   const queue = await startQueueService({
     config, databaseUrl: database.url, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine,
   });
@@ -53,6 +56,7 @@ export async function startTestService(
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
       await queue.stop();
+      await syncDatabase.close();
     },
   };
 }

@@ -5,7 +5,7 @@ import { handleItemWebhook } from '../../src/webhooks/item-webhook-handler.js';
 import { replayWebhookEvent } from '../../src/webhooks/webhook-replay.js';
 import { buildTestApp, recordingScheduler } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { insertItem } from '../support/webhook-items.js';
+import { insertItem, only } from '../support/webhook-items.js';
 import { recordingWorkQueue } from '../support/webhook-queue.js';
 import { plaidBody } from '../support/webhook-signing.js';
 
@@ -20,7 +20,7 @@ describe('item webhooks applied by the worker', () => {
   async function item(status = 'active') {
     const plaidItemId = `item-${randomUUID()}`;
     const id = await insertItem(buildTestApp(database).deps, { plaidItemId, status });
-    const [{ user_id: userId }] = await database.sql<{ user_id: string }[]>`select user_id from plaid_items where id = ${id}`;
+    const { user_id: userId } = only(await database.sql<{ user_id: string }[]>`select user_id from plaid_items where id = ${id}`);
     const accountIds = [`acc-${randomUUID()}`, `acc-${randomUUID()}`];
     for (const plaidAccountId of accountIds) {
       await database.sql`insert into plaid_accounts (item_id, user_id, plaid_account_id, product, name, type)

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { recordingWorkQueue } from '../support/webhook-queue.js';
-import { insertItem } from '../support/webhook-items.js';
+import { insertItem, only } from '../support/webhook-items.js';
 import { startWebhookSimulator, type CapturedWebhook } from '../support/webhook-simulator.js';
 
 const WEBHOOK_URL = 'https://service.test/webhooks/plaid';
@@ -45,8 +45,8 @@ describe('POST /webhooks/plaid verification', () => {
     const { response, queue, deps, logs } = post(body, headers);
     const res = await response;
     expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe('unauthorized');
-    const [{ count }] = await database.sql<{ count: number }[]>`select count(*)::int as count from webhook_events`;
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    const { count } = only(await database.sql<{ count: number }[]>`select count(*)::int as count from webhook_events`);
     expect(count).toBe(0);
     expect(queue.syncs).toHaveLength(0);
     expect(queue.itemEvents).toHaveLength(0);
@@ -133,7 +133,7 @@ describe('POST /webhooks/plaid verification', () => {
     const { app } = buildTestApp(database, { config: { ...buildTestApp(database).deps.config, webhookMaxBodyBytes: 256 } });
     const res = await app.request('/webhooks/plaid', { method: 'POST', headers: signed.headers, body: 'x'.repeat(1024) });
     expect(res.status).toBe(413);
-    const [{ count }] = await database.sql<{ count: number }[]>`select count(*)::int as count from webhook_events`;
+    const { count } = only(await database.sql<{ count: number }[]>`select count(*)::int as count from webhook_events`);
     expect(count).toBe(0);
   });
 });
