@@ -34,6 +34,9 @@ export class JobPool {
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
   private rotation = 0;
+  /** Queues named by `notify` since the last look; empty means "look at all of them". */
+  private readonly hinted = new Set<string>();
+  private woken = false;
 
   constructor(
     private readonly boss: PgBoss,
@@ -44,8 +47,14 @@ export class JobPool {
     this.loopDone ??= this.loop();
   }
 
-  /** Something was enqueued: look now rather than at the next poll. */
-  notify(): void {
+  /**
+   * Something was enqueued: look now rather than at the next poll. Naming the queue lets a burst of
+   * webhooks cost one fetch each instead of a look at every queue.
+   */
+  notify(queue?: string): void {
+    if (queue === undefined) this.hinted.clear();
+    else if (!this.woken || this.hinted.size > 0) this.hinted.add(queue);
+    this.woken = true;
     this.wake?.();
   }
 
@@ -80,11 +89,15 @@ export class JobPool {
     const { queues, concurrency, pollIntervalMs, logger } = this.options;
     while (!this.stopping) {
       let fetched = 0;
+      const only = this.woken && this.hinted.size > 0 ? new Set(this.hinted) : null;
+      this.hinted.clear();
+      this.woken = false;
       try {
         for (let i = 0; i < queues.length && !this.stopping; i++) {
           const free = concurrency - this.running.size;
           if (free <= 0) break;
           const queue = queues[(this.rotation + i) % queues.length]!;
+          if (only && !only.has(queue.name)) continue;
           const jobs = await this.boss.fetch<never>(queue.name, { batchSize: free, includeMetadata: true });
           for (const job of jobs) this.run(queue, job);
           fetched += jobs.length;
@@ -94,12 +107,15 @@ export class JobPool {
         logger.warn({ err: { message: (error as Error).message } }, 'queue_fetch_failed');
       }
       if (this.stopping) break;
-      // Full: wait for a slot. Idle: wait for a poll or a local enqueue. Busy with room: go again.
-      if (fetched === 0 || this.running.size >= concurrency) await this.sleep(pollIntervalMs);
+      // Full: wait for a slot. Idle, or woken for a queue now drained: wait for a poll or a local
+      // enqueue. Busy with room after a full look: go again.
+      if (fetched === 0 || this.running.size >= concurrency || only) await this.sleep(pollIntervalMs);
     }
   }
 
   private sleep(ms: number): Promise<void> {
+    // A notify that came while the loop was fetching is not lost.
+    if (this.woken) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wake = undefined;
@@ -128,6 +144,7 @@ export class JobPool {
       .catch((error: Error) => this.options.logger.error({ queue: queue.name, jobId: job.id, err: { message: error.message } }, 'job_state_update_failed'))
       .finally(() => {
         this.running.delete(job.id);
+        // A slot is free: look at every queue, a job may be waiting in any of them.
         this.notify();
       });
     this.running.set(job.id, { queue: queue.name, id: job.id, controller, done });

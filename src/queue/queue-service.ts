@@ -49,7 +49,7 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
   const boss = await startJobQueue({ connectionString: deps.databaseUrl, logger, cronCheckIntervalSeconds: config.cronCheckIntervalSeconds });
   // The pool's handlers need the scheduler and the scheduler wakes the pool: tied through this callback.
   const wake = { pool: undefined as JobPool | undefined };
-  const syncs = new QueueSyncScheduler(boss, { onEnqueued: () => wake.pool?.notify(), run: (request) => engine.run(request) });
+  const syncs = new QueueSyncScheduler(boss, { onEnqueued: (name) => wake.pool?.notify(name), run: (request) => engine.run(request) });
   const queue = new PgBossWorkQueue(boss, deps.sql, syncs, { statusChecksPerMinute: config.statusChecksPerMinute });
 
   const runSync = syncJobHandler({ sql: deps.sql, runSync: (request) => engine.run(request) });

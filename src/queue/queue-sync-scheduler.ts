@@ -29,8 +29,8 @@ function jobOf(request: SyncRequest): { data: SyncJobData; options: PgBoss.SendO
 }
 
 export interface QueueSyncSchedulerOptions {
-  /** Called after a job is committed, so local workers look at once. */
-  onEnqueued?: () => void;
+  /** Called with the queue's name after a job is committed, so local workers look at once. */
+  onEnqueued?: (queue?: string) => void;
   /** The engine's run-and-wait, for callers that need the outcome (the REST sync route). */
   run?: (request: SyncRequest) => Promise<SyncOutcome>;
 }
@@ -52,7 +52,7 @@ export class QueueSyncScheduler implements SyncScheduler {
   async request(request: SyncRequest): Promise<void> {
     const { data, options } = jobOf(request);
     await this.boss.send(syncQueueFor(request.product), data, options);
-    this.options.onEnqueued?.();
+    this.options.onEnqueued?.(syncQueueFor(request.product));
   }
 
   /**
@@ -64,7 +64,8 @@ export class QueueSyncScheduler implements SyncScheduler {
     await this.boss.send(syncQueueFor(request.product), data, { ...options, db: postgresJsDb(tx) });
   }
 
-  notify(): void {
-    this.options.onEnqueued?.();
+  /** Wakes local workers for one queue, or for all of them. */
+  notify(queue?: string): void {
+    this.options.onEnqueued?.(queue);
   }
 }

@@ -18,7 +18,8 @@ export function postgresJsDb(sql: Pick<Sql, 'unsafe'>): PgBoss.Db {
         }
         return value;
       }) as PostgresParameter[];
-      const rows = await sql.unsafe(text, parameters);
+      // pg-boss sends a handful of fixed statements: preparing them saves a parse and plan per job.
+      const rows = await sql.unsafe(text, parameters, { prepare: true });
       return { rows: [...rows] };
     },
   };

@@ -3,7 +3,7 @@ import type { Sql } from '../db/client.js';
 import type { StatusCheckBatch, StatusCheckRequest, StatusCheckRequester } from '../status/status-checks.js';
 import type { SyncRequest } from '../sync/sync-scheduler.js';
 import type { WebhookEnqueuer } from '../webhooks/webhook-enqueuer.js';
-import { WEBHOOK_EVENT_QUEUE } from './queue-names.js';
+import { STATUS_CHECK_QUEUE, WEBHOOK_EVENT_QUEUE, syncQueueFor } from './queue-names.js';
 import type { QueueSyncScheduler } from './queue-sync-scheduler.js';
 import { fanOutStatusChecks } from './status-fanout.js';
 import { postgresJsDb } from './transaction-db.js';
@@ -16,6 +16,9 @@ export interface WebhookEventJobData {
 }
 
 export class PgBossWorkQueue implements WorkQueue {
+  /** Queues written to since the last `notify`, so only their workers are woken. */
+  private readonly written = new Set<string>();
+
   constructor(
     private readonly boss: PgBoss,
     private readonly sql: Sql,
@@ -24,21 +27,27 @@ export class PgBossWorkQueue implements WorkQueue {
   ) {}
 
   enqueueSync(tx: Pick<Sql, 'unsafe'>, request: SyncRequest): Promise<void> {
+    this.written.add(syncQueueFor(request.product));
     return this.syncs.requestIn(tx, request);
   }
 
   async enqueueItemEvent(tx: Pick<Sql, 'unsafe'>, eventId: string): Promise<void> {
     const data: WebhookEventJobData = { eventId };
+    this.written.add(WEBHOOK_EVENT_QUEUE);
     await this.boss.send(WEBHOOK_EVENT_QUEUE, data, { db: postgresJsDb(tx) });
   }
 
   notify(): void {
-    this.syncs.notify();
+    const queues = [...this.written];
+    this.written.clear();
+    for (const queue of queues) this.syncs.notify(queue);
+    // Another request's notify took the names first: look at every queue rather than miss a job.
+    if (queues.length === 0) this.syncs.notify();
   }
 
   requestStatusChecks(request: StatusCheckRequest): Promise<StatusCheckBatch> {
     return fanOutStatusChecks(this.boss, this.sql, { ...request, perMinute: this.options.statusChecksPerMinute }).then((batch) => {
-      this.notify();
+      this.syncs.notify(STATUS_CHECK_QUEUE);
       return batch;
     });
   }

@@ -76,9 +76,12 @@ export async function receiveWebhook(
   const sha256 = createHash('sha256').update(input.rawBody).digest('hex');
 
   const row = await deps.sql.begin(async (tx) => {
-    // Two copies of one delivery arriving together must not both see "no earlier copy".
-    await tx`select pg_advisory_xact_lock(hashtextextended(${sha256}, 0))`;
-    const [recorded] = await tx<RecordedRow[]>`
+    // Two copies of one delivery arriving together must not both see "no earlier copy": the lock is
+    // taken first; both statements go out together (one round trip) and run in order, so the insert's
+    // snapshot already sees a copy committed by whoever held the lock before.
+    const [, [recorded]] = await Promise.all([
+      tx`select pg_advisory_xact_lock(hashtextextended(${sha256}, 0))`,
+      tx<RecordedRow[]>`
       with item as (select id, status from plaid_items where plaid_item_id = ${plaidItemId}),
       earlier as (
         select 1 from webhook_events
@@ -103,7 +106,8 @@ export async function receiveWebhook(
       select ${type}, ${code}, ${plaidItemId}, decided.item_id, ${text}::jsonb, ${sha256}, decided.status,
         case when decided.status = 'received' then null else now() end
       from decided
-      returning id, status, item_id`;
+      returning id, status, item_id`,
+    ]);
     const result = recorded!;
     if (result.status === 'processed' && action.kind === 'sync' && result.item_id) {
       await deps.enqueuer.enqueueSync(tx, { itemId: result.item_id, product: action.product, trigger: 'webhook' });
