@@ -1,7 +1,6 @@
 import type { PlaidApi } from 'plaid';
 import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics/metrics.js';
 import { syncedProductsOf } from '../plaid/item-products.js';
 import { PlaidCallError, createPlaidCaller, type PlaidCall } from '../providers/plaid/plaid-call.js';
 import { markItemActive, markItemDisconnected, markItemNeedsReauth } from '../services/item-status.js';
@@ -17,7 +16,6 @@ export interface StatusCheckDeps {
   vault: TokenVault;
   syncs: SyncScheduler;
   logger: Logger;
-  metrics: Pick<Metrics, 'plaidApiRequests' | 'plaidApiDuration'>;
   call?: PlaidCall;
 }
 
@@ -53,14 +51,10 @@ export async function checkItemStatus(
 
   const accessToken = deps.vault.decrypt({ keyId: item.access_token_key_id, ciphertext: item.access_token_ciphertext }, item.plaid_item_id);
   const call = deps.call ?? defaultCall;
-  const endTimer = deps.metrics.plaidApiDuration.startTimer({ endpoint: '/item/get' });
+  // Calls are counted and timed by the instrumented Plaid client (plaid_api_requests_total).
   let response;
   try {
-    response = await call('/item/get', (config) => deps.plaid.itemGet({ access_token: accessToken }, config), {
-      ...(input.signal ? { signal: input.signal } : {}),
-      onError: (error) => deps.metrics.plaidApiRequests.inc({ endpoint: '/item/get', outcome: error.code }),
-    });
-    deps.metrics.plaidApiRequests.inc({ endpoint: '/item/get', outcome: 'ok' });
+    response = await call('/item/get', (config) => deps.plaid.itemGet({ access_token: accessToken }, config), input.signal ? { signal: input.signal } : {});
   } catch (error) {
     if (!(error instanceof PlaidCallError)) throw error;
     // A product endpoint's way of saying the same thing as `item.error` below.
@@ -73,8 +67,6 @@ export async function checkItemStatus(
       return { status: 'disconnected', errorCode: error.plaid.code };
     }
     throw error;
-  } finally {
-    endTimer();
   }
 
   const plaidError = response.item.error;

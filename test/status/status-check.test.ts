@@ -1,5 +1,7 @@
 import { Products } from 'plaid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { createInstrumentedPlaidClient } from '../../src/plaid/instrumented-client.js';
 import { createPlaidCaller } from '../../src/providers/plaid/plaid-call.js';
 import { checkItemStatus, type StatusCheckDeps } from '../../src/status/status-check.js';
 import { buildTestApp, recordingScheduler } from '../support/app.js';
@@ -30,7 +32,9 @@ describe('status check (/item/get → status → syncs)', () => {
 
   function check(itemId: string) {
     // Its own metrics per check; the vault (key) is the one the items were sealed with.
-    const { deps } = buildTestApp(database, { vault: app.deps.vault });
+    const metrics = createMetrics();
+    const plaid = createInstrumentedPlaidClient({ ...app.deps.config.plaid, timeoutMs: 5_000 }, metrics);
+    const { deps } = buildTestApp(database, { vault: app.deps.vault, metrics, plaid });
     const syncs = recordingScheduler();
     // No backoff waits in tests: the policy's attempts, without the sleeping.
     const call = createPlaidCaller({ maxAttempts: 2, baseDelayMs: 0, rateLimitDelayMs: 0, maxDelayMs: 0 });
