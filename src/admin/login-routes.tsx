@@ -37,7 +37,8 @@ export function loginRoutes(deps: AdminDeps, keys: SessionKeys, limiter: LoginLi
         deps.logger.warn({ client }, 'admin_login_rate_limited');
         return c.html(<LoginPage simulator={simulator} error={`Too many failed attempts. Try again in ${Math.ceil(wait / 60)} min.`} />, 429);
       }
-      const form = await c.req.parseBody();
+      // A body that is not a readable form (a broken multipart, say) is a failed attempt, not a 500.
+      const form: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
       const password = typeof form.password === 'string' ? form.password : '';
       if (!passwordMatches(password, deps.config.adminPassword)) {
         limiter.recordFailure(client);
