@@ -78,8 +78,9 @@ export async function compareWithTruth(sql: Sql, control: SimulatorControl, item
     const accounts = await sql<{ id: string; product: string }[]>`
       select plaid_account_id as id, product from plaid_accounts where item_id = ${item.id}`;
     const truthAccounts = control.accountsTruth(item.plaidItemId).filter((account) => {
-      const product = account.type === 'investment' ? 'investments' : account.type === 'loan' ? 'liabilities' : 'transactions';
-      return synced.has(product) || (account.type === 'credit' && synced.has('liabilities'));
+      const type = String(account.type);
+      const product = type === 'investment' ? 'investments' : type === 'loan' ? 'liabilities' : 'transactions';
+      return synced.has(product) || (type === 'credit' && synced.has('liabilities'));
     });
     const truth = new Map(truthAccounts.map((account) => [account.account_id, 'present']));
     add(report.accounts, diff(accounts.map((row) => [row.id, 'present']), truth));
