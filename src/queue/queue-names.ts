@@ -27,7 +27,8 @@ const retried = { retryLimit: 3, retryDelay: 30, retryBackoff: true, deadLetter:
 export const QUEUE_DEFINITIONS: readonly (PgBoss.Queue & { name: string })[] = [
   { name: DEAD_LETTER_QUEUE, policy: 'standard', retentionDays: 14 },
   ...Object.values(SYNC_QUEUES).map((name) => ({ name, policy: 'short' as const, expireInSeconds: 30 * 60, ...retried })),
-  { name: WEBHOOK_EVENT_QUEUE, policy: 'standard', expireInSeconds: 5 * 60, ...retried, retryDelay: 5 },
+  // Item webhooks are a few statements: a job still active after a minute belonged to a dead process.
+  { name: WEBHOOK_EVENT_QUEUE, policy: 'standard', expireInSeconds: 60, ...retried, retryDelay: 5 },
   { name: STATUS_CHECK_QUEUE, policy: 'short', expireInSeconds: 5 * 60, ...retried },
   { name: STATUS_TICK_QUEUE, policy: 'short', expireInSeconds: 15 * 60, ...retried },
 ];
