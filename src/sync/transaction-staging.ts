@@ -75,12 +75,19 @@ export class TransactionStager {
 
   /** Opens a COPY; `firstSeq` continues the numbering of the run's earlier chunks. */
   static async open(sql: Sql, runId: string, firstSeq = 0): Promise<TransactionStager> {
-    const stream = await sql`
+    // A connection of its own for the COPY: on a pooled one, postgres.js could pipeline another
+    // query onto the connection while it is in COPY mode, which PostgreSQL refuses.
+    const connection = await sql.reserve();
+    const stream = await connection`
       copy sync_staged_transactions (
         run_id, seq, kind, transaction_id, account_id, amount, iso_currency_code, unofficial_currency_code,
         date, authorized_date, name, merchant_name, pending, pending_transaction_id, category_primary,
         category_detailed, payment_channel
-      ) from stdin`.writable();
+      ) from stdin`.writable().catch((error: Error) => {
+      connection.release();
+      throw error;
+    });
+    stream.once('close', () => connection.release());
     return new TransactionStager(stream, runId, firstSeq);
   }
 

@@ -145,9 +145,11 @@ describe('one run at a time per item and product', () => {
       insert into sync_runs (item_id, product, trigger, owner, heartbeat_at, started_at)
       values (${item.itemId}, 'transactions', 'webhook', 'dead-host:1:abcd', now() - interval '1 hour', now() - interval '1 hour')`);
     const recovering = syncHarness(database, { vault: harness.vault, staleAfterMs: 60_000 });
+    // The scheduler recovers stale runs as soon as it starts; wait for that recovery run to finish.
     const scheduler = createInProcessScheduler({ engine: recovering.engine, logger: recovering.logger, recoverEveryMs: 60_000 });
-    await recovering.engine.recoverStaleRuns();
-    await recovering.engine.idle();
+    await expect
+      .poll(async () => (await runRows(database.db, item.itemId)).some((r) => r.trigger === 'recovery' && r.status === 'succeeded'), { timeout: 20_000 })
+      .toBe(true);
     await scheduler.stop(0);
     const runs = await runRows(database.db, item.itemId);
     expect(runs.map((r) => [r.trigger, r.status])).toEqual([['webhook', 'abandoned'], ['recovery', 'succeeded']]);
