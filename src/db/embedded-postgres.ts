@@ -13,6 +13,8 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   port: number;
   database?: string;
+  /** Extra server settings (`-c name=value`), applied when this call starts the server. */
+  settings?: Record<string, string>;
   onLog?: (message: string) => void;
 }
 
@@ -185,7 +187,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         '--timeout=60',
         `--pgdata=${pgdata}`,
         `--log=${path.join(pgdata, 'server.log')}`,
-        `--options=-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+        `--options=${[`-p ${port}`, '-c listen_addresses=127.0.0.1', "-c unix_socket_directories=''", ...Object.entries(options.settings ?? {}).map(([name, value]) => `-c ${name}=${value}`)].join(' ')}`,
       ],
       as,
     ).catch(async (error: Error) => {

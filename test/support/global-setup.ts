@@ -45,7 +45,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let cleanup = async () => {};
   if (!adminUrl) {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'plaid-sync-test-'));
-    const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'postgres' });
+    // Test files run in parallel and some start whole service processes, each with its own pools.
+    const embedded = await startEmbeddedPostgres({
+      dataDir,
+      port: await freePort(),
+      database: 'postgres',
+      settings: { max_connections: '400', fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+    });
     adminUrl = embedded.url;
     cleanup = async () => {
       await embedded.stop();
