@@ -1,5 +1,6 @@
 import { applyProductBackfill, planProductBackfill, type ProductBackfillCounts } from '../services/product-backfill.js';
 import { checkItemStatus, type StatusCheckResult } from '../status/status-check.js';
+import { replayWebhookEvent } from '../webhooks/webhook-replay.js';
 import type { AdminDeps } from './admin-deps.js';
 
 /**
@@ -37,7 +38,14 @@ export function adminOperations(deps: AdminDeps): AdminOperations {
   return {
     // The status check's triggers are the schedule and refresh-all; an operator's check is the latter, for one item.
     checkItemStatus: async (itemId) => describeStatusCheck(await checkItemStatus(deps, { itemId, trigger: 'refresh_all' })),
-    ...(queue ? { refreshAll: async () => (await queue.requestStatusChecks({ trigger: 'refresh_all' })).queued } : {}),
+    ...(queue
+      ? {
+          refreshAll: async () => (await queue.requestStatusChecks({ trigger: 'refresh_all' })).queued,
+          replayWebhook: async (eventId: string) => {
+            await replayWebhookEvent({ sql: deps.sql, queue }, { eventId });
+          },
+        }
+      : {}),
     planProductBackfill: () => planProductBackfill(deps.db),
     applyProductBackfill: () => applyProductBackfill(deps.db),
   };

@@ -6,6 +6,7 @@ import { buildTestApp, recordingScheduler, testConfig } from '../support/app.js'
 import { loginAsAdmin, type AdminSessionForTest } from '../support/admin.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
+import type { recordingWorkQueue } from '../support/webhook-queue.js';
 
 let database: TestDatabase;
 let simulator: TestSimulator;
@@ -132,16 +133,22 @@ describe('webhook log', () => {
     expect(bogus.status).toBe(200);
   });
 
-  it('replays only when the build provides replay', async () => {
-    const [event] = await database.sql<{ id: string }[]>`select id from webhook_events limit 1`;
-    const none = await built.app.request(`/admin/webhooks/${event!.id}/replay`, { method: 'POST', headers: session.headers() });
-    expect(none.status).toBe(501);
-    const replayed: string[] = [];
-    const admin = adminRoutes(built.deps, { operations: { replayWebhook: (id) => Promise.resolve(void replayed.push(id)) } });
-    const res = await admin.request(`/webhooks/${event!.id}/replay`, { method: 'POST', headers: session.headers() });
+  it('replays a recorded webhook through the queue, and refuses without a queue', async () => {
+    const body = { webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: linked.plaidItemId, initial_update_complete: true, historical_update_complete: true, environment: 'sandbox' };
+    const [event] = await database.sql<{ id: string }[]>`
+      insert into webhook_events (webhook_type, webhook_code, plaid_item_id, item_id, body, body_sha256, status)
+      values ('TRANSACTIONS', 'SYNC_UPDATES_AVAILABLE', ${linked.plaidItemId}, ${linked.id}, ${JSON.stringify(body)}::jsonb, 'c', 'processed')
+      returning id`;
+    const queue = built.deps.queue as ReturnType<typeof recordingWorkQueue>;
+    const res = await built.app.request(`/admin/webhooks/${event!.id}/replay`, { method: 'POST', headers: session.headers() });
     expect(res.status).toBe(200);
-    expect(replayed).toEqual([event!.id]);
-    const missing = await admin.request('/webhooks/00000000-0000-4000-8000-000000000000/replay', { method: 'POST', headers: session.headers() });
+    expect(queue.syncs).toContainEqual({ itemId: linked.id, product: 'transactions', trigger: 'webhook' });
+    const missing = await built.app.request('/admin/webhooks/00000000-0000-4000-8000-000000000000/replay', { method: 'POST', headers: session.headers() });
     expect(missing.status).toBe(404);
+
+    const { queue: _none, ...withoutQueue } = built.deps;
+    const noQueue = adminRoutes(withoutQueue);
+    const refused = await noQueue.request(`/webhooks/${event!.id}/replay`, { method: 'POST', headers: session.headers() });
+    expect(refused.status).toBe(501);
   });
 });
