@@ -1,5 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
 import { accountExtended, plaidAccounts } from '../db/schema/index.js';
+import { REGISTRY } from '../plaid/products/registry.js';
 import type { AccountRow } from './account-records.js';
 import { actionFor, type ItemRow } from './item-access.js';
 import type { Executor } from './item-status.js';
@@ -30,27 +31,16 @@ export interface AccountSettings {
   payment_status: string | null;
 }
 
-/** Balances stay the exact decimal strings Postgres holds; a JSON number would invite float maths. */
+/**
+ * An account as the API shows it: the product's own serializer (through the registry, so a product
+ * can add fields) plus what the app needs around it. Balances stay the exact decimal strings Postgres
+ * holds; a JSON number would invite float maths.
+ */
 export function accountView(account: AccountRow, settings: AccountSettings | null) {
   return {
-    id: account.id,
-    item_id: account.itemId,
+    ...REGISTRY[account.product].serializeAccount(account),
     plaid_account_id: account.plaidAccountId,
-    product: account.product,
-    status: account.status,
     replaced_by: account.replacedBy,
-    name: account.name,
-    official_name: account.officialName,
-    mask: account.mask,
-    type: account.type,
-    subtype: account.subtype,
-    balances: {
-      available: account.balanceAvailable,
-      current: account.balanceCurrent,
-      limit: account.balanceLimit,
-      iso_currency_code: account.isoCurrencyCode,
-      unofficial_currency_code: account.unofficialCurrencyCode,
-    },
     settings: settings ?? { nickname: null, notes: null, payment_status: null },
   };
 }

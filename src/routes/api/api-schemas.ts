@@ -93,6 +93,7 @@ export const AccountSchema = z
       limit: decimal.nullable(),
       iso_currency_code: z.string().nullable(),
       unofficial_currency_code: z.string().nullable(),
+      updated_at: z.iso.datetime().nullable(),
     }),
     settings: SettingsSchema,
   })
