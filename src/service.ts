@@ -85,9 +85,17 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     // A run can hold a COPY stream and its merge transaction at once, plus short queries: three each.
     const syncDatabase = connectDatabase(databaseUrl, { max: config.workerConcurrency * 3 + 2, applicationName: 'plaid-sync-workers' });
     stoppers.push(() => syncDatabase.close());
-    const engine = createSyncEngine({ db: syncDatabase.db, sql: syncDatabase.sql, plaid, vault, logger, metrics });
+    // A run left by a dead process is taken over once its heartbeat is this old; the heartbeat beats
+    // four times and the recovery sweep twice in that window, capped at the engine's defaults.
+    const staleAfterMs = (config.syncStaleAfterSeconds ?? 60) * 1000;
+    const engine = createSyncEngine({
+      db: syncDatabase.db, sql: syncDatabase.sql, plaid, vault, logger, metrics,
+      staleAfterMs, heartbeatMs: Math.min(5_000, staleAfterMs / 4),
+    });
     // The durable queue is the scheduler: every sync request is a pg-boss job any instance may run.
-    const queued = await startQueueService({ config, databaseUrl, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine });
+    const queued = await startQueueService({
+      config, databaseUrl, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine, staleAfterMs, recoverEveryMs: Math.min(30_000, staleAfterMs / 2),
+    });
     stoppers.push(() => queued.stop());
     const syncs: SyncScheduler = queued.syncs;
     // The admin page's simulator controls reach the simulator at the URL it actually listens on.

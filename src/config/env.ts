@@ -46,6 +46,7 @@ export const envSchema = z.object({
   STATUS_CHECKS_PER_MINUTE: positiveInt(600),
   QUEUE_POLL_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0.5, 'must be at least 0.5').default(2),
   CRON_CHECK_INTERVAL_SECONDS: positiveInt(30),
+  SYNC_STALE_AFTER_SECONDS: positiveInt(60),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;

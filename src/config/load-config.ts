@@ -33,6 +33,11 @@ export interface Config {
   queuePollIntervalSeconds: number;
   /** How often each instance checks whether a cron tick is due (the tick itself runs once per period). */
   cronCheckIntervalSeconds: number;
+  /**
+   * A running sync whose heartbeat is older than this belongs to a dead process and is taken over
+   * (default 60 s). Heartbeats and the recovery sweep run at fractions of it.
+   */
+  syncStaleAfterSeconds?: number;
 }
 
 export interface LoadedConfig {
@@ -127,6 +132,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       statusChecksPerMinute: raw.STATUS_CHECKS_PER_MINUTE,
       queuePollIntervalSeconds: raw.QUEUE_POLL_INTERVAL_SECONDS,
       cronCheckIntervalSeconds: raw.CRON_CHECK_INTERVAL_SECONDS,
+      syncStaleAfterSeconds: raw.SYNC_STALE_AFTER_SECONDS,
     },
   };
 }

@@ -13,6 +13,7 @@ import { startJobQueue } from './job-queue.js';
 import { STATUS_CHECK_QUEUE, STATUS_TICK_QUEUE, SYNC_QUEUES, WEBHOOK_EVENT_QUEUE } from './queue-names.js';
 import { startQueueMetrics } from './queue-metrics.js';
 import { QueueSyncScheduler } from './queue-sync-scheduler.js';
+import { recoverOrphanedSyncJobs } from './orphaned-sync-jobs.js';
 import { fanOutStatusChecks, type StatusCheckJobData } from './status-fanout.js';
 import { syncJobHandler } from './sync-job-handler.js';
 import { PgBossWorkQueue, type WebhookEventJobData } from './work-queue.js';
@@ -29,6 +30,8 @@ export interface QueueServiceDeps {
   engine: SyncEngine;
   /** How often runs held by dead processes are freed and synced again (default 30 s). */
   recoverEveryMs?: number;
+  /** The engine's stale-heartbeat age: a sync job active this long without a live run was orphaned (default 60 s). */
+  staleAfterMs?: number;
 }
 
 export interface QueueService {
@@ -91,10 +94,13 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
 
   const stopMetrics = startQueueMetrics(deps.sql, deps.metrics, logger);
   const recover = () =>
-    engine.recoverStaleRuns().then(
-      () => undefined,
-      (error: Error) => logger.warn({ err: { message: error.message } }, 'sync_recovery_failed'),
-    );
+    engine
+      .recoverStaleRuns()
+      .then(() => recoverOrphanedSyncJobs({ boss, sql: deps.sql, syncs, logger, staleAfterMs: deps.staleAfterMs ?? 60_000 }))
+      .then(
+        () => undefined,
+        (error: Error) => logger.warn({ err: { message: error.message } }, 'sync_recovery_failed'),
+      );
   void recover();
   const recovery = setInterval(() => void recover(), deps.recoverEveryMs ?? 30_000);
   recovery.unref();
