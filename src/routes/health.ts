@@ -3,6 +3,8 @@ import type { Sql } from '../db/client.js';
 import { pendingMigrationCount } from '../db/migrations.js';
 import type { Metrics } from '../metrics/metrics.js';
 
+const READY_CHECK_TIMEOUT_MS = 1_000;
+
 export interface HealthDeps {
   sql: Sql;
   metrics: Metrics;
@@ -10,7 +12,12 @@ export interface HealthDeps {
 
 async function databaseCheck(sql: Sql): Promise<{ database: 'ok' | 'unreachable'; migrations: 'current' | 'pending' | 'unknown' }> {
   try {
-    await sql`select 1`;
+    // While the database is down a new connection can take seconds to fail; readiness answers in one.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('database check timed out')), READY_CHECK_TIMEOUT_MS);
+    });
+    await Promise.race([sql`select 1`, timeout]).finally(() => clearTimeout(timer));
   } catch {
     return { database: 'unreachable', migrations: 'unknown' };
   }
