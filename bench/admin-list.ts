@@ -1,62 +1,27 @@
 /**
- * Server time of the admin items list with 10,000 items: seeds a fresh database (DATABASE_URL's
- * server, or an embedded PostgreSQL in a temporary directory), then renders the list page through
- * the admin app in-process, so the numbers are query + render time without network or browser.
+ * admin: server time of the admin items list with 10,000 items. Seeds a fresh database, then
+ * renders the list page through the admin app in-process, so the numbers are query + render time
+ * without network or browser.
  *
- *   node --import tsx bench/admin-list.ts [--items 10000] [--rounds 200]
+ *   npm run bench -- admin [--items 10000] [--rounds 200]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { adminRoutes } from '../src/admin/admin-app.js';
 import { listItems } from '../src/admin/item-list-query.js';
 import { listParamsSchema } from '../src/admin/list-params.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { connectDatabase } from '../src/db/client.js';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
-import { runMigrations } from '../src/db/migrations.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics/metrics.js';
 import { createPlaidClient } from '../src/plaid/client.js';
 import { TokenVault } from '../src/vault/token-vault.js';
+import { percentile, sized } from './support/bench-options.js';
+import { benchDatabase } from './support/bench-database.js';
+import type { BenchResult } from './support/bench-result.js';
 
-const { values } = parseArgs({ options: { items: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '200' } } });
-const ITEMS = Number(values.items);
-const ROUNDS = Number(values.rounds);
-
-async function database(): Promise<{ url: string; stop(): Promise<void> }> {
-  const name = `bench_admin_${randomBytes(4).toString('hex')}`;
-  let serverUrl = process.env.DATABASE_URL;
-  let stopServer = async () => {};
-  if (!serverUrl) {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'plaid-sync-bench-'));
-    const embedded = await startEmbeddedPostgres({ dataDir, port: 54000 + Math.floor(Math.random() * 1000), database: 'postgres' });
-    serverUrl = embedded.url;
-    stopServer = async () => {
-      await embedded.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    };
-  }
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async stop() {
-      const cleanup = postgres(serverUrl, { max: 1, onnotice: () => undefined });
-      await cleanup.unsafe(`drop database if exists ${name} with (force)`);
-      await cleanup.end();
-      await stopServer();
-    },
-  };
-}
-
-/** 10,000 items over a few institutions and statuses, 3 accounts each, and a history of sync runs. */
+/** Items over a few institutions and statuses, 3 accounts each, and a history of sync runs. */
 async function seed(sql: postgres.Sql, count: number): Promise<void> {
   await sql`
     insert into plaid_items (user_id, plaid_item_id, institution_id, institution_name, access_token_ciphertext, access_token_key_id,
@@ -82,13 +47,15 @@ async function seed(sql: postgres.Sql, count: number): Promise<void> {
   await sql`analyze`;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-async function main(): Promise<void> {
-  const db = await database();
-  await runMigrations(db.url);
+export async function run(argv: string[] = []): Promise<BenchResult> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { items: { type: 'string', default: String(sized(10_000, 200)) }, rounds: { type: 'string', default: String(sized(200, 10)) } },
+    allowPositionals: true,
+  });
+  const ITEMS = Number(values.items);
+  const ROUNDS = Number(values.rounds);
+  const db = await benchDatabase('admin');
   const handle = connectDatabase(db.url, { max: 10 });
   try {
     await seed(handle.sql, ITEMS);
@@ -128,7 +95,7 @@ async function main(): Promise<void> {
       'search institution': '/items?q=bank+17',
       'filter product + search': '/items?product=investments&q=bench',
     };
-    console.log(`admin items list, ${ITEMS.toLocaleString('en-US')} items, ${ROUNDS} requests per view (server time, in-process)`);
+    const figures: Record<string, number> = {};
     let worstP95 = 0;
     for (const [label, url] of Object.entries(views)) {
       const render = async () => {
@@ -146,7 +113,8 @@ async function main(): Promise<void> {
       times.sort((a, b) => a - b);
       const p95 = percentile(times, 95);
       worstP95 = Math.max(worstP95, p95);
-      console.log(`  ${label.padEnd(32)} p50 ${percentile(times, 50).toFixed(1).padStart(6)} ms   p95 ${p95.toFixed(1).padStart(6)} ms`);
+      figures[`${label}: p50 ms`] = percentile(times, 50);
+      figures[`${label}: p95 ms`] = p95;
     }
     // Where the time goes on the default view: the two queries alone, without rendering.
     const queryTimes: number[] = [];
@@ -156,13 +124,13 @@ async function main(): Promise<void> {
       queryTimes.push(performance.now() - start);
     }
     queryTimes.sort((a, b) => a - b);
-    console.log(`  ${'(queries only, default view)'.padEnd(32)} p50 ${percentile(queryTimes, 50).toFixed(1).padStart(6)} ms   p95 ${percentile(queryTimes, 95).toFixed(1).padStart(6)} ms`);
-    console.log(`worst p95 ${worstP95.toFixed(1)} ms (budget 100 ms): ${worstP95 < 100 ? 'ok' : 'OVER BUDGET'}`);
-    if (worstP95 >= 100) process.exitCode = 1;
+    figures['queries only, default view: p50 ms'] = percentile(queryTimes, 50);
+    figures['queries only, default view: p95 ms'] = percentile(queryTimes, 95);
+    figures['worst p95 ms'] = worstP95;
+    return { name: 'admin', params: { items: ITEMS, 'requests per view': ROUNDS }, figures, targets: { 'worst p95 ms': '<= 50' } };
   } finally {
     await handle.close();
     await db.stop();
   }
 }
 
-await main();

@@ -1,48 +1,37 @@
 /**
  * sync: one item with N transactions (default 100,000) served by the simulator over HTTP on
- * loopback, synced through the real engine into PostgreSQL. Reports transactions/s, peak RSS and,
- * measured in the same run, the time to fetch and parse the same pages alone.
+ * loopback, synced through the real engine into PostgreSQL. Same-run baselines:
+ *   (a) the same pages fetched and parsed, nothing written;
+ *   (b) the same rows written alone with one plain COPY into plaid_transactions;
+ *   (c) the naive way, one upsert statement per row over four connections (a sample of the rows).
+ * efficiency = (t_fetch + t_copy) / t_sync: 1.0 means the engine costs what fetching and writing
+ * cost apart; above 1.0 it overlaps them.
  *
- *   npm run bench -- sync [--transactions 100000]
+ *   npm run bench -- sync [--transactions 100000] [--per-row 20000]
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { PlaidApi } from 'plaid';
-import { randomUUID } from 'node:crypto';
-import { connectDatabase } from '../src/db/client.js';
-import { plaidAccounts, plaidItems } from '../src/db/schema/index.js';
+import { connectDatabase, type Sql } from '../src/db/client.js';
+import { plaidItems } from '../src/db/schema/index.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics/metrics.js';
 import { createPlaidClient } from '../src/plaid/client.js';
 import { createSyncEngine } from '../src/sync/sync-engine.js';
+import { copyField } from '../src/sync/transaction-staging.js';
 import { parseKeyring } from '../src/vault/keyring.js';
 import { TokenVault } from '../src/vault/token-vault.js';
+import { sized } from './support/bench-options.js';
 import { benchDatabase } from './support/bench-database.js';
 import type { BenchResult } from './support/bench-result.js';
-import type { SimulatorReply } from './support/simulator-process.js';
+import { BENCH_PLAID_CLIENT_ID, BENCH_PLAID_SECRET, startSimulatorChild } from './support/simulator-client.js';
 
-const CLIENT_ID = 'bench-client';
-const SECRET = 'bench-secret-0123456789';
-
-async function startSimulator(): Promise<{ child: ChildProcess; url: string; createItem(n: number): Promise<{ itemId: string; accessToken: string }> }> {
-  const child = fork(fileURLToPath(new URL('./support/simulator-process.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_PLAID_CLIENT_ID: CLIENT_ID, BENCH_PLAID_SECRET: SECRET },
-  });
-  const next = async () => ((await once(child, 'message')) as [SimulatorReply])[0];
-  const ready = await next();
-  return {
-    child,
-    url: ready.url!,
-    async createItem(transactionCount) {
-      child.send({ type: 'create-item', transactionCount });
-      const reply = await next();
-      return { itemId: reply.itemId!, accessToken: reply.accessToken! };
-    },
-  };
-}
+const COLUMNS = [
+  'plaid_transaction_id', 'account_id', 'item_id', 'amount', 'iso_currency_code', 'unofficial_currency_code', 'date',
+  'authorized_date', 'name', 'merchant_name', 'pending', 'pending_transaction_id', 'category_primary', 'category_detailed',
+  'payment_channel',
+];
 
 /** Baseline (a): the same pages fetched and parsed, nothing written. */
 async function fetchOnly(plaid: PlaidApi, accessToken: string): Promise<number> {
@@ -56,75 +45,127 @@ async function fetchOnly(plaid: PlaidApi, accessToken: string): Promise<number> 
   }
 }
 
+/** The synced rows in COPY text format, exactly what baseline (b) writes back. */
+async function exportRows(sql: Sql, itemId: string): Promise<Buffer> {
+  const rows = await sql.unsafe<Record<string, string | null>[]>(
+    `select ${COLUMNS.map((c) => `${c}::text`).join(', ')} from plaid_transactions where item_id = $1 order by plaid_transaction_id`,
+    [itemId],
+  );
+  return Buffer.from(rows.map((row) => `${COLUMNS.map((c) => copyField(row[c])).join('\t')}\n`).join(''));
+}
+
+async function emptyTable(sql: Sql, itemId: string): Promise<void> {
+  await sql`delete from plaid_transactions where item_id = ${itemId}`;
+  await sql`vacuum analyze plaid_transactions`;
+}
+
+/** Baseline (b): one plain COPY of the same rows into the indexed table, foreign keys and all. */
+async function copyAlone(sql: Sql, rows: Buffer): Promise<number> {
+  const started = performance.now();
+  const stream = await sql.unsafe(`copy plaid_transactions (${COLUMNS.join(', ')}) from stdin`).writable();
+  // In chunks of whole lines, as a client streaming pages would send them; the backpressure is honoured.
+  for (let start = 0; start < rows.length; ) {
+    const end = rows.indexOf(10, Math.min(rows.length - 1, start + 256 * 1024)) + 1 || rows.length;
+    if (!stream.write(rows.subarray(start, end))) await once(stream, 'drain');
+    start = end;
+  }
+  await new Promise<void>((resolve, reject) => {
+    stream.once('error', reject);
+    stream.end(() => resolve());
+  });
+  return (performance.now() - started) / 1000;
+}
+
+/** Baseline (c): one `insert ... on conflict do update` per row, four connections, as Plaid's quickstart writes. */
+async function perRow(sql: Sql, rows: Buffer, limit: number): Promise<{ seconds: number; rows: number }> {
+  const lines = rows.toString('utf8').split('\n').filter((l) => l !== '').slice(0, limit);
+  const values = lines.map((line) => line.split('\t').map((v) => (v === '\\N' ? null : v)));
+  const statement = `insert into plaid_transactions (${COLUMNS.join(', ')})
+    values ($1, $2::uuid, $3::uuid, $4::numeric, $5, $6, $7::date, $8::date, $9, $10, $11::boolean, $12, $13, $14, $15)
+    on conflict (plaid_transaction_id) do update set ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}, updated_at = now()`;
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < values.length) await sql.unsafe(statement, values[next++], { prepare: true });
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  return { seconds: (performance.now() - started) / 1000, rows: values.length };
+}
+
 export async function run(argv: string[] = []): Promise<BenchResult> {
-  const { values } = parseArgs({ args: argv, options: { transactions: { type: 'string', default: '100000' } }, allowPositionals: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { transactions: { type: 'string', default: String(sized(100_000, 2_000)) }, 'per-row': { type: 'string', default: String(sized(20_000, 500)) } },
+    allowPositionals: true,
+  });
   const count = Number(values.transactions);
   const database = await benchDatabase('sync');
-  const simulator = await startSimulator();
+  const simulator = await startSimulatorChild();
   const handle = connectDatabase(database.url, { max: 10 });
   try {
-    const plaid = createPlaidClient({ env: 'simulator', clientId: CLIENT_ID, secret: SECRET, baseUrl: simulator.url, timeoutMs: 60_000 });
+    const plaid = createPlaidClient({ env: 'simulator', clientId: BENCH_PLAID_CLIENT_ID, secret: BENCH_PLAID_SECRET, baseUrl: simulator.url, timeoutMs: 60_000 });
     const vault = new TokenVault(parseKeyring(`bench:${Buffer.alloc(32, 7).toString('base64')}`));
     // The simulator's first pages run cold (JIT, lazy structures): a smaller item is paged once first.
     const warmup = await simulator.createItem(Math.min(count, 20_000));
     await fetchOnly(plaid, warmup.accessToken);
     const simItem = await simulator.createItem(count);
-    const userId = randomUUID();
     const sealed = vault.encrypt(simItem.accessToken, simItem.itemId);
     const [item] = await handle.db
       .insert(plaidItems)
-      .values({ userId, plaidItemId: simItem.itemId, institutionId: 'ins_109508', accessTokenCiphertext: sealed.ciphertext, accessTokenKeyId: sealed.keyId, product: 'transactions', products: ['transactions'] })
+      .values({ userId: randomUUID(), plaidItemId: simItem.itemId, institutionId: 'ins_109508', accessTokenCiphertext: sealed.ciphertext, accessTokenKeyId: sealed.keyId, product: 'transactions', products: ['transactions'] })
       .returning({ id: plaidItems.id });
-    const { data } = await plaid.accountsGet({ access_token: simItem.accessToken });
-    await handle.db.insert(plaidAccounts).values(
-      data.accounts.map((a) => ({ itemId: item!.id, userId, plaidAccountId: a.account_id, product: 'transactions' as const, name: a.name, type: a.type, subtype: a.subtype })),
-    );
+    const itemId = item!.id;
 
     const phases = { lastPage: 0, beforeCommit: 0 };
     const engine = createSyncEngine({
       db: handle.db, sql: handle.sql, plaid, vault, logger: createLogger('warn'), metrics: createMetrics(),
       hooks: { afterPage: () => void (phases.lastPage = performance.now()), beforeCommit: () => void (phases.beforeCommit = performance.now()) },
     });
-    const rssBefore = process.memoryUsage.rss();
-    let sampledPeak = rssBefore;
-    const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss())), 50);
     const started = performance.now();
-    const outcome = await engine.run({ itemId: item!.id, product: 'transactions', trigger: 'backfill' });
+    const outcome = await engine.run({ itemId, product: 'transactions', trigger: 'backfill' });
     const syncSeconds = (performance.now() - started) / 1000;
-    clearInterval(sampler);
     if (outcome.status !== 'succeeded') throw new Error(`sync failed: ${JSON.stringify(outcome)}`);
-    const rssAfterSync = process.resourceUsage().maxRSS / 1024;
-    // Baseline (a) after the sync, so the sync's RSS figures are its own.
+    await engine.stop(0);
+
+    // (a) after the sync, with the simulator as warm as the sync found it.
     const fetchStarted = performance.now();
     const fetched = await fetchOnly(plaid, simItem.accessToken);
     const fetchSeconds = (performance.now() - fetchStarted) / 1000;
-
-    const [stored] = await handle.sql<{ n: number }[]>`select count(*)::int as n from plaid_transactions where item_id = ${item!.id}`;
+    const [stored] = await handle.sql<{ n: number }[]>`select count(*)::int as n from plaid_transactions where item_id = ${itemId}`;
     if (stored!.n !== count || fetched !== count) throw new Error(`expected ${count} transactions, stored ${stored!.n}, fetched ${fetched}`);
-    await engine.stop(0);
 
+    // (b) and (c) write the rows the sync stored, into the same table emptied again.
+    const rows = await exportRows(handle.sql, itemId);
+    await emptyTable(handle.sql, itemId);
+    const copySeconds = await copyAlone(handle.sql, rows);
+    await emptyTable(handle.sql, itemId);
+    const naive = await perRow(handle.sql, rows, Number(values['per-row']));
+
+    const syncRate = count / syncSeconds;
+    const perRowRate = naive.rows / naive.seconds;
     return {
       name: 'sync',
-      params: { transactions: count, pages: outcome.counts.pages },
+      params: { transactions: count, pages: outcome.counts.pages, 'per-row sample': naive.rows },
       figures: {
         'sync seconds': syncSeconds,
         'fetch and stage seconds': (phases.lastPage - started) / 1000,
         'apply seconds': (phases.beforeCommit - phases.lastPage) / 1000,
         'commit seconds': syncSeconds - (phases.beforeCommit - started) / 1000,
-        'transactions/s': count / syncSeconds,
-        'fetch-only seconds (a)': fetchSeconds,
-        'fetch-only transactions/s': count / fetchSeconds,
-        'sync / fetch-only time': syncSeconds / fetchSeconds,
-        'RSS MB before the sync': rssBefore / 2 ** 20,
-        'peak RSS MB (sampled during sync)': sampledPeak / 2 ** 20,
-        'max RSS MB (process, through the sync)': rssAfterSync,
+        'transactions/s': syncRate,
+        '(a) fetch-only seconds': fetchSeconds,
+        '(a) fetch-only transactions/s': count / fetchSeconds,
+        '(b) COPY-alone seconds': copySeconds,
+        '(b) COPY-alone rows/s': count / copySeconds,
+        '(c) per-row upsert rows/s': perRowRate,
+        efficiency: (fetchSeconds + copySeconds) / syncSeconds,
+        'ratio to COPY alone': syncRate / (count / copySeconds),
+        'speed-up over per-row': syncRate / perRowRate,
       },
-      targets: { 'transactions/s': '>= 30000' },
+      targets: { 'transactions/s': '>= 30000', efficiency: '>= 0.9', 'speed-up over per-row': '>= 10' },
     };
   } finally {
     await handle.close();
-    simulator.child.disconnect();
-    await once(simulator.child, 'exit');
+    await simulator.stop();
     await database.stop();
   }
 }

@@ -1,0 +1,61 @@
+/**
+ * fan-out: N items (default 1,000) of 200 transactions each; the simulator's signed
+ * SYNC_UPDATES_AVAILABLE for every one of them arrives at once. Reports the time until the last
+ * delivery was acknowledged and until every item's run succeeded, and items/s, with the service's
+ * default WORKER_CONCURRENCY.
+ *
+ *   npm run bench -- fanout [--items 1000] [--transactions 200] [--concurrency 4]
+ */
+import { parseArgs } from 'node:util';
+import { connectDatabase } from '../src/db/client.js';
+import { sized } from './support/bench-options.js';
+import { benchDatabase } from './support/bench-database.js';
+import type { BenchResult } from './support/bench-result.js';
+import { insertItems, startServiceChild } from './support/service-process.js';
+import { deliver, syncedRuns } from './support/service-sync.js';
+import { startSimulatorChild } from './support/simulator-client.js';
+
+export async function run(argv: string[] = []): Promise<BenchResult> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      items: { type: 'string', default: String(sized(1_000, 20)) },
+      transactions: { type: 'string', default: String(sized(200, 20)) },
+      concurrency: { type: 'string', default: '4' },
+    },
+    allowPositionals: true,
+  });
+  const itemCount = Number(values.items);
+  const transactions = Number(values.transactions);
+  const database = await benchDatabase('fanout');
+  const simulator = await startSimulatorChild();
+  const handle = connectDatabase(database.url, { max: 2 });
+  const service = await startServiceChild({ databaseUrl: database.url, plaidUrl: simulator.url, env: { WORKER_CONCURRENCY: values.concurrency } });
+  try {
+    const { items, webhooks } = await simulator.createItems(itemCount, transactions, `${service.url}/webhooks/plaid`);
+    await insertItems(handle.sql, service.vault, items);
+    const started = performance.now();
+    await Promise.all(webhooks.map((webhook) => deliver(service.url, webhook)));
+    const acknowledgedSeconds = (performance.now() - started) / 1000;
+    await syncedRuns(handle.sql, itemCount, { everyMs: 50, timeoutMs: 30 * 60_000 });
+    const seconds = (performance.now() - started) / 1000;
+    const [stored] = await handle.sql<{ n: number }[]>`select count(*)::int as n from plaid_transactions`;
+    if (stored!.n !== itemCount * transactions) throw new Error(`expected ${itemCount * transactions} transactions, stored ${stored!.n}`);
+    return {
+      name: 'fanout',
+      params: { items: itemCount, 'transactions per item': transactions, 'WORKER_CONCURRENCY': Number(values.concurrency) },
+      figures: {
+        'all acknowledged seconds': acknowledgedSeconds,
+        'all synced seconds': seconds,
+        'items/s': itemCount / seconds,
+        'transactions/s': (itemCount * transactions) / seconds,
+      },
+      targets: { 'items/s': '>= 100' },
+    };
+  } finally {
+    await service.stop();
+    await handle.close();
+    await simulator.stop();
+    await database.stop();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * memory: peak RSS of the service process (src/main.ts, spawned as in production) while it syncs
+ * one item of 100,000 and one of 1,000,000 transactions, each in a fresh process, triggered by the
+ * simulator's signed SYNC_UPDATES_AVAILABLE webhook. Peak is the kernel's VmHWM for the process;
+ * the idle figure is VmRSS once it listens.
+ *
+ *   npm run bench -- memory [--sizes 100000,1000000]
+ */
+import { parseArgs } from 'node:util';
+import { connectDatabase } from '../src/db/client.js';
+import { isSmoke } from './support/bench-options.js';
+import { benchDatabase } from './support/bench-database.js';
+import type { BenchResult } from './support/bench-result.js';
+import { insertItems, startServiceChild } from './support/service-process.js';
+import { deliver, syncedRuns } from './support/service-sync.js';
+import { startSimulatorChild } from './support/simulator-client.js';
+
+interface SizeResult {
+  idleMb: number;
+  peakMb: number;
+  seconds: number;
+}
+
+async function measure(size: number): Promise<SizeResult> {
+  const database = await benchDatabase('memory');
+  const simulator = await startSimulatorChild();
+  const handle = connectDatabase(database.url, { max: 2 });
+  const service = await startServiceChild({ databaseUrl: database.url, plaidUrl: simulator.url });
+  try {
+    const { items, webhooks } = await simulator.createItems(1, size, `${service.url}/webhooks/plaid`);
+    await insertItems(handle.sql, service.vault, items);
+    const idle = await service.rss();
+    const started = performance.now();
+    await deliver(service.url, webhooks[0]!);
+    await syncedRuns(handle.sql, 1, { everyMs: 200, timeoutMs: 30 * 60_000 });
+    const seconds = (performance.now() - started) / 1000;
+    const [stored] = await handle.sql<{ n: number }[]>`select count(*)::int as n from plaid_transactions`;
+    if (stored!.n !== size) throw new Error(`expected ${size} transactions, stored ${stored!.n}`);
+    return { idleMb: idle.nowMb, peakMb: (await service.rss()).peakMb, seconds };
+  } finally {
+    await service.stop();
+    await handle.close();
+    await simulator.stop();
+    await database.stop();
+  }
+}
+
+export async function run(argv: string[] = []): Promise<BenchResult> {
+  const { values } = parseArgs({ args: argv, options: { sizes: { type: 'string' } }, allowPositionals: true });
+  const sizes = values.sizes?.split(',').map(Number) ?? (isSmoke() ? [1_000, 5_000] : [100_000, 1_000_000]);
+  const [small, large] = sizes as [number, number];
+  const a = await measure(small);
+  const b = await measure(large);
+  return {
+    name: 'memory',
+    params: { small, large },
+    figures: {
+      'idle RSS MB (small run)': a.idleMb,
+      'peak RSS MB, small': a.peakMb,
+      'sync seconds, small': a.seconds,
+      'idle RSS MB (large run)': b.idleMb,
+      'peak RSS MB, large': b.peakMb,
+      'sync seconds, large': b.seconds,
+      'peak ratio large / small': b.peakMb / a.peakMb,
+    },
+    targets: { 'peak RSS MB, large': '<= 250', 'peak ratio large / small': '<= 1.3' },
+  };
+}

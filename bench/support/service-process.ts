@@ -1,0 +1,113 @@
+/**
+ * The service as it runs in production: `src/main.ts` in a process of its own (so its RSS and CPU
+ * are its own), talking to the simulator process as its Plaid and to the benchmark's PostgreSQL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type postgres from 'postgres';
+import { TokenVault } from '../../src/vault/token-vault.js';
+import { parseKeyring } from '../../src/vault/keyring.js';
+import { until } from './bench-options.js';
+import { BENCH_PLAID_CLIENT_ID, BENCH_PLAID_SECRET } from './simulator-client.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServiceChild {
+  child: ChildProcess;
+  url: string;
+  vault: TokenVault;
+  /** Resident set now, and its peak since the process started (VmRSS and VmHWM), in MB. */
+  rss(): Promise<{ nowMb: number; peakMb: number }>;
+  stop(): Promise<void>;
+}
+
+export async function startServiceChild(options: { databaseUrl: string; plaidUrl: string; env?: Record<string, string> }): Promise<ServiceChild> {
+  const port = await freePort();
+  const key = randomBytes(32).toString('base64');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PLAID_ENV: 'sandbox',
+      PLAID_CLIENT_ID: BENCH_PLAID_CLIENT_ID,
+      PLAID_SECRET: BENCH_PLAID_SECRET,
+      PLAID_BASE_URL: options.plaidUrl,
+      TOKEN_ENCRYPTION_KEY: `bench:${key}`,
+      API_TOKENS: 'bench-token-0123456789',
+      ADMIN_PASSWORD: 'bench-admin-password',
+      DATABASE_URL: options.databaseUrl,
+      // Per-request log lines off: at thousands of requests a second they would be the benchmark.
+      LOG_LEVEL: 'warn',
+      QUEUE_POLL_INTERVAL_SECONDS: '0.5',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-8000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.on('exit', () => void ((exited = true), resolve())));
+  const url = `http://127.0.0.1:${port}`;
+  await until(
+    async () => {
+      if (exited) throw new Error(`service exited before listening:\n${output}`);
+      return fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    },
+    { everyMs: 100, timeoutMs: 60_000, what: 'the service to listen' },
+  );
+  const status = async (field: string) => {
+    const text = await readFile(`/proc/${child.pid}/status`, 'utf8');
+    const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? Number.NaN);
+    return kb / 1024;
+  };
+  return {
+    child,
+    url,
+    vault: new TokenVault(parseKeyring(`bench:${key}`)),
+    rss: async () => ({ nowMb: await status('VmRSS'), peakMb: await status('VmHWM') }),
+    async stop() {
+      if (!exited) child.kill('SIGTERM');
+      await exit;
+    },
+  };
+}
+
+/** Items the simulator created, stored as a linked item each (own user, encrypted token); returns their ids. */
+export async function insertItems(sql: postgres.Sql, vault: TokenVault, items: readonly { itemId: string; accessToken: string }[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < items.length; start += 2000) {
+    const rows = items.slice(start, start + 2000).map((item) => {
+      const sealed = vault.encrypt(item.accessToken, item.itemId);
+      return {
+        user_id: crypto.randomUUID(),
+        plaid_item_id: item.itemId,
+        institution_id: 'ins_109508',
+        access_token_ciphertext: sealed.ciphertext,
+        access_token_key_id: sealed.keyId,
+        product: 'transactions',
+        products: ['transactions'],
+      };
+    });
+    const inserted = await sql<{ id: string }[]>`insert into plaid_items ${sql(rows)} returning id`;
+    ids.push(...inserted.map((r) => r.id));
+  }
+  return ids;
+}

@@ -1,0 +1,104 @@
+/**
+ * webhooks: SYNC_UPDATES_AVAILABLE deliveries signed by the simulator (one per item, so none is a
+ * duplicate), fired with autocannon at the service process:
+ *   - as fast as it answers (closed loop, 32 connections): accepted/s, p50/p99;
+ *   - at a fixed 500/s: p50/p99 acknowledgement latency;
+ *   - baseline: GET /healthz on the same server in the same run, 32 connections.
+ * Every 200 means the webhook_events row and its sync job committed; the count is checked after.
+ *
+ *   npm run bench -- webhooks [--burst 15000] [--fixed-seconds 10] [--rate 500]
+ */
+import autocannon, { type Result } from 'autocannon';
+import { parseArgs } from 'node:util';
+import { connectDatabase } from '../src/db/client.js';
+import { sized } from './support/bench-options.js';
+import { benchDatabase } from './support/bench-database.js';
+import type { BenchResult } from './support/bench-result.js';
+import { insertItems, startServiceChild } from './support/service-process.js';
+import { startSimulatorChild } from './support/simulator-client.js';
+import type { SignedWebhook } from './support/simulator-process.js';
+
+const CONNECTIONS = 32;
+
+function fire(url: string, webhooks: readonly SignedWebhook[], options: { connections: number; overallRate?: number }): Promise<Result> {
+  let next = 0;
+  return autocannon({
+    url: `${url}/webhooks/plaid`,
+    connections: options.connections,
+    overallRate: options.overallRate,
+    amount: webhooks.length,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const webhook = webhooks[next++ % webhooks.length]!;
+          return { ...request, body: webhook.body, headers: { 'content-type': 'application/json', 'plaid-verification': webhook.verification } };
+        },
+      },
+    ],
+  });
+}
+
+const accepted = (result: Result) => result['2xx'];
+const rate = (result: Result) => accepted(result) / (result.duration || 1);
+
+export async function run(argv: string[] = []): Promise<BenchResult> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      burst: { type: 'string', default: String(sized(15_000, 200)) },
+      'fixed-seconds': { type: 'string', default: String(sized(10, 1)) },
+      rate: { type: 'string', default: '500' },
+    },
+    allowPositionals: true,
+  });
+  const burst = Number(values.burst);
+  const fixedRate = Number(values.rate);
+  const fixedCount = fixedRate * Number(values['fixed-seconds']);
+  const database = await benchDatabase('webhooks');
+  const simulator = await startSimulatorChild();
+  const handle = connectDatabase(database.url, { max: 2 });
+  const service = await startServiceChild({ databaseUrl: database.url, plaidUrl: simulator.url });
+  try {
+    const { items, webhooks } = await simulator.createItems(burst + fixedCount, 5, `${service.url}/webhooks/plaid`);
+    await insertItems(handle.sql, service.vault, items);
+    // Warm-up: the verification key fetch and the first statements' plans, on a handful of deliveries.
+    const warm = await fire(service.url, webhooks.slice(0, 20), { connections: 4 });
+    const healthz = await autocannon({ url: `${service.url}/healthz`, connections: CONNECTIONS, duration: sized(5, 1) });
+    const max = await fire(service.url, webhooks.slice(20, burst), { connections: CONNECTIONS });
+    const fixed = await fire(service.url, webhooks.slice(burst), { connections: 16, overallRate: fixedRate });
+
+    const outcomes = await handle.sql<{ status: string; n: number }[]>`select status, count(*)::int as n from webhook_events group by status`;
+    const recorded = Object.fromEntries(outcomes.map((o) => [o.status, o.n]));
+    const acknowledged = accepted(warm) + accepted(max) + accepted(fixed);
+    if ((recorded.processed ?? 0) !== acknowledged) {
+      throw new Error(`${acknowledged} webhooks acknowledged but ${JSON.stringify(recorded)} recorded`);
+    }
+    const failures = (r: Result) => r.non2xx + r.errors + r.timeouts;
+    return {
+      name: 'webhooks',
+      params: { 'burst webhooks': burst - 20, connections: CONNECTIONS, 'fixed rate/s': fixedRate, 'fixed webhooks': fixedCount },
+      figures: {
+        'healthz requests/s': rate(healthz),
+        'healthz p50 ms': healthz.latency.p50,
+        'healthz p99 ms': healthz.latency.p99,
+        'max: accepted/s': rate(max),
+        'max: p50 ms': max.latency.p50,
+        'max: p99 ms': max.latency.p99,
+        'max: failures': failures(max),
+        'max: accepted/s ÷ healthz/s': rate(max) / rate(healthz),
+        'fixed: accepted/s': rate(fixed),
+        'fixed: p50 ms': fixed.latency.p50,
+        'fixed: p99 ms': fixed.latency.p99,
+        'fixed: failures': failures(fixed),
+        'recorded (processed rows)': recorded.processed ?? 0,
+      },
+      targets: { 'max: accepted/s': '>= 3000', 'fixed: p99 ms': '<= 10' },
+    };
+  } finally {
+    await service.stop();
+    await handle.close();
+    await simulator.stop();
+    await database.stop();
+  }
+}
