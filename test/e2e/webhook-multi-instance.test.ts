@@ -27,7 +27,7 @@ async function ticks(database: TestDatabase): Promise<Tick[]> {
     select id::text, to_char(date_trunc('minute', created_on), 'HH24:MI') from pgboss.archive where name = 'status-check-tick'`;
 }
 
-describe('two service processes on one database', () => {
+describe('three service processes on one database', () => {
   let database: TestDatabase;
   let simulator: Awaited<ReturnType<typeof startDeliveringSimulator>>;
   let instances: ServiceProcess[] = [];
@@ -59,13 +59,13 @@ describe('two service processes on one database', () => {
       WORKER_CONCURRENCY: '3',
       WEBHOOK_DEDUPE_WINDOW_SECONDS: '1',
     };
-    instances = await Promise.all([spawnService(env), spawnService(env)]);
+    instances = await Promise.all([spawnService(env), spawnService(env), spawnService(env)]);
     boss = await startJobQueue({ connectionString: database.url, logger: captureLogs().logger, cronCheckIntervalSeconds: 30, background: false });
   }, 120_000);
   afterAll(async () => {
     await boss?.stop({ graceful: false, wait: true });
     const codes = await Promise.all(instances.map((instance) => instance.stop()));
-    expect(codes).toEqual([0, 0]);
+    expect(codes).toEqual([0, 0, 0]);
     await simulator?.close();
     await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
@@ -74,8 +74,8 @@ describe('two service processes on one database', () => {
   it('never overlaps runs of one (item, product), spreads the work and ticks once per period', async () => {
     const scheduler = new QueueSyncScheduler(boss);
     const items = await Promise.all(
-      Array.from({ length: 10 }, async (_, index) => {
-        const webhook = `${instances[index % 2]!.url}/webhooks/plaid`;
+      Array.from({ length: 12 }, async (_, index) => {
+        const webhook = `${instances[index % instances.length]!.url}/webhooks/plaid`;
         const created = simulator.control.createItem({ products: [Products.Transactions], webhook, transactionCount: 1200 });
         const id = await insertItem({ sql: database.sql, vault }, { plaidItemId: created.itemId, accessToken: created.accessToken });
         return { ...created, id };
