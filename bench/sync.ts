@@ -23,6 +23,7 @@ import { copyField } from '../src/sync/transaction-staging.js';
 import { parseKeyring } from '../src/vault/keyring.js';
 import { TokenVault } from '../src/vault/token-vault.js';
 import { sized } from './support/bench-options.js';
+import { countCpu } from './support/cpu-usage.js';
 import { benchDatabase } from './support/bench-database.js';
 import type { BenchResult } from './support/bench-result.js';
 import { BENCH_PLAID_CLIENT_ID, BENCH_PLAID_SECRET, startSimulatorChild } from './support/simulator-client.js';
@@ -121,9 +122,11 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       db: handle.db, sql: handle.sql, plaid, vault, logger: createLogger('warn'), metrics: createMetrics(),
       hooks: { afterPage: () => void (phases.lastPage = performance.now()), beforeCommit: () => void (phases.beforeCommit = performance.now()) },
     });
+    const cpu = await countCpu({ engine: process.pid, simulator: simulator.child.pid! });
     const started = performance.now();
     const outcome = await engine.run({ itemId, product: 'transactions', trigger: 'backfill' });
     const syncSeconds = (performance.now() - started) / 1000;
+    const syncCpu = await cpu.stop();
     if (outcome.status !== 'succeeded') throw new Error(`sync failed: ${JSON.stringify(outcome)}`);
     await engine.stop(0);
 
@@ -138,6 +141,11 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     const rows = await exportRows(handle.sql, itemId);
     await emptyTable(handle.sql, itemId);
     const copySeconds = await copyAlone(handle.sql, rows);
+    await emptyTable(handle.sql, itemId);
+    // What the two foreign-key triggers cost of (b): the same COPY with them off (superuser only).
+    await handle.sql`alter table plaid_transactions disable trigger all`;
+    const copyNoFkSeconds = await copyAlone(handle.sql, rows);
+    await handle.sql`alter table plaid_transactions enable trigger all`;
     await emptyTable(handle.sql, itemId);
     const naive = await perRow(handle.sql, rows, Number(values['per-row']));
 
@@ -156,7 +164,9 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
         '(a) fetch-only transactions/s': count / fetchSeconds,
         '(b) COPY-alone seconds': copySeconds,
         '(b) COPY-alone rows/s': count / copySeconds,
+        '(b) without FK triggers, rows/s': count / copyNoFkSeconds,
         '(c) per-row upsert rows/s': perRowRate,
+        ...syncCpu,
         efficiency: (fetchSeconds + copySeconds) / syncSeconds,
         'ratio to COPY alone': syncRate / (count / copySeconds),
         'speed-up over per-row': syncRate / perRowRate,

@@ -26,6 +26,24 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The node arguments of `npm start` (its V8 heap settings included), so the benchmark runs what production runs. */
+async function startArguments(): Promise<string[]> {
+  const { scripts } = JSON.parse(await readFile(`${root}package.json`, 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = scripts.start.split(/\s+/);
+  if (command !== 'node') throw new Error(`npm start runs ${command}, not node`);
+  return args;
+}
+
+/** BENCH_SERVICE_<NAME>=value reaches the service as <NAME>=value: to compare runtime settings. */
+function serviceEnvOverrides(): Record<string, string> {
+  const prefix = 'BENCH_SERVICE_';
+  return Object.fromEntries(
+    Object.entries(process.env)
+      .filter((entry): entry is [string, string] => entry[0].startsWith(prefix) && entry[1] !== undefined)
+      .map(([name, value]) => [name.slice(prefix.length), value]),
+  );
+}
+
 export interface ServiceChild {
   child: ChildProcess;
   url: string;
@@ -38,7 +56,7 @@ export interface ServiceChild {
 export async function startServiceChild(options: { databaseUrl: string; plaidUrl: string; env?: Record<string, string> }): Promise<ServiceChild> {
   const port = await freePort();
   const key = randomBytes(32).toString('base64');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, await startArguments(), {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -56,6 +74,7 @@ export async function startServiceChild(options: { databaseUrl: string; plaidUrl
       LOG_LEVEL: 'warn',
       QUEUE_POLL_INTERVAL_SECONDS: '0.5',
       ...options.env,
+      ...serviceEnvOverrides(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

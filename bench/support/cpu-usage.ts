@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+export async function processCpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** Busy and total CPU seconds of the whole machine so far, from /proc/stat. */
+async function machineCpu(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((sum, t) => sum + t, 0);
+  const idle = ticks[3]! + (ticks[4] ?? 0);
+  return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
+}
+
+/**
+ * Starts counting CPU for the given processes and the machine; `stop()` returns each process's CPU
+ * seconds and how many of the machine's cores were busy on average (everything, other tenants too).
+ */
+export async function countCpu(pids: Record<string, number>): Promise<{ stop(): Promise<Record<string, number>> }> {
+  const before = await Promise.all(Object.values(pids).map(processCpuSeconds));
+  const machineBefore = await machineCpu();
+  return {
+    async stop() {
+      const after = await Promise.all(Object.values(pids).map(processCpuSeconds));
+      const machineAfter = await machineCpu();
+      const result: Record<string, number> = {};
+      Object.keys(pids).forEach((name, i) => (result[`${name} CPU seconds`] = after[i]! - before[i]!));
+      const share = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
+      result['machine cores busy (all processes)'] = share * cpus().length;
+      return result;
+    },
+  };
+}
