@@ -56,7 +56,9 @@ export interface ServiceChild {
 export async function startServiceChild(options: { databaseUrl: string; plaidUrl: string; env?: Record<string, string> }): Promise<ServiceChild> {
   const port = await freePort();
   const key = randomBytes(32).toString('base64');
-  const child = spawn(process.execPath, await startArguments(), {
+  // BENCH_PROFILE_DIR: the service writes a V8 CPU profile there when it stops (node --cpu-prof).
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, ...(await startArguments())], {
     cwd: root,
     env: {
       PATH: process.env.PATH,
