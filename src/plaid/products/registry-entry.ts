@@ -1,7 +1,7 @@
 import type { PlaidApi } from 'plaid';
 import type { Database, Sql } from '../../db/client.js';
 import type { plaidAccounts } from '../../db/schema/index.js';
-import type { ItemStatus, Product } from '../../db/schema/products.js';
+import type { AccountStatus, ItemStatus, Product } from '../../db/schema/products.js';
 import type { PlaidRequestConfig } from '../../providers/plaid/plaid-call.js';
 import type { Executor } from '../../services/item-status.js';
 import type { SyncCounts } from '../../sync/sync-outcome.js';
@@ -49,7 +49,28 @@ export interface ProductSyncContext {
 export type AccountRow = typeof plaidAccounts.$inferSelect;
 
 /** The account as the REST API shows it for this product. */
-export type SerializedAccount = Record<string, unknown>;
+/** An account as the API shows it: the shared base every product returns; a product may add fields. */
+export interface SerializedAccount {
+  id: string;
+  item_id: string;
+  product: Product;
+  status: AccountStatus;
+  name: string;
+  official_name: string | null;
+  mask: string | null;
+  type: string;
+  subtype: string | null;
+  /** Decimal strings exactly as stored; never JSON numbers. */
+  balances: {
+    available: string | null;
+    current: string | null;
+    limit: string | null;
+    iso_currency_code: string | null;
+    unofficial_currency_code: string | null;
+    updated_at: string | null;
+  };
+  [field: string]: unknown;
+}
 
 /**
  * One Plaid product: how to sync it and how to show its accounts. Services reach products only
