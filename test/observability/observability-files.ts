@@ -59,15 +59,33 @@ export function variableQuery(variable: DashboardVariable): string | undefined {
   return typeof variable.query === 'string' ? variable.query : variable.query.query;
 }
 
+export interface DashboardVariableValues {
+  product: string;
+  rateInterval: string;
+  /** Grafana's `$__interval` (the step); defaults to the rate interval. */
+  interval?: string;
+  /** Grafana's `$__range` (the time picker's span); defaults to 1h. */
+  range?: string;
+  /** The datasource variable's value, should an expression ever name it. */
+  datasource?: string;
+}
+
 /** Every panel query as Prometheus would receive it, with Grafana's variables filled in. */
-export function dashboardQueries(dashboard: Dashboard, values: { product: string; rateInterval: string }) {
+export function dashboardQueries(dashboard: Dashboard, values: DashboardVariableValues) {
+  // Longest names first: `$__rate_interval` must not be read as `$__interval`'s prefix and so on.
+  const substitutions: [string, string][] = [
+    ['$__rate_interval', values.rateInterval],
+    ['$__interval', values.interval ?? values.rateInterval],
+    ['$__range', values.range ?? '1h'],
+    ['${datasource}', values.datasource ?? 'prometheus'],
+    ['$datasource', values.datasource ?? 'prometheus'],
+    ['${product}', values.product],
+    ['$product', values.product],
+  ];
   return dashboard.panels.flatMap((panel) =>
     (panel.targets ?? []).map((target) => ({
       panel: `${panel.id} ${panel.title} (${target.refId})`,
-      expr: target.expr
-        .replaceAll('$__rate_interval', values.rateInterval)
-        .replaceAll('${product}', values.product)
-        .replaceAll('$product', values.product),
+      expr: substitutions.reduce((expr, [name, value]) => expr.replaceAll(name, value), target.expr),
     })),
   );
 }

@@ -168,3 +168,13 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   await rm(dir, { recursive: true, force: true });
   throw lastError instanceof Error ? lastError : new Error('prometheus did not start');
 }
+
+/** The samples of an instant vector answer; empty for errors and other result types. */
+export function samples(response: QueryResponse): PrometheusSample[] {
+  return response.status === 'success' && response.data?.resultType === 'vector' ? (response.data.result as PrometheusSample[]) : [];
+}
+
+/** Whether any series has a number (histogram_quantile over no observations gives NaN: no data on a graph). */
+export function hasFiniteValue(response: QueryResponse): boolean {
+  return samples(response).some((sample) => Number.isFinite(Number(sample.value[1])));
+}
