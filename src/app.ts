@@ -19,6 +19,8 @@ export interface AppDeps {
   config: Config;
   db: Database;
   sql: Sql;
+  /** A connection kept apart for `/readyz`; defaults to `sql`. */
+  healthSql?: Sql;
   logger: Logger;
   metrics: Metrics;
   vault: TokenVault;
@@ -41,7 +43,7 @@ export function createApp(deps: AppDeps) {
   app.onError(errorHandler(deps.logger));
   app.notFound(notFoundHandler);
 
-  app.route('/', healthRoutes(deps));
+  app.route('/', healthRoutes({ sql: deps.healthSql ?? deps.sql, metrics: deps.metrics }));
   app.route('/', webhookRoutes(deps));
   const api = apiRoutes(deps);
   const openApi = openApiDocument(api);

@@ -99,15 +99,21 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     stoppers.push(() => queued.stop());
     const syncs: SyncScheduler = queued.syncs;
     // The admin page's simulator controls reach the simulator at the URL it actually listens on.
-    const appConfig = { ...config, plaid: { ...config.plaid, baseUrl: plaidBaseUrl } };
-    const app = createApp({ config: appConfig, db: database.db, sql: database.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue });
+    // In simulator mode, items are linked with this service's own webhook address unless one is given,
+    // so the simulator's webhooks reach /webhooks/plaid and every flow runs as it would with Plaid.
+    const ownWebhookUrl = config.plaid.env === 'simulator' && config.port !== 0 ? `http://127.0.0.1:${config.port}/webhooks/plaid` : undefined;
+    const appConfig = { ...config, webhookUrl: config.webhookUrl ?? ownWebhookUrl, plaid: { ...config.plaid, baseUrl: plaidBaseUrl } };
+    // Readiness asks the database on a connection of its own: a pool busy with webhooks is not an outage.
+    const health = connectDatabase(databaseUrl, { max: 1, applicationName: 'plaid-sync-health' });
+    stoppers.push(() => health.close());
+    const app = createApp({ config: appConfig, db: database.db, sql: database.sql, healthSql: health.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue });
 
     const server = await new Promise<ServerType>((resolve) => {
       const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(instance));
     });
     stoppers.push(() => closeServer(server, config.shutdownTimeoutMs));
 
-    if (config.plaid.env === 'simulator') await seedDemoItems({ config, db: database.db, sql: database.sql, logger, vault, plaid, syncs });
+    if (config.plaid.env === 'simulator') await seedDemoItems({ config: appConfig, db: database.db, sql: database.sql, logger, vault, plaid, syncs });
 
     const address = server.address() as AddressInfo;
     const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;

@@ -3,7 +3,7 @@ import type { Sql } from '../db/client.js';
 import { pendingMigrationCount } from '../db/migrations.js';
 import type { Metrics } from '../metrics/metrics.js';
 
-const READY_CHECK_TIMEOUT_MS = 1_000;
+const READY_CHECK_TIMEOUT_MS = 2_000;
 
 export interface HealthDeps {
   sql: Sql;
@@ -12,7 +12,7 @@ export interface HealthDeps {
 
 async function databaseCheck(sql: Sql): Promise<{ database: 'ok' | 'unreachable'; migrations: 'current' | 'pending' | 'unknown' }> {
   try {
-    // While the database is down a new connection can take seconds to fail; readiness answers in one.
+    // While the database is down a new connection can take seconds to fail; readiness answers in two.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new Error('database check timed out')), READY_CHECK_TIMEOUT_MS);
