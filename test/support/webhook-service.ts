@@ -4,9 +4,9 @@ import { createApp, type AppDeps } from '../../src/app.js';
 import { connectDatabase } from '../../src/db/client.js';
 import type { Config } from '../../src/config/load-config.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import { createPlaidClient } from '../../src/plaid/client.js';
+import { createInstrumentedPlaidClient } from '../../src/plaid/instrumented-client.js';
 import { startQueueService, type QueueService } from '../../src/queue/queue-service.js';
-import { createSyncEngine } from '../../src/sync/sync-engine.js';
+import { createSyncEngine, type SyncEngineOptions } from '../../src/sync/sync-engine.js';
 import { TokenVault } from '../../src/vault/token-vault.js';
 import { captureLogs, testConfig } from './app.js';
 import type { TestDatabase } from './database.js';
@@ -19,23 +19,29 @@ export interface RunningTestService {
   stop(): Promise<void>;
 }
 
+export interface TestServiceOptions {
+  plaidBaseUrl: string;
+  plaidTimeoutMs?: number;
+  /** Engine timings; by default short, so a test sees a dead run taken over quickly. */
+  engine?: Pick<SyncEngineOptions, 'heartbeatMs' | 'staleAfterMs'>;
+  config?: Partial<Config>;
+}
+
 /**
- * The service as `startService` wires it (sync engine, pg-boss queue and workers, HTTP server), in
- * this process, on a test database, talking to Plaid (a simulator server) over real HTTP.
+ * The service as `startService` wires it (instrumented Plaid client, sync engine on its own pool,
+ * pg-boss queue and workers, HTTP server), in this process, on a test database, talking to Plaid (a
+ * simulator server) over real HTTP, so a test can read its metrics registry and log lines directly.
  */
-export async function startTestService(
-  database: TestDatabase,
-  options: { plaidBaseUrl: string; config?: Partial<Config> },
-): Promise<RunningTestService> {
+export async function startTestService(database: TestDatabase, options: TestServiceOptions): Promise<RunningTestService> {
   const config = testConfig({ ...options.config });
   config.plaid = { ...config.plaid, baseUrl: options.plaidBaseUrl };
   const { lines, logger } = captureLogs();
   const metrics = createMetrics();
   const vault = new TokenVault(config.keyring);
-  const plaid = createPlaidClient({ ...config.plaid, timeoutMs: 10_000 });
+  const plaid = createInstrumentedPlaidClient({ ...config.plaid, timeoutMs: options.plaidTimeoutMs ?? 10_000 }, metrics);
   // As in the service: the sync engine on a pool of its own.
   const syncDatabase = connectDatabase(database.url, { max: config.workerConcurrency * 3 + 2 });
-  const engine = createSyncEngine({ db: syncDatabase.db, sql: syncDatabase.sql, plaid, vault, logger, metrics, heartbeatMs: 500, staleAfterMs: 5_000 });
+  const engine = createSyncEngine({ db: syncDatabase.db, sql: syncDatabase.sql, plaid, vault, logger, metrics, ...(options.engine ?? { heartbeatMs: 500, staleAfterMs: 5_000 }) });
   const queue = await startQueueService({
     config, databaseUrl: database.url, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine,
   });
