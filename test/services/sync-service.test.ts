@@ -1,34 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppError, NotFoundError, ValidationError } from '../../src/http/errors.js';
 import { ProviderRegistry } from '../../src/providers/provider-registry.js';
 import { ProviderSyncError } from '../../src/providers/sync-result.js';
 import { STILL_RUNNING, runProductSync, syncProduct } from '../../src/services/sync-service.js';
 import type { Product } from '../../src/db/schema/products.js';
-import { createInProcessScheduler, type RunningScheduler } from '../../src/sync/in-process-scheduler.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
-import { expectTransactionsMatchTruth, seedItem, syncHarness, type SeededItem, type SyncHarness } from '../support/sync-harness.js';
+import { useSyncFixture } from '../support/sync-fixture.js';
+import { expectTransactionsMatchTruth, seedItem, type SeededItem } from '../support/sync-harness.js';
 
-let database: TestDatabase;
-let sim: TestSimulator;
-let harness: SyncHarness;
-let syncs: RunningScheduler;
+const fx = useSyncFixture();
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  sim = startTestSimulator();
-  harness = syncHarness(database);
-  syncs = createInProcessScheduler({ engine: harness.engine, logger: harness.logger });
-});
-
-afterAll(async () => {
-  await syncs.stop(0);
-  await sim.close();
-  await database.drop();
-});
-
-const deps = () => ({ db: database.db, syncs, logger: harness.logger });
+const deps = () => ({ db: fx.database.db, syncs: fx.syncs, logger: fx.harness.logger });
 const LINKS: Record<Product, { institutionId: string }> = {
   transactions: { institutionId: 'ins_109508' },
   investments: { institutionId: 'ins_sim_brokerage' },
@@ -36,7 +18,7 @@ const LINKS: Record<Product, { institutionId: string }> = {
 };
 
 async function linked(product: Product): Promise<{ item: SeededItem; accountId: string }> {
-  const item = await seedItem(database.db, sim.control, harness.vault, harness.plaid, { products: [product], transactionCount: 30, ...LINKS[product] });
+  const item = await seedItem(fx.database.db, fx.sim.control, fx.harness.vault, fx.harness.plaid, { products: [product], transactionCount: 30, ...LINKS[product] });
   return { item, accountId: item.accounts.find((a) => a.product === product)!.id };
 }
 
@@ -44,7 +26,7 @@ describe.each<Product>(['transactions', 'investments', 'liabilities'])('syncProd
   it('syncs the account and reports updated data', async () => {
     const { item, accountId } = await linked(product);
     await expect(syncProduct(deps(), { product, accountId, user: { id: item.userId } })).resolves.toEqual({ updated: true, errors: [] });
-    if (product === 'transactions') await expectTransactionsMatchTruth(database.db, sim.control, item);
+    if (product === 'transactions') await expectTransactionsMatchTruth(fx.database.db, fx.sim.control, item);
   });
 
   it('refuses an account of another product (422), of another user or unknown (404)', async () => {
@@ -57,7 +39,7 @@ describe.each<Product>(['transactions', 'investments', 'liabilities'])('syncProd
 
   it('answers a provider error as updated: false with the error code', async () => {
     const { item, accountId } = await linked(product);
-    sim.control.loginRequired(item.plaidItemId);
+    fx.sim.control.loginRequired(item.plaidItemId);
     const result = await syncProduct(deps(), { product, accountId, user: { id: item.userId } });
     expect(result.updated).toBe(false);
     expect(result.errors).toHaveLength(1);
@@ -99,7 +81,7 @@ describe('syncProduct', () => {
 describe('runProductSync', () => {
   it('runs an item sync for workers and operators', async () => {
     const { item } = await linked('transactions');
-    const outcome = await runProductSync({ syncs }, { itemId: item.itemId, product: 'transactions' });
+    const outcome = await runProductSync({ syncs: fx.syncs }, { itemId: item.itemId, product: 'transactions' });
     expect(outcome).toMatchObject({ status: 'succeeded' });
   });
 });

@@ -1,37 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInProcessScheduler, type RunningScheduler } from '../../../src/sync/in-process-scheduler.js';
+import { describe, expect, it } from 'vitest';
 import { apiClient } from '../../support/api-client.js';
 import { buildTestApp } from '../../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
-import { expectTransactionsMatchTruth, runRows, seedItem, syncHarness, type SyncHarness } from '../../support/sync-harness.js';
+import { useSyncFixture } from '../../support/sync-fixture.js';
+import { expectTransactionsMatchTruth, runRows, seedItem } from '../../support/sync-harness.js';
 
-let database: TestDatabase;
-let sim: TestSimulator;
-let harness: SyncHarness;
-let syncs: RunningScheduler;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  sim = startTestSimulator();
-  harness = syncHarness(database);
-  syncs = createInProcessScheduler({ engine: harness.engine, logger: harness.logger });
-});
-
-afterAll(async () => {
-  await syncs.stop(0);
-  await sim.close();
-  await database.drop();
-});
+const fx = useSyncFixture();
 
 function setup(userId?: string) {
-  const { app } = buildTestApp(database, { syncs, vault: harness.vault });
+  const { app } = buildTestApp(fx.database, { syncs: fx.syncs, vault: fx.harness.vault });
   return { app, api: apiClient(app, userId) };
 }
 
 async function linkedAccount(transactionCount = 25) {
-  const item = await seedItem(database.db, sim.control, harness.vault, harness.plaid, { transactionCount });
+  const item = await seedItem(fx.database.db, fx.sim.control, fx.harness.vault, fx.harness.plaid, { transactionCount });
   return { item, account: item.accounts.find((a) => a.product === 'transactions')! };
 }
 
@@ -44,14 +26,14 @@ describe('POST /api/products/{product}/transactions/sync', () => {
     const response = await api.post(path('transactions'), { account_id: account.id });
     expect(response.status).toBe(200);
     expect(response.body).toStrictEqual({ updated: true, errors: [] });
-    await expectTransactionsMatchTruth(database.db, sim.control, item);
+    await expectTransactionsMatchTruth(fx.database.db, fx.sim.control, item);
     const again = await api.post(path('transactions'), { account_id: account.id });
     expect(again.body).toStrictEqual({ updated: false, errors: [] });
   });
 
   it('answers a provider failure with 200, updated false and the error', async () => {
     const { item, account } = await linkedAccount();
-    sim.control.revokeItem(item.plaidItemId);
+    fx.sim.control.revokeItem(item.plaidItemId);
     const { api } = setup(item.userId);
     const response = await api.post(path('transactions'), { account_id: account.id });
     expect(response.status).toBe(200);
@@ -65,11 +47,11 @@ describe('POST /api/products/{product}/transactions/sync', () => {
   it('joins ten simultaneous requests into one Plaid pagination pass', async () => {
     const { item, account } = await linkedAccount(1_100);
     const { api } = setup(item.userId);
-    sim.control.resetCalls();
+    fx.sim.control.resetCalls();
     const responses = await Promise.all(Array.from({ length: 10 }, () => api.post(path('transactions'), { account_id: account.id })));
     expect(responses.every((r) => r.status === 200 && r.body.updated === true)).toBe(true);
-    expect(sim.control.calls('/transactions/sync')).toBe(3);
-    expect(await runRows(database.db, item.itemId)).toHaveLength(1);
+    expect(fx.sim.control.calls('/transactions/sync')).toBe(3);
+    expect(await runRows(fx.database.db, item.itemId)).toHaveLength(1);
   });
 
   it.each([
