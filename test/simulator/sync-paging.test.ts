@@ -112,7 +112,7 @@ describe('/transactions/sync over the change log', () => {
 
     const empty = await syncOk(sim, { access_token: accessToken, cursor });
     expect(empty).toMatchObject({ added: [], modified: [], removed: [], has_more: false, next_cursor: cursor });
-  });
+  }, 90_000); // 200 pages of 500 built and checked in-process: CPU-bound, slow when other files share the cores
 
   it('posts pending transactions: the pending id is removed, the posted one added with pending_transaction_id', async () => {
     sim = createSimulator({ clientId: CLIENT_ID, secret: SECRET, seed: 3 });
