@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import type { RemovedTransaction, Transaction } from 'plaid';
 import { MAX_PAGINATION_PASSES } from '../../src/plaid/products/transactions.js';
+import { STAGED_KIND, TransactionStager } from '../../src/sync/transaction-staging.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import {
@@ -233,5 +236,40 @@ describe('transactions sync', () => {
     expect(line).toMatchObject({ product: 'transactions', trigger: 'webhook', added: 15, modified: 0, removed: 0 });
     expect(typeof line!.durationMs).toBe('number');
     expect(JSON.stringify(harness.logs)).not.toContain('access-sandbox');
+  });
+});
+
+describe('transaction staging', () => {
+  const transaction = (overrides: Partial<Transaction>): Transaction => ({
+    transaction_id: 'txn-plain', account_id: 'acc-1', amount: 12.34, iso_currency_code: 'USD', unofficial_currency_code: null,
+    date: '2024-03-01', authorized_date: null, name: 'Coffee', merchant_name: null, pending: false, pending_transaction_id: null,
+    personal_finance_category: { primary: 'FOOD_AND_DRINK', detailed: 'FOOD_AND_DRINK_COFFEE', confidence_level: 'VERY_HIGH' },
+    payment_channel: 'in store',
+    ...overrides,
+  }) as Transaction;
+
+  it('stages text with tabs, line breaks, backslashes and non-ASCII exactly, and nulls as nulls', async () => {
+    const runId = randomUUID();
+    const stager = await TransactionStager.open(database.sql, runId, 7);
+    const awkward = transaction({ transaction_id: 'txn-awkward', name: 'a\tb\nc\r\\N d\\', merchant_name: 'Café Ünïcode ☕', amount: -0.1 });
+    // String(1e-7) is '1e-7': COPY reads exponent notation into numeric exactly.
+    const modified = transaction({ transaction_id: 'txn-plain', amount: 1e-7, pending: true, pending_transaction_id: 'txn-pending', personal_finance_category: null });
+    const removed: RemovedTransaction = { transaction_id: 'txn-gone', account_id: 'acc-2' };
+    await stager.write({ added: [awkward], modified: [], removed: [] });
+    await stager.write({ added: [], modified: [], removed: [] });
+    await stager.write({ added: [transaction({})], modified: [modified], removed: [removed] });
+    expect(stager.nextSeq).toBe(11);
+    await stager.finish();
+    const rows = await database.sql<Record<string, unknown>[]>`
+      select seq, kind, transaction_id, account_id, amount::text, name, merchant_name, pending, pending_transaction_id,
+        category_primary, authorized_date, date::text
+      from sync_staged_transactions where run_id = ${runId} order by seq`;
+    expect(rows).toEqual([
+      expect.objectContaining({ seq: 7, kind: STAGED_KIND.added, transaction_id: 'txn-awkward', amount: '-0.1', name: 'a\tb\nc\r\\N d\\', merchant_name: 'Café Ünïcode ☕', pending: false, authorized_date: null, date: '2024-03-01' }),
+      expect.objectContaining({ seq: 8, kind: STAGED_KIND.added, transaction_id: 'txn-plain', amount: '12.34', name: 'Coffee', merchant_name: null, category_primary: 'FOOD_AND_DRINK' }),
+      expect.objectContaining({ seq: 9, kind: STAGED_KIND.modified, amount: '0.0000001', pending: true, pending_transaction_id: 'txn-pending', category_primary: null }),
+      expect.objectContaining({ seq: 10, kind: STAGED_KIND.removed, transaction_id: 'txn-gone', account_id: 'acc-2', amount: null, name: null, pending: null }),
+    ]);
+    await database.sql`delete from sync_staged_transactions where run_id = ${runId}`;
   });
 });
