@@ -17,8 +17,10 @@ export interface SimulatorChild {
 
 /** Forks the simulator process and waits until it listens. */
 export async function startSimulatorChild(): Promise<SimulatorChild> {
+  // BENCH_PROFILE_DIR: the simulator writes a V8 CPU profile there when it exits, as the service does.
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const child = fork(fileURLToPath(new URL('./simulator-process.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...profile, '--import', 'tsx'],
     env: { ...process.env, BENCH_PLAID_CLIENT_ID, BENCH_PLAID_SECRET },
   });
   const next = async () => ((await once(child, 'message')) as [SimulatorReply])[0];
