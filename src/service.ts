@@ -104,7 +104,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const ownWebhookUrl = config.plaid.env === 'simulator' && config.port !== 0 ? `http://127.0.0.1:${config.port}/webhooks/plaid` : undefined;
     const appConfig = { ...config, webhookUrl: config.webhookUrl ?? ownWebhookUrl, plaid: { ...config.plaid, baseUrl: plaidBaseUrl } };
     // Readiness asks the database on a connection of its own: a pool busy with webhooks is not an outage.
-    const health = connectDatabase(databaseUrl, { max: 1, applicationName: 'plaid-sync-health' });
+    // A connection attempt gives up after 2 s, so one lost in the network does not hold readiness back.
+    const health = connectDatabase(databaseUrl, { max: 1, applicationName: 'plaid-sync-health', connectTimeoutSeconds: 2 });
     stoppers.push(() => health.close());
     const app = createApp({ config: appConfig, db: database.db, sql: database.sql, healthSql: health.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue });
 

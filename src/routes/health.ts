@@ -3,33 +3,63 @@ import type { Sql } from '../db/client.js';
 import { pendingMigrationCount } from '../db/migrations.js';
 import type { Metrics } from '../metrics/metrics.js';
 
-const READY_CHECK_TIMEOUT_MS = 2_000;
+/**
+ * Readiness answers within this time whatever the database does (a connection attempt to a host that
+ * drops packets can hang for the whole connect timeout). Probes should wait longer, e.g. 2 s, so the
+ * 503 reaches them instead of their own timeout.
+ */
+export const READY_CHECK_TIMEOUT_MS = 1_000;
 
 export interface HealthDeps {
   sql: Sql;
   metrics: Metrics;
+  readyCheckTimeoutMs?: number;
 }
 
-async function databaseCheck(sql: Sql): Promise<{ database: 'ok' | 'unreachable'; migrations: 'current' | 'pending' | 'unknown' }> {
-  try {
-    // While the database is down a new connection can take seconds to fail; readiness answers in two.
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error('database check timed out')), READY_CHECK_TIMEOUT_MS);
-    });
-    await Promise.race([sql`select 1`, timeout]).finally(() => clearTimeout(timer));
-  } catch {
-    return { database: 'unreachable', migrations: 'unknown' };
-  }
+interface ReadinessChecks {
+  database: 'ok' | 'unreachable';
+  migrations: 'current' | 'pending' | 'unknown';
+}
+
+const UNREACHABLE: ReadinessChecks = { database: 'unreachable', migrations: 'unknown' };
+
+async function askDatabase(sql: Sql): Promise<ReadinessChecks> {
+  await sql`select 1`;
   const pending = await pendingMigrationCount(sql).catch(() => -1);
   return { database: 'ok', migrations: pending === 0 ? 'current' : pending > 0 ? 'pending' : 'unknown' };
 }
 
-export function healthRoutes({ sql, metrics }: HealthDeps) {
+function withDeadline<T>(work: Promise<T>, timeoutMs: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), timeoutMs);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The database part of readiness, one question at a time: while the database hangs, probes share the
+ * question already asked instead of queueing one more query each behind it on the single connection
+ * (they would all run, late, once the database answers).
+ */
+export function readinessCheck(sql: Sql, timeoutMs = READY_CHECK_TIMEOUT_MS): () => Promise<ReadinessChecks> {
+  let asking: Promise<ReadinessChecks> | undefined;
+  return () => {
+    asking ??= askDatabase(sql)
+      .catch(() => UNREACHABLE)
+      .finally(() => {
+        asking = undefined;
+      });
+    return withDeadline(asking, timeoutMs, UNREACHABLE);
+  };
+}
+
+export function healthRoutes({ sql, metrics, readyCheckTimeoutMs }: HealthDeps) {
+  const check = readinessCheck(sql, readyCheckTimeoutMs);
   return new Hono()
     .get('/healthz', (c) => c.json({ status: 'ok' }))
     .get('/readyz', async (c) => {
-      const checks = await databaseCheck(sql);
+      const checks = await check();
       const ready = checks.database === 'ok' && checks.migrations === 'current';
       return c.json({ status: ready ? 'ready' : 'unavailable', checks }, ready ? 200 : 503);
     })
