@@ -56,12 +56,18 @@ export class QueueSyncScheduler implements SyncScheduler {
   }
 
   /**
-   * Enqueues inside the caller's open transaction (postgres.js), so the job exists exactly when the
-   * caller's rows do. The caller calls `notify()` after its commit.
+   * Enqueues inside the caller's open transaction (postgres.js), so the jobs exist exactly when the
+   * caller's rows do; the caller calls `notify()` after its commit. All requests go in one statement
+   * (pg-boss `insert`: the queue's retry and expiry settings apply, and a request whose key already
+   * has a waiting job is absorbed, as with `send`).
    */
-  async requestIn(tx: Pick<Sql, 'unsafe'>, request: SyncRequest): Promise<void> {
-    const { data, options } = jobOf(request);
-    await this.boss.send(syncQueueFor(request.product), data, { ...options, db: postgresJsDb(tx) });
+  async requestAllIn(tx: Pick<Sql, 'unsafe'>, requests: readonly SyncRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    const jobs = requests.map((request) => {
+      const { data, options } = jobOf(request);
+      return { name: syncQueueFor(request.product), data, singletonKey: options.singletonKey };
+    });
+    await this.boss.insert(jobs, { db: postgresJsDb(tx) });
   }
 
   /** Wakes local workers for one queue, or for all of them. */

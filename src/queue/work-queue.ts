@@ -26,15 +26,16 @@ export class PgBossWorkQueue implements WorkQueue {
     private readonly options: { statusChecksPerMinute: number },
   ) {}
 
-  enqueueSync(tx: Pick<Sql, 'unsafe'>, request: SyncRequest): Promise<void> {
-    this.written.add(syncQueueFor(request.product));
-    return this.syncs.requestIn(tx, request);
+  enqueueSyncs(tx: Pick<Sql, 'unsafe'>, requests: readonly SyncRequest[]): Promise<void> {
+    for (const request of requests) this.written.add(syncQueueFor(request.product));
+    return this.syncs.requestAllIn(tx, requests);
   }
 
-  async enqueueItemEvent(tx: Pick<Sql, 'unsafe'>, eventId: string): Promise<void> {
-    const data: WebhookEventJobData = { eventId };
+  async enqueueItemEvents(tx: Pick<Sql, 'unsafe'>, eventIds: readonly string[]): Promise<void> {
+    if (eventIds.length === 0) return;
     this.written.add(WEBHOOK_EVENT_QUEUE);
-    await this.boss.send(WEBHOOK_EVENT_QUEUE, data, { db: postgresJsDb(tx) });
+    const jobs = eventIds.map((eventId) => ({ name: WEBHOOK_EVENT_QUEUE, data: { eventId } satisfies WebhookEventJobData }));
+    await this.boss.insert(jobs, { db: postgresJsDb(tx) });
   }
 
   notify(): void {

@@ -4,6 +4,7 @@ import type { AppDeps } from '../app.js';
 import { AppError, UnauthorizedError } from '../http/errors.js';
 import { VerificationKeyCache, plaidKeyFetcher } from '../webhooks/verification-keys.js';
 import { receiveWebhook } from '../webhooks/webhook-intake.js';
+import { WebhookRecorder } from '../webhooks/webhook-recorder.js';
 import { createWebhookVerifier } from '../webhooks/webhook-verifier.js';
 
 /**
@@ -13,14 +14,8 @@ import { createWebhookVerifier } from '../webhooks/webhook-verifier.js';
  */
 export function webhookRoutes(deps: Pick<AppDeps, 'config' | 'sql' | 'logger' | 'metrics' | 'plaid' | 'queue'>) {
   const verify = createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: plaidKeyFetcher(deps.plaid) }) });
-  const intake = {
-    sql: deps.sql,
-    logger: deps.logger,
-    metrics: deps.metrics,
-    verify,
-    enqueuer: deps.queue,
-    dedupeWindowSeconds: deps.config.webhookDedupeWindowSeconds,
-  };
+  const recorder = new WebhookRecorder({ sql: deps.sql, enqueuer: deps.queue, dedupeWindowSeconds: deps.config.webhookDedupeWindowSeconds });
+  const intake = { logger: deps.logger, metrics: deps.metrics, verify, recorder, notify: () => deps.queue.notify() };
 
   return new Hono().post(
     '/webhooks/plaid',

@@ -36,9 +36,9 @@ export async function replayWebhookEvent(deps: { sql: Sql; queue: WebhookEnqueue
       return { eventId: event.id, action: action.kind, queued: false };
     }
     if (action.kind === 'sync') {
-      await deps.queue.enqueueSync(tx, { itemId: event.item_id, product: action.product, trigger: 'webhook' });
+      await deps.queue.enqueueSyncs(tx, [{ itemId: event.item_id, product: action.product, trigger: 'webhook' }]);
     } else {
-      await deps.queue.enqueueItemEvent(tx, event.id);
+      await deps.queue.enqueueItemEvents(tx, [event.id]);
     }
     const status = action.kind === 'sync' ? 'processed' : 'received';
     await tx`update webhook_events set item_id = ${event.item_id}, error = null, status = ${status},

@@ -11,12 +11,12 @@ export function recordingWorkQueue(): WorkQueue & { syncs: SyncRequest[]; itemEv
     syncs,
     itemEvents,
     statusChecks,
-    enqueueSync: (_tx, request) => {
-      syncs.push(request);
+    enqueueSyncs: (_tx, requests) => {
+      syncs.push(...requests);
       return Promise.resolve();
     },
-    enqueueItemEvent: (_tx, eventId) => {
-      itemEvents.push(eventId);
+    enqueueItemEvents: (_tx, eventIds) => {
+      itemEvents.push(...eventIds);
       return Promise.resolve();
     },
     notify: () => undefined,

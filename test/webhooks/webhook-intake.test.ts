@@ -4,6 +4,7 @@ import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { VerificationKeyCache } from '../../src/webhooks/verification-keys.js';
 import { receiveWebhook, type WebhookIntakeDeps } from '../../src/webhooks/webhook-intake.js';
+import { WebhookRecorder, type WebhookRecorderOptions } from '../../src/webhooks/webhook-recorder.js';
 import { createWebhookVerifier } from '../../src/webhooks/webhook-verifier.js';
 import { buildTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -28,17 +29,16 @@ describe('webhook intake', () => {
     await database.sql`delete from webhook_events`;
   });
 
-  function intake(overrides: Partial<WebhookIntakeDeps> = {}) {
+  function intake(overrides: Partial<WebhookRecorderOptions> = {}) {
     const queue = recordingWorkQueue();
     const metrics = createMetrics();
+    const recorder = new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300, ...overrides });
     const deps: WebhookIntakeDeps = {
-      sql: database.sql,
       logger: createLogger('silent'),
       metrics,
       verify: createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: signer.fetchKey }) }),
-      enqueuer: queue,
-      dedupeWindowSeconds: 300,
-      ...overrides,
+      recorder,
+      notify: () => queue.notify(),
     };
     const deliver = async (payload: object | string) => {
       const body = typeof payload === 'string' ? payload : plaidBody(payload);
@@ -126,7 +126,7 @@ describe('webhook intake', () => {
 
   it('records nothing when the enqueue fails: the row and its job commit together', async () => {
     const failing = recordingWorkQueue();
-    failing.enqueueSync = () => Promise.reject(new Error('queue unavailable'));
+    failing.enqueueSyncs = () => Promise.reject(new Error('queue unavailable'));
     const { deliver } = intake({ enqueuer: failing });
     await expect(deliver({ webhook_type: 'LIABILITIES', webhook_code: 'DEFAULT_UPDATE', item_id: plaidItemId, error: null })).rejects.toThrow('queue unavailable');
     expect(await rows()).toEqual([]);

@@ -1,0 +1,100 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SyncRequest } from '../../src/sync/sync-scheduler.js';
+import { actionFor } from '../../src/webhooks/webhook-actions.js';
+import { WebhookRecorder, type Delivery } from '../../src/webhooks/webhook-recorder.js';
+import { parseWebhook } from '../../src/webhooks/webhook-schemas.js';
+import { buildTestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertItem } from '../support/webhook-items.js';
+import { recordingWorkQueue } from '../support/webhook-queue.js';
+import { plaidBody } from '../support/webhook-signing.js';
+
+function delivery(payload: object | string): Delivery {
+  const text = typeof payload === 'string' ? payload : plaidBody(payload);
+  const parsed = parseWebhook(text);
+  return {
+    type: parsed.webhook.webhook_type,
+    code: parsed.webhook.webhook_code,
+    plaidItemId: parsed.webhook.item_id ?? null,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    text,
+    action: actionFor(parsed),
+  };
+}
+
+const syncUpdate = (itemId: string) => ({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: itemId, initial_update_complete: true, historical_update_complete: true, environment: 'sandbox' });
+
+describe('webhook recorder (group commit)', () => {
+  let database: TestDatabase;
+  const plaidItemIds = Array.from({ length: 40 }, () => `item-${randomUUID()}`);
+  const itemIds = new Map<string, string>();
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const { deps } = buildTestApp(database);
+    for (const plaidItemId of plaidItemIds) itemIds.set(plaidItemId, await insertItem(deps, { plaidItemId }));
+  });
+  afterAll(() => database.drop());
+  beforeEach(async () => {
+    await database.sql`delete from webhook_events`;
+  });
+
+  it('writes concurrent deliveries in shared transactions, each resolved with its own row after the commit', async () => {
+    const queue = recordingWorkQueue();
+    const batches: number[] = [];
+    const enqueuer = { ...queue, enqueueSyncs: (tx: never, requests: readonly SyncRequest[]) => (batches.push(requests.length), queue.enqueueSyncs(tx, requests)) };
+    const recorder = new WebhookRecorder({ sql: database.sql, enqueuer, dedupeWindowSeconds: 300, maxInFlight: 1, maxBatch: 16 });
+
+    const results = await Promise.all(plaidItemIds.map((id) => recorder.record(delivery(syncUpdate(id)))));
+
+    expect(results.map((r) => r.status)).toEqual(plaidItemIds.map(() => 'processed'));
+    expect(results.map((r) => r.itemId)).toEqual(plaidItemIds.map((id) => itemIds.get(id)));
+    // The first delivery went alone (nothing was in flight); the other 39 waited and were shared out
+    // in batches of at most 16.
+    expect(batches[0]).toBe(1);
+    expect(batches.length).toBeLessThan(plaidItemIds.length);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(16);
+    expect(queue.syncs.map((s) => s.itemId).sort()).toEqual([...itemIds.values()].sort());
+    const rows = await database.sql<{ id: string; status: string }[]>`select id, status from webhook_events`;
+    expect(new Map(rows.map((r) => [r.id, r.status]))).toEqual(new Map(results.map((r) => [r.id, r.status])));
+  });
+
+  it('decides every outcome in one batch: processed, received, ignored, orphan, duplicate', async () => {
+    const queue = recordingWorkQueue();
+    const recorder = new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300, maxInFlight: 1 });
+    const [first, second] = plaidItemIds as [string, string];
+    // The first record() goes alone; the next five are one batch.
+    const lead = recorder.record(delivery(syncUpdate(first)));
+    const rest = Promise.all([
+      recorder.record(delivery(syncUpdate(second))),
+      recorder.record(delivery({ webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED', item_id: second, environment: 'sandbox' })),
+      recorder.record(delivery({ webhook_type: 'TRANSACTIONS', webhook_code: 'DEFAULT_UPDATE', item_id: second, new_transactions: 1 })),
+      recorder.record(delivery(syncUpdate('nobody'))),
+      recorder.record(delivery(syncUpdate(first))),
+      recorder.record(delivery(syncUpdate(second))),
+    ]);
+    expect((await lead).status).toBe('processed');
+    expect((await rest).map((r) => r.status)).toEqual(['processed', 'received', 'ignored', 'orphan', 'duplicate', 'duplicate']);
+    expect(queue.syncs.map((s) => s.itemId)).toEqual([itemIds.get(first), itemIds.get(second)]);
+    expect(queue.itemEvents).toEqual([(await rest)[1].id]);
+  });
+
+  it('retries a failed batch one delivery at a time: only the delivery the database refuses fails', async () => {
+    const queue = recordingWorkQueue();
+    const recorder = new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300, maxInFlight: 1 });
+    // Valid JSON that PostgreSQL's jsonb refuses (a NUL character inside a string).
+    const poisoned = delivery(`{"webhook_type":"ASSETS","webhook_code":"PRODUCT_READY","note":"\\u0000"}`);
+    const lead = recorder.record(delivery(syncUpdate(plaidItemIds[2]!)));
+    const batch = [
+      recorder.record(delivery(syncUpdate(plaidItemIds[3]!))),
+      recorder.record(poisoned),
+      recorder.record(delivery(syncUpdate(plaidItemIds[4]!))),
+    ];
+    await lead;
+    const settled = await Promise.allSettled(batch);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const { count } = (await database.sql<{ count: number }[]>`select count(*)::int as count from webhook_events`)[0]!;
+    expect(count).toBe(3);
+  });
+});
