@@ -1,9 +1,9 @@
-import { importJWK } from 'jose';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { JWKPublicKey, PlaidApi } from 'plaid';
 import { classifyPlaidError } from '../plaid/errors.js';
 import { VerificationKeyUnavailableError, WebhookVerificationError } from './verification-error.js';
 
-export type VerificationKey = Awaited<ReturnType<typeof importJWK>>;
+export type VerificationKey = KeyObject;
 
 interface CachedKey {
   jwk: JWKPublicKey;
@@ -90,7 +90,12 @@ export class VerificationKeyCache {
       throw error;
     }
     if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || jwk.alg !== 'ES256') throw new WebhookVerificationError('algorithm');
-    const key = await importJWK({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, 'ES256');
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' });
+    } catch {
+      throw new WebhookVerificationError('algorithm');
+    }
     const entry = { jwk, key, fetchedAt: this.now() };
     this.keys.set(kid, entry);
     return entry;

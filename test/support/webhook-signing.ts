@@ -25,11 +25,12 @@ export async function createTestSigner() {
       fetches.push(requested);
       return requested === kid ? Promise.resolve({ ...jwk }) : Promise.reject(new WebhookVerificationError('unknown_key'));
     },
-    async sign(body: string, options: { iatSecondsAgo?: number } = {}): Promise<string> {
+    /** `claims` and `header` add to (or, with `undefined`, remove from) what Plaid would send. */
+    async sign(body: string, options: { iatSecondsAgo?: number; claims?: Record<string, unknown>; header?: Record<string, unknown> } = {}): Promise<string> {
       const iat = Math.floor(Date.now() / 1000) - (options.iatSecondsAgo ?? 0);
-      return new SignJWT({ request_body_sha256: createHash('sha256').update(body).digest('hex') })
-        .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
-        .setIssuedAt(iat)
+      const claims = { request_body_sha256: createHash('sha256').update(body).digest('hex'), iat, ...options.claims };
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT', ...options.header })
         .sign(privateKey);
     },
   };
