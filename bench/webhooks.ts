@@ -9,6 +9,7 @@
  *   npm run bench -- webhooks [--burst 15000] [--fixed-seconds 10] [--rate 500]
  */
 import autocannon, { type Result } from 'autocannon';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { connectDatabase } from '../src/db/client.js';
 import { sized } from './support/bench-options.js';
@@ -39,6 +40,21 @@ function fire(url: string, webhooks: readonly SignedWebhook[], options: { connec
   });
 }
 
+/**
+ * Same-run baseline: how many ES256 signatures (the check every webhook needs) one core verifies a
+ * second with node's crypto, on a body of a webhook's size. It bounds intake whatever else is done.
+ */
+function es256VerificationsPerSecond(count: number): number {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const data = Buffer.from('x'.repeat(400));
+  const signature = sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    if (!verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)) throw new Error('verification failed');
+  }
+  return (count * 1000) / (performance.now() - started);
+}
+
 const accepted = (result: Result) => result['2xx'];
 const rate = (result: Result) => accepted(result) / (result.duration || 1);
 
@@ -64,8 +80,13 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     await insertItems(handle.sql, service.vault, items);
     // Warm-up: the verification key fetch and the first statements' plans, on a handful of deliveries.
     const warm = await fire(service.url, webhooks.slice(0, 20), { connections: 4 });
+    const verifyRate = es256VerificationsPerSecond(sized(2_000, 50));
+    let cpuBefore = await service.cpuMs();
     const healthz = await autocannon({ url: `${service.url}/healthz`, connections: CONNECTIONS, duration: sized(5, 1) });
+    const healthzCpuMs = (await service.cpuMs()) - cpuBefore;
+    cpuBefore = await service.cpuMs();
     const max = await fire(service.url, webhooks.slice(20, burst), { connections: CONNECTIONS });
+    const maxCpuMs = (await service.cpuMs()) - cpuBefore;
     const fixed = await fire(service.url, webhooks.slice(burst), { connections: 16, overallRate: fixedRate });
 
     const outcomes = await handle.sql<{ status: string; n: number }[]>`select status, count(*)::int as n from webhook_events group by status`;
@@ -87,6 +108,9 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
         'max: p99 ms': max.latency.p99,
         'max: failures': failures(max),
         'max: accepted/s ÷ healthz/s': rate(max) / rate(healthz),
+        'service CPU ms per healthz': healthzCpuMs / (healthz.requests.total || 1),
+        'max: service CPU ms per webhook (incl. the syncs they start)': maxCpuMs / (accepted(max) || 1),
+        'ES256 verifications/s, one core (baseline)': verifyRate,
         'fixed: accepted/s': rate(fixed),
         'fixed: p50 ms': fixed.latency.p50,
         'fixed: p99 ms': fixed.latency.p99,
