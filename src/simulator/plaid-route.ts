@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import type { SimulatorContext } from './context.js';
 import { PlaidApiError, plaidErrors } from './plaid-errors.js';
+import { PreparedJson } from './prepared-json.js';
 
 const OK = 200;
 
@@ -12,7 +13,9 @@ export interface CallInfo {
   clientId: string;
 }
 
-type Handler<Req, Res> = (request: Req, call: CallInfo) => Omit<Res, 'request_id'> | Promise<Omit<Res, 'request_id'>>;
+/** A handler answers with the response object, or with one whose bulky members are serialized already. */
+type Answer<Res> = Omit<Res, 'request_id'> | PreparedJson;
+type Handler<Req, Res> = (request: Req, call: CallInfo) => Answer<Res> | Promise<Answer<Res>>;
 
 /**
  * Registers one Plaid endpoint. The request schema is typed against the SDK's request type and the
@@ -45,6 +48,8 @@ export function plaidRoute<Req, Res extends { request_id: string }>(
       const parsed = schema.safeParse(body);
       if (!parsed.success) throw validationError(parsed.error, body);
       const result = await handler(parsed.data, { requestId, clientId });
+      // A fresh header object each time: the node adapter adds Content-Length to the one it is given.
+      if (result instanceof PreparedJson) return c.body(result.body({ request_id: requestId }), OK, { 'content-type': 'application/json' });
       return c.json({ ...result, request_id: requestId }, OK);
     } catch (error) {
       const plaidError = error instanceof PlaidApiError ? error : plaidErrors.internalServerError();

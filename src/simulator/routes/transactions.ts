@@ -1,10 +1,9 @@
 import type { Hono } from 'hono';
 import { Products, TransactionsUpdateStatus } from '../plaid-enums.js';
 import type {
-  Transaction, TransactionsRefreshRequest, TransactionsRefreshResponse, TransactionsSyncRequest, TransactionsSyncResponse,
+  TransactionsRefreshRequest, TransactionsRefreshResponse, TransactionsSyncRequest, TransactionsSyncResponse,
 } from 'plaid';
 import { z } from 'zod';
-import type { SyncPage } from '../change-log.js';
 import type { SimulatorContext } from '../context.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { Cursor } from '../cursor.js';
@@ -13,7 +12,9 @@ import type { SimItem } from '../item-store.js';
 import { accountBases, requireProduct } from '../item-views.js';
 import { plaidErrors } from '../plaid-errors.js';
 import { plaidRoute } from '../plaid-route.js';
+import { PreparedJson } from '../prepared-json.js';
 import { Rng, mix } from '../prng.js';
+import { SyncPages } from '../sync-pages.js';
 import { withAccessToken } from './schemas.js';
 
 const DEFAULT_COUNT = 100;
@@ -32,7 +33,11 @@ const sync = z.object({
 
 const refresh = z.object(withAccessToken);
 
+/** The members of a /transactions/sync answer after the transactions (`added`, `modified`, `removed`), in Plaid's order. */
+type SyncTail = Omit<TransactionsSyncResponse, 'request_id' | 'added' | 'modified' | 'removed'>;
+
 export function registerTransactionRoutes(app: Hono, ctx: SimulatorContext, events: ItemEvents): void {
+  const pages = new SyncPages(ctx.closing.signal);
   plaidRoute<TransactionsSyncRequest, TransactionsSyncResponse>(app, ctx, '/transactions/sync', sync, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
     requireProduct(item, Products.Transactions);
@@ -47,21 +52,20 @@ export function registerTransactionRoutes(app: Hono, ctx: SimulatorContext, even
     // A per-account stream has cursors of its own; binding the account into the tag keeps them apart.
     const tag = accountId === undefined ? item.tag : `${item.tag}-${item.accounts.findIndex((a) => a.account.account_id === accountId)}`;
     const { start, position } = startingPoint(item, tag, req.cursor ?? '');
-    const page = item.log.scan(start, position, count, accountId);
+    const descriptions = req.options?.include_original_description === true;
+    const page = pages.page(item.log, { start, position, count, accountId, descriptions });
     const next: Cursor = page.hasMore
       ? { kind: 'paging', start, position: page.next, logLength: item.log.length }
       : { kind: 'settled', position: page.next };
-    return {
-      added: withDescriptions(page.added, req.options?.include_original_description === true),
-      modified: withDescriptions(page.modified, req.options?.include_original_description === true),
-      removed: page.removed,
+    const tail: SyncTail = {
       next_cursor: encodeCursor(tag, next),
       has_more: page.hasMore,
-      accounts: accountBases(item.accounts.filter((a) => accountsIn(page).has(a.account.account_id))),
+      accounts: accountBases(item.accounts.filter((a) => page.accountIds.has(a.account.account_id))),
       transactions_update_status: item.ready === 'initial'
         ? TransactionsUpdateStatus.InitialUpdateComplete
         : TransactionsUpdateStatus.HistoricalUpdateComplete,
     };
+    return new PreparedJson(page.members, tail);
   });
 
   plaidRoute<TransactionsRefreshRequest, TransactionsRefreshResponse>(app, ctx, '/transactions/refresh', refresh, (req) => {
@@ -85,14 +89,4 @@ function startingPoint(item: SimItem, tag: string, cursor: string): { start: num
   }
   if (decoded.logLength !== item.log.length) throw plaidErrors.mutationDuringPagination();
   return { start: decoded.start, position: decoded.position };
-}
-
-function accountsIn(page: SyncPage): Set<string> {
-  const ids = new Set<string>();
-  for (const list of [page.added, page.modified, page.removed]) for (const t of list) ids.add(t.account_id);
-  return ids;
-}
-
-function withDescriptions(transactions: Transaction[], include: boolean): Transaction[] {
-  return include ? transactions.map((t) => ({ ...t, original_description: t.name })) : transactions;
 }
