@@ -29,8 +29,9 @@ const UNKNOWN = 'UNKNOWN';
 /**
  * Verify, record, enqueue, answer. The `webhook_events` row and its job commit in one transaction
  * (shared with concurrent deliveries: `WebhookRecorder`), so a 200 means the work is durable; nothing
- * from an unverified delivery is ever written. Plaid sends no delivery id: a repeat is the same item,
- * type, code and body hash inside the window.
+ * from an unverified delivery is ever written. Plaid sends no delivery id: a repeat is the same signed
+ * token again, or the same item, type, code and body inside the window (for a sync webhook, only until
+ * a run has started since: see `WebhookRecorder`).
  */
 export async function receiveWebhook(
   deps: WebhookIntakeDeps,
@@ -69,8 +70,9 @@ export async function receiveWebhook(
   const plaidItemId = parsed.webhook.item_id ?? null;
   const action = actionFor(parsed);
   const sha256 = createHash('sha256').update(input.rawBody).digest('hex');
+  const verificationSha256 = createHash('sha256').update(input.verification ?? '').digest('hex');
 
-  const row = await deps.recorder.record({ type, code, plaidItemId, sha256, text, action });
+  const row = await deps.recorder.record({ type, code, plaidItemId, sha256, verificationSha256, text, action });
   if (row.status === 'processed' || row.status === 'received') deps.notify();
 
   const outcome = row.status === 'processed' || row.status === 'received' ? 'accepted' : row.status;

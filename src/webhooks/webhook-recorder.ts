@@ -11,6 +11,8 @@ export interface Delivery {
   code: string;
   plaidItemId: string | null;
   sha256: string;
+  /** SHA-256 of the `Plaid-Verification` token that came with it. */
+  verificationSha256: string;
   /** The body as received (already known to be JSON). */
   text: string;
   action: WebhookAction;
@@ -121,20 +123,36 @@ export class WebhookRecorder {
         with input as (
           select * from unnest(
             ${ids}::uuid[], ${column((d) => d.type)}::text[], ${column((d) => d.code)}::text[],
-            ${column((d) => d.plaidItemId)}::text[], ${column((d) => d.sha256)}::text[], ${column((d) => d.text)}::text[],
+            ${column((d) => d.plaidItemId)}::text[], ${column((d) => d.sha256)}::text[], ${column((d) => d.verificationSha256)}::text[],
+            ${column((d) => d.text)}::text[],
             ${column((d) => d.action.kind)}::text[], ${column((d) => (d.action.kind === 'sync' ? d.action.product : null))}::text[],
             ${first.map(String)}::text[]::boolean[]
-          ) as input(id, webhook_type, webhook_code, plaid_item_id, body_sha256, body, action, product, first)
+          ) as input(id, webhook_type, webhook_code, plaid_item_id, body_sha256, verification_sha256, body, action, product, first)
+        ),
+        earlier as (
+          select input.id as input_id, earlier.received_at, earlier.status, earlier.verification_sha256 = input.verification_sha256 as same_delivery
+          from input join webhook_events earlier
+            on earlier.plaid_item_id = input.plaid_item_id and earlier.webhook_type = input.webhook_type
+            and earlier.webhook_code = input.webhook_code and earlier.body_sha256 = input.body_sha256
+            and earlier.received_at > now() - make_interval(secs => ${dedupeWindowSeconds})
         ),
         decided as (
           select input.*, item.id as item_id,
             case
               when not input.first then 'duplicate'
-              when exists (
-                select 1 from webhook_events earlier
-                where earlier.plaid_item_id = input.plaid_item_id and earlier.webhook_type = input.webhook_type
-                  and earlier.webhook_code = input.webhook_code and earlier.body_sha256 = input.body_sha256
-                  and earlier.received_at > now() - make_interval(secs => ${dedupeWindowSeconds})
+              -- The very same signed delivery again (a redelivery, a replay inside the token's lifetime).
+              when exists (select 1 from earlier where earlier.input_id = input.id and earlier.same_delivery) then 'duplicate'
+              -- Another delivery of the same body: for an item webhook, the same event.
+              when input.action <> 'sync' and exists (select 1 from earlier where earlier.input_id = input.id) then 'duplicate'
+              -- For a sync webhook the body is the same for every change, so it is only redundant while
+              -- the sync an earlier copy queued has not started: once a run has begun fetching, this
+              -- may announce a change that run did not see, and the queue keeps one follow-up.
+              when input.action = 'sync' and exists (
+                select 1 from earlier
+                where earlier.input_id = input.id and earlier.status = 'processed' and not exists (
+                  select 1 from sync_runs run
+                  where run.item_id = item.id and run.product = input.product and run.started_at >= earlier.received_at
+                )
               ) then 'duplicate'
               when input.action = 'none' then 'ignored'
               when item.id is null then 'orphan'
@@ -144,8 +162,8 @@ export class WebhookRecorder {
             end as status
           from input left join plaid_items item on item.plaid_item_id = input.plaid_item_id
         )
-        insert into webhook_events (id, webhook_type, webhook_code, plaid_item_id, item_id, body, body_sha256, status, processed_at)
-        select id, webhook_type, webhook_code, plaid_item_id, item_id, body::jsonb, body_sha256, status,
+        insert into webhook_events (id, webhook_type, webhook_code, plaid_item_id, item_id, body, body_sha256, verification_sha256, status, processed_at)
+        select id, webhook_type, webhook_code, plaid_item_id, item_id, body::jsonb, body_sha256, verification_sha256, status,
           case when status = 'received' then null else now() end
         from decided
         returning id, status, item_id`,

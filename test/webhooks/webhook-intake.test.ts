@@ -115,6 +115,36 @@ describe('webhook intake', () => {
     expect(queue.syncs).toHaveLength(1);
   });
 
+  it('a sync webhook with the same body but a new signature is a duplicate only until a run has started', async () => {
+    const { deps, deliver, queue } = intake();
+    const payload = { webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: plaidItemId, initial_update_complete: true, historical_update_complete: true };
+    const body = plaidBody(payload);
+    const firstToken = await signer.sign(body);
+    const send = (verification: string) => receiveWebhook(deps, { rawBody: new TextEncoder().encode(body), verification });
+    expect(await send(firstToken)).toMatchObject({ outcome: 'processed' });
+    // Before any run: the waiting job will fetch whatever this announces.
+    expect(await deliver(payload)).toMatchObject({ outcome: 'duplicate' });
+    await database.sql`insert into sync_runs (item_id, product, trigger, status, finished_at)
+      values (${itemId}, 'transactions', 'webhook', 'succeeded', now())`;
+    // The same signed delivery again is still a duplicate...
+    expect(await send(firstToken)).toMatchObject({ outcome: 'duplicate' });
+    // ...but a new delivery of the same body after a run began may announce a change that run missed.
+    expect(await deliver(payload)).toMatchObject({ outcome: 'processed' });
+    expect(queue.syncs).toHaveLength(2);
+    await database.sql`delete from sync_runs where item_id = ${itemId}`;
+  });
+
+  it('an item webhook with the same body is a duplicate inside the window whatever has run since', async () => {
+    const { deliver, queue } = intake();
+    const payload = { webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED', item_id: plaidItemId, environment: 'sandbox' };
+    expect(await deliver(payload)).toMatchObject({ outcome: 'received' });
+    await database.sql`insert into sync_runs (item_id, product, trigger, status, finished_at)
+      values (${itemId}, 'transactions', 'webhook', 'succeeded', now())`;
+    expect(await deliver(payload)).toMatchObject({ outcome: 'duplicate' });
+    expect(queue.itemEvents).toHaveLength(1);
+    await database.sql`delete from sync_runs where item_id = ${itemId}`;
+  });
+
   it('processes the same body again once the dedupe window has passed', async () => {
     const { deliver, queue } = intake({ dedupeWindowSeconds: 1 });
     const payload = { webhook_type: 'HOLDINGS', webhook_code: 'DEFAULT_UPDATE', item_id: plaidItemId, error: null };

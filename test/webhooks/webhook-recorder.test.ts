@@ -18,6 +18,7 @@ function delivery(payload: object | string): Delivery {
     code: parsed.webhook.webhook_code,
     plaidItemId: parsed.webhook.item_id ?? null,
     sha256: createHash('sha256').update(text).digest('hex'),
+    verificationSha256: createHash('sha256').update(randomUUID()).digest('hex'),
     text,
     action: actionFor(parsed),
   };

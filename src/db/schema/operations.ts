@@ -18,6 +18,8 @@ export const webhookEvents = pgTable(
     itemId: uuid().references(() => plaidItems.id),
     body: jsonb().notNull(),
     bodySha256: text().notNull(),
+    /** SHA-256 of the `Plaid-Verification` token: the same signed delivery again has the same one. */
+    verificationSha256: text(),
     status: text({ enum: WEBHOOK_OUTCOMES }).notNull().default('received'),
     error: text(),
     processedAt: timestamp({ withTimezone: true }),
