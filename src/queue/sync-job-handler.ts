@@ -15,6 +15,18 @@ export class RetryableSyncError extends Error {
 const MAX_JOINS = 3;
 
 /**
+ * Whether the run began before the job was created. The outcome carries its run's start (both
+ * times are the database's clock); a millisecond tie counts as before, since the Date has lost the
+ * microseconds that would decide it and running again is the safe side.
+ */
+async function startedBefore(sql: Sql, outcome: Exclude<SyncOutcome, { status: 'skipped' }>, createdOn: Date): Promise<boolean> {
+  if (outcome.startedAt) return outcome.startedAt.getTime() <= createdOn.getTime();
+  const [run] = await sql<{ before: boolean }[]>`
+    select started_at < ${createdOn.toISOString()}::timestamptz as before from sync_runs where id = ${outcome.runId}`;
+  return run?.before ?? false;
+}
+
+/**
  * Runs one queued sync through the engine. The engine lets a caller join a run already going for
  * the same (item, product) in another instance; such a run may have passed the data this job was
  * queued for, so a joined run that started before the job was created does not count, and the job
@@ -31,9 +43,7 @@ export function syncJobHandler(deps: { sql: Sql; runSync: RunSync }) {
         return { outcome: 'skipped', reason: outcome.reason };
       }
       if (outcome.runId !== null && joins < MAX_JOINS) {
-        const [run] = await deps.sql<{ before: boolean }[]>`
-          select started_at < ${new Date(job.createdOn).toISOString()}::timestamptz as before from sync_runs where id = ${outcome.runId}`;
-        if (run?.before) continue;
+        if (await startedBefore(deps.sql, outcome, new Date(job.createdOn))) continue;
       } else if (outcome.runId !== null) {
         throw new RetryableSyncError('the key stayed busy with runs older than this request');
       }

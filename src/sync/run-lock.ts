@@ -6,7 +6,7 @@
  * finish (and commit) over its successor.
  */
 import { sql } from 'drizzle-orm';
-import type { Product } from '../db/schema/products.js';
+import type { ItemStatus, Product } from '../db/schema/products.js';
 import type { Executor } from '../services/item-status.js';
 import type { SyncCounts } from './sync-outcome.js';
 import type { SyncTrigger } from './sync-scheduler.js';
@@ -18,6 +18,7 @@ export interface RunKey {
 
 export type RunRow = {
   id: string;
+  started_at: string | Date;
   status: 'running' | 'succeeded' | 'failed' | 'abandoned';
   owner: string | null;
   stale: boolean;
@@ -29,30 +30,74 @@ export type RunRow = {
   error_message: string | null;
 };
 
+/** The item as a run needs it: read in the statement that takes the run's lock. */
+export interface RunItem {
+  id: string;
+  userId: string;
+  plaidItemId: string;
+  status: ItemStatus;
+  transactionsCursor: string | null;
+  accessTokenCiphertext: string;
+  accessTokenKeyId: string;
+}
+
+export type BeginRunResult =
+  | { kind: 'skipped'; reason: 'item_not_found' | 'item_disconnected' | 'product_unsupported' }
+  | { kind: 'held' }
+  | { kind: 'acquired'; runId: string; startedAt: Date; item: RunItem };
+
 /**
- * Inserts the `running` row, or returns null when another run holds the key. Taking the lock also
- * clears a pending follow-up request: this run starts after it, so it covers it.
+ * One statement for the start of a run: reads the item, refuses a missing, disconnected or
+ * unsupported one, inserts the `running` row (null when another run holds the key) and clears a
+ * pending follow-up request (this run starts after it, so it covers it).
+ *
+ * The item is read `for key share`: a run of the same key in its commit holds the item row `for
+ * update`, so this statement waits for that commit and then reads the cursor it stored (a locking
+ * read returns the newest version of the row), just as a read after taking the lock would. The
+ * weakest row lock, so status and cursor updates elsewhere are not blocked.
  */
-export async function acquireRun(db: Executor, key: RunKey, trigger: SyncTrigger, owner: string): Promise<string | null> {
-  const rows = await db.execute<{ id: string }>(sql`
-    with run as (
+export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, owner: string): Promise<BeginRunResult> {
+  const rows = await db.execute<{
+    id: string; user_id: string; plaid_item_id: string; status: ItemStatus; transactions_cursor: string | null;
+    access_token_ciphertext: string; access_token_key_id: string; unsupported: boolean; run_id: string | null; started_at: string | Date | null;
+  }>(sql`
+    with item as (
+      select id, user_id, plaid_item_id, status, transactions_cursor, access_token_ciphertext, access_token_key_id,
+        ${key.product} = any(unsupported_products) as unsupported
+      from plaid_items where id = ${key.itemId}
+      for key share
+    ),
+    run as (
       insert into sync_runs (item_id, product, trigger, owner)
-      values (${key.itemId}, ${key.product}, ${trigger}, ${owner})
+      select id, ${key.product}, ${trigger}, ${owner} from item where status <> 'disconnected' and not unsupported
       on conflict (item_id, product) where status = 'running' do nothing
-      returning id
+      returning id, started_at
     ),
     cleared as (
       update sync_state set follow_up_requested = false, follow_up_trigger = null, updated_at = now()
       where item_id = ${key.itemId} and product = ${key.product} and follow_up_requested and exists (select 1 from run)
     )
-    select id from run`);
-  return rows[0]?.id ?? null;
+    select item.*, run.id as run_id, run.started_at from item left join run on true`);
+  const row = rows[0];
+  if (!row) return { kind: 'skipped', reason: 'item_not_found' };
+  if (row.status === 'disconnected') return { kind: 'skipped', reason: 'item_disconnected' };
+  if (row.unsupported) return { kind: 'skipped', reason: 'product_unsupported' };
+  if (row.run_id === null) return { kind: 'held' };
+  return {
+    kind: 'acquired',
+    runId: row.run_id,
+    startedAt: new Date(row.started_at!),
+    item: {
+      id: row.id, userId: row.user_id, plaidItemId: row.plaid_item_id, status: row.status, transactionsCursor: row.transactions_cursor,
+      accessTokenCiphertext: row.access_token_ciphertext, accessTokenKeyId: row.access_token_key_id,
+    },
+  };
 }
 
 /** The running row for a key, with whether its heartbeat is older than `staleAfterMs`. */
 export async function runningRun(db: Executor, key: RunKey, staleAfterMs: number): Promise<RunRow | null> {
   const rows = await db.execute<RunRow>(sql`
-    select id, status, owner, heartbeat_at < now() - ${staleAfterMs} * interval '1 millisecond' as stale,
+    select id, started_at, status, owner, heartbeat_at < now() - ${staleAfterMs} * interval '1 millisecond' as stale,
       pages, added, modified, removed, error_code, error_message
     from sync_runs where item_id = ${key.itemId} and product = ${key.product} and status = 'running'`);
   return rows[0] ?? null;
@@ -60,7 +105,7 @@ export async function runningRun(db: Executor, key: RunKey, staleAfterMs: number
 
 export async function readRun(db: Executor, runId: string, staleAfterMs: number): Promise<RunRow | null> {
   const rows = await db.execute<RunRow>(sql`
-    select id, status, owner, status = 'running' and heartbeat_at < now() - ${staleAfterMs} * interval '1 millisecond' as stale,
+    select id, started_at, status, owner, status = 'running' and heartbeat_at < now() - ${staleAfterMs} * interval '1 millisecond' as stale,
       pages, added, modified, removed, error_code, error_message
     from sync_runs where id = ${runId}`);
   return rows[0] ?? null;
@@ -103,6 +148,37 @@ export async function finishRun(db: Executor, runId: string, end: RunEnd): Promi
     where id = ${runId} and status = 'running'
     returning id`);
   return rows.length > 0;
+}
+
+/**
+ * Finishes a succeeded run and takes (clears) a follow-up booked by another process, in one
+ * statement inside the run's commit. Taking it before the commit loses nothing: a booking made
+ * after this statement waits for the commit on the `sync_state` row (or finds no row and inserts
+ * one), and its maker's second try at the lock then finds the key free.
+ */
+export async function finishRunTakingFollowUp(db: Executor, runId: string, key: RunKey, counts: SyncCounts): Promise<{ finished: boolean; followUp: SyncTrigger | null }> {
+  const rows = await db.execute<{ finished: boolean; booked: boolean; trigger: SyncTrigger | null }>(sql`
+    with finished as (
+      update sync_runs set
+        status = 'succeeded', finished_at = now(), heartbeat_at = now(),
+        pages = ${counts.pages}, added = ${counts.added}, modified = ${counts.modified}, removed = ${counts.removed},
+        error_code = null, error_message = null
+      where id = ${runId} and status = 'running'
+      returning id
+    ),
+    old as (
+      select item_id, product, follow_up_trigger from sync_state
+      where item_id = ${key.itemId} and product = ${key.product} and follow_up_requested and exists (select 1 from finished)
+      for update
+    ),
+    taken as (
+      update sync_state s set follow_up_requested = false, follow_up_trigger = null, updated_at = now()
+      from old where s.item_id = old.item_id and s.product = old.product
+      returning old.follow_up_trigger as trigger
+    )
+    select exists (select 1 from finished) as finished, exists (select 1 from taken) as booked, (select trigger from taken) as trigger`);
+  const row = rows[0]!;
+  return { finished: row.finished, followUp: row.booked ? (row.trigger ?? 'webhook') : null };
 }
 
 /** Records that a trigger arrived while another process was running the key. */

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { sql as dsql } from 'drizzle-orm';
 import type { PlaidApi } from 'plaid';
 import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { AbortedError, createPlaidCaller, realTimers, type PlaidCall } from '../providers/plaid/plaid-call.js';
 import type { TokenVault } from '../vault/token-vault.js';
-import { abandonStaleRuns, acquireRun, readRun, requestFollowUp, runningRun, takeFollowUp, type RunKey, type RunRow } from './run-lock.js';
+import { abandonStaleRuns, beginRun, readRun, requestFollowUp, runningRun, takeFollowUp, type RunKey, type RunRow } from './run-lock.js';
 import { EMPTY_COUNTS, type SkipReason, type SyncOutcome } from './sync-outcome.js';
 import { executeRun, type SyncHooks } from './sync-run.js';
 import type { SyncRequest } from './sync-scheduler.js';
@@ -71,9 +70,10 @@ const KIND_BY_CODE: Record<string, 'needs_reauth' | 'revoked' | 'product_unsuppo
 /** Another process's finished run, as its row records it. */
 function outcomeFromRow(row: RunRow): SyncOutcome {
   const counts = { pages: row.pages, added: row.added, modified: row.modified, removed: row.removed };
-  if (row.status === 'succeeded') return { status: 'succeeded', runId: row.id, counts, changed: counts.added + counts.modified + counts.removed > 0 };
+  const startedAt = new Date(row.started_at);
+  if (row.status === 'succeeded') return { status: 'succeeded', runId: row.id, counts, changed: counts.added + counts.modified + counts.removed > 0, startedAt };
   const code = row.error_code ?? 'UNKNOWN';
-  return { status: 'failed', runId: row.id, counts, error: { code, message: row.error_message ?? 'the sync failed', kind: KIND_BY_CODE[code] ?? 'fatal' } };
+  return { status: 'failed', runId: row.id, counts, error: { code, message: row.error_message ?? 'the sync failed', kind: KIND_BY_CODE[code] ?? 'fatal' }, startedAt };
 }
 
 function mergeRequests(a: SyncRequest | null, b: SyncRequest): SyncRequest {
@@ -114,18 +114,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const { db } = options;
   const keyOf = (r: RunKey) => `${r.itemId}:${r.product}`;
 
-  async function precheck(request: SyncRequest): Promise<SkipReason | null> {
-    const rows = await db.execute<{ status: string; unsupported: boolean }>(dsql`
-      select status, ${request.product} = any(unsupported_products) as unsupported from plaid_items where id = ${request.itemId}`);
-    const row = rows[0];
-    if (!row) return 'item_not_found';
-    if (row.status === 'disconnected') return 'item_disconnected';
-    return row.unsupported ? 'product_unsupported' : null;
-  }
-
   async function attempt(slot: Slot, request: SyncRequest, mode: Mode): Promise<SyncOutcome> {
-    const skip = await precheck(request);
-    if (skip) return skipped(skip);
     let waitingFor: string | null = null;
     for (;;) {
       if (shutdown.signal.aborted) return skipped('stopped');
@@ -140,13 +129,16 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         if (row?.stale) await abandonStaleRuns(db, staleAfterMs, request);
         waitingFor = null;
       }
-      const runId = await acquireRun(db, request, request.trigger, owner);
-      if (runId !== null) {
+      const begun = await beginRun(db, request, request.trigger, owner);
+      if (begun.kind === 'skipped') return skipped(begun.reason);
+      if (begun.kind === 'acquired') {
         slot.started = true;
-        const outcome = await executeRun(runDeps, { ...request, runId, fromScratch: Boolean(request.fromScratch), signal: shutdown.signal });
-        const followUp = await takeFollowUp(db, request);
+        const { runId, item, startedAt } = begun;
+        const executed = await executeRun(runDeps, { ...request, runId, item, fromScratch: Boolean(request.fromScratch), signal: shutdown.signal });
+        // A succeeded run took the booking in its commit; after a failure it is taken here.
+        const followUp = executed.outcome.status === 'succeeded' ? executed.followUp : await takeFollowUp(db, request);
         if (followUp) slot.followUp = mergeRequests(slot.followUp, { itemId: request.itemId, product: request.product, trigger: followUp });
-        return outcome;
+        return { ...executed.outcome, startedAt };
       }
       const holder = await runningRun(db, request, staleAfterMs);
       if (!holder) continue;

@@ -22,10 +22,14 @@ export interface SyncFailure {
  */
 export type SkipReason = 'item_not_found' | 'item_disconnected' | 'product_unsupported' | 'coalesced' | 'stopped';
 
-/** The result of asking for a run: the run the caller started or joined, or why none ran. */
+/**
+ * The result of asking for a run: the run the caller started or joined, or why none ran.
+ * `startedAt` is the run row's start (database clock), so a caller can tell whether the run began
+ * after its own request without reading the row again.
+ */
 export type SyncOutcome =
-  | { status: 'succeeded'; runId: string; counts: SyncCounts; changed: boolean }
-  | { status: 'failed'; runId: string | null; counts: SyncCounts; error: SyncFailure }
+  | { status: 'succeeded'; runId: string; counts: SyncCounts; changed: boolean; startedAt?: Date }
+  | { status: 'failed'; runId: string | null; counts: SyncCounts; error: SyncFailure; startedAt?: Date }
   | { status: 'skipped'; runId: null; reason: SkipReason };
 
 export const EMPTY_COUNTS: SyncCounts = Object.freeze({ pages: 0, added: 0, modified: 0, removed: 0 });

@@ -4,13 +4,13 @@ import type { Database, Sql } from '../db/client.js';
 import type { ItemStatus, Product } from '../db/schema/products.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ProductSyncContext, SyncItem } from '../plaid/products/registry-entry.js';
+import type { ProductSyncContext } from '../plaid/products/registry-entry.js';
 import { REGISTRY } from '../plaid/products/registry.js';
 import type { PlaidCall } from '../providers/plaid/plaid-call.js';
 import { markItemActive, type Executor } from '../services/item-status.js';
 import type { TokenVault } from '../vault/token-vault.js';
 import { ItemDisconnectedError, RunFencedError, describeFailure, recordFailure } from './run-failure.js';
-import { finishRun, heartbeat } from './run-lock.js';
+import { finishRunTakingFollowUp, heartbeat, type RunItem } from './run-lock.js';
 import { recordRun } from './run-telemetry.js';
 import type { SyncCounts, SyncOutcome } from './sync-outcome.js';
 import type { SyncTrigger } from './sync-scheduler.js';
@@ -46,31 +46,13 @@ export interface RunDeps {
 
 export interface AcquiredRun {
   runId: string;
+  /** The item as the statement that took the lock read it. */
+  item: RunItem;
   itemId: string;
   product: Product;
   trigger: SyncTrigger;
   fromScratch: boolean;
   signal: AbortSignal;
-}
-
-interface ItemRecord extends SyncItem {
-  accessTokenCiphertext: string;
-  accessTokenKeyId: string;
-}
-
-async function loadItem(db: Database, itemId: string): Promise<ItemRecord | null> {
-  const rows = await db.execute<{
-    id: string; user_id: string; plaid_item_id: string; status: ItemStatus; transactions_cursor: string | null;
-    access_token_ciphertext: string; access_token_key_id: string;
-  }>(sql`
-    select id, user_id, plaid_item_id, status, transactions_cursor, access_token_ciphertext, access_token_key_id
-    from plaid_items where id = ${itemId}`);
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    id: row.id, userId: row.user_id, plaidItemId: row.plaid_item_id, status: row.status, transactionsCursor: row.transactions_cursor,
-    accessTokenCiphertext: row.access_token_ciphertext, accessTokenKeyId: row.access_token_key_id,
-  };
 }
 
 /** The guard of every commit: the item row locked until the commit, and a disconnected item never written. */
@@ -81,14 +63,22 @@ async function lockLiveItem(tx: Executor, itemId: string): Promise<ItemStatus> {
   return status;
 }
 
+export interface ExecutedRun {
+  outcome: Extract<SyncOutcome, { status: 'succeeded' | 'failed' }>;
+  /** A follow-up booked by another process, taken in the commit of a succeeded run (null otherwise). */
+  followUp: SyncTrigger | null;
+}
+
 /** Executes a run whose `running` row this process holds, and finishes that row whatever happens. */
-export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Extract<SyncOutcome, { status: 'succeeded' | 'failed' }>> {
+export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<ExecutedRun> {
   const startedAt = performance.now();
   const key = { itemId: run.itemId, product: run.product };
   const point: RunPoint = { runId: run.runId, ...key };
   const plaidErrors: string[] = [];
   let pages = 0;
   let partial: SyncCounts = { pages: 0, added: 0, modified: 0, removed: 0 };
+  let followUp: SyncTrigger | null = null;
+  let staged = false;
   const controller = new AbortController();
   const signal = AbortSignal.any([controller.signal, run.signal]);
   const beat = setInterval(() => {
@@ -101,8 +91,7 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Extra
 
   let outcome: Extract<SyncOutcome, { status: 'succeeded' | 'failed' }>;
   try {
-    const item = await loadItem(deps.db, run.itemId);
-    if (!item || item.status === 'disconnected') throw new ItemDisconnectedError('the item is disconnected');
+    const { item } = run;
     const accessToken = deps.vault.decrypt({ keyId: item.accessTokenKeyId, ciphertext: item.accessTokenCiphertext }, item.plaidItemId);
     const ctx: ProductSyncContext = {
       db: deps.db,
@@ -121,16 +110,26 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Extra
         await deps.hooks.afterPage?.({ ...point, page });
         if (signal.aborted) throw signal.reason;
       },
+      staging: () => {
+        staged = true;
+      },
       commit: (apply, prepare) =>
         deps.db.transaction(async (tx) => {
           if (prepare) await prepare(tx);
           // Locked only now, so a long prepare never holds the item row that status changes update.
-          const status = await lockLiveItem(tx, run.itemId);
-          const counts = await apply(tx);
+          // The lock and the first write are sent together (one round trip); Postgres still runs
+          // them in order, so the item row is locked before any account row, and a disconnected
+          // item's writes are rolled back with the rest.
+          const [locked, applied] = await Promise.allSettled([lockLiveItem(tx, run.itemId), apply(tx)]);
+          if (locked.status === 'rejected') throw locked.reason;
+          if (applied.status === 'rejected') throw applied.reason;
+          const counts = applied.value;
           await deps.hooks.beforeCommit?.(point);
-          if (!(await finishRun(tx, run.runId, { status: 'succeeded', counts }))) throw new RunFencedError('run abandoned');
+          const finished = await finishRunTakingFollowUp(tx, run.runId, key, counts);
+          if (!finished.finished) throw new RunFencedError('run abandoned');
           // A clean sync proves the login works again.
-          if (status === 'needs_reauth') await markItemActive(tx, run.itemId);
+          if (locked.value === 'needs_reauth') await markItemActive(tx, run.itemId);
+          followUp = finished.followUp;
           return counts;
         }),
     };
@@ -148,8 +147,9 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Extra
   } finally {
     clearInterval(beat);
   }
-  // Staged rows are scratch space: after the commit (or the failure) they only cost space.
-  await discardStagedRows(deps.sql, run.runId).catch(() => undefined);
+  // Staged rows are scratch space: after the commit (or the failure) they only cost space. A run
+  // that wrote directly (one page) has none; a failed one may have staged before it said so.
+  if (staged || outcome.status === 'failed') await discardStagedRows(deps.sql, run.runId).catch(() => undefined);
   recordRun(deps.metrics, deps.logger, { itemId: run.itemId, product: run.product, trigger: run.trigger, durationMs: performance.now() - startedAt, outcome, plaidErrors });
-  return outcome;
+  return { outcome, followUp };
 }

@@ -54,6 +54,20 @@ describe('sync job handler', () => {
     expect(fake.calls).toHaveLength(2);
   });
 
+  it('decides from the start the outcome carries, without reading the run row', async () => {
+    const created = new Date(Date.now() - 30_000);
+    const runId = randomUUID();
+    const fake = engine([
+      { status: 'succeeded', runId, counts: EMPTY_COUNTS, changed: false, startedAt: new Date(created.getTime() - 5_000) },
+      // A tie at millisecond precision counts as before: running again is the safe side.
+      { status: 'succeeded', runId, counts: EMPTY_COUNTS, changed: false, startedAt: created },
+      { status: 'succeeded', runId, counts: EMPTY_COUNTS, changed: true, startedAt: new Date(created.getTime() + 1) },
+    ]);
+    const handle = syncJobHandler({ sql: database.sql, runSync: fake.runSync });
+    expect(await handle(job(created))).toEqual({ outcome: 'succeeded', runId, changed: true });
+    expect(fake.calls).toHaveLength(3);
+  });
+
   it('fails the job for a retry on transient errors and on shutdown; completes it on permanent ones', async () => {
     const runId = await run(0);
     const transient = engine([{ status: 'failed', runId, counts: EMPTY_COUNTS, error: { code: 'INSTITUTION_DOWN', message: 'down', kind: 'transient' } }]);

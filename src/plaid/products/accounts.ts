@@ -20,7 +20,8 @@ export type PlaidAccount = Pick<AccountBase, 'account_id' | 'name' | 'official_n
   balances: Pick<AccountBalance, 'available' | 'current' | 'limit' | 'iso_currency_code' | 'unofficial_currency_code'>;
 };
 
-function accountRecord(account: PlaidAccount) {
+/** An account as the `jsonb` records the upserts read (`jsonb_to_recordset`). */
+export function accountRecord(account: PlaidAccount) {
   return {
     plaid_account_id: account.account_id,
     name: account.name,

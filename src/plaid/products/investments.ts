@@ -49,6 +49,7 @@ function investmentTransactionRecord(t: InvestmentTransaction) {
 
 async function stage(ctx: ProductSyncContext, seq: number, kind: string, records: readonly object[]): Promise<void> {
   if (records.length === 0) return;
+  ctx.staging();
   await ctx.sql`
     insert into sync_staged_records (run_id, seq, kind, payload)
     select ${ctx.runId}, ${seq} + ordinality::int, ${kind}, value

@@ -35,6 +35,8 @@ export interface ProductSyncContext {
   today(): string;
   /** Calls Plaid under the adapter's retry policy; errors seen are counted for the run. */
   call<T>(endpoint: string, request: (config: PlaidRequestConfig) => Promise<{ data: T }>): Promise<T>;
+  /** Says the run writes rows to the staging tables, which the engine clears when the run ends. */
+  staging(): void;
   /** Reports a fetched page: progress on the run row, and the point where a run may be aborted. */
   pageFetched(pages: number): Promise<void>;
   /**

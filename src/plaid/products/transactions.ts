@@ -16,6 +16,7 @@ import type { SyncCounts } from '../../sync/sync-outcome.js';
 import { STAGED_KIND, TransactionStager, discardStagedRows } from '../../sync/transaction-staging.js';
 import { serializeAccount, upsertAccounts } from './accounts.js';
 import type { ProductSyncContext, RegistryEntry } from './registry-entry.js';
+import { writeSinglePage } from './transactions-page-write.js';
 
 /** Plaid's maximum page size; fewer calls against the per-item rate limit. */
 const PAGE_SIZE = 500;
@@ -123,11 +124,19 @@ async function addMissingAccounts(tx: Executor, ctx: ProductSyncContext, account
   if (missing.length > 0) await upsertAccounts(tx, { itemId: ctx.item.id, userId: ctx.item.userId, product: 'transactions', accounts: missing });
 }
 
-async function fetchPass(tx: Executor, ctx: ProductSyncContext, start: string | null): Promise<FetchedPass> {
+function fetchPage(ctx: ProductSyncContext, cursor: string | null): Promise<TransactionsSyncResponse> {
+  return ctx.call('/transactions/sync', (config) =>
+    ctx.plaid.transactionsSync({ access_token: ctx.accessToken, cursor: cursor ?? undefined, count: PAGE_SIZE }, config),
+  );
+}
+
+/** `first`: the pass's first page, already fetched (and reported) before the transaction began. */
+async function fetchPass(tx: Executor, ctx: ProductSyncContext, start: string | null, first: TransactionsSyncResponse | null): Promise<FetchedPass> {
   const counts: SyncCounts = { pages: 0, added: 0, modified: 0, removed: 0 };
   // Balances of the accounts seen: a handful per item, the newest page's figures win.
   const accounts = new Map<string, AccountBase>();
   const work = new SerialWork();
+  ctx.staging();
   let stager = await TransactionStager.open(ctx.sql, ctx.runId);
   let merged = 0;
   // A chunk's COPY commits, then its merge is queued behind the earlier ones; fetching goes on.
@@ -139,11 +148,12 @@ async function fetchPass(tx: Executor, ctx: ProductSyncContext, start: string | 
     if (to > from) work.add(() => mergeChunk(tx, ctx, from, to));
   };
   let cursor = start;
+  let prefetched = first;
   try {
     for (;;) {
-      const page: TransactionsSyncResponse = await ctx.call('/transactions/sync', (config) =>
-        ctx.plaid.transactionsSync({ access_token: ctx.accessToken, cursor: cursor ?? undefined, count: PAGE_SIZE }, config),
-      );
+      const page = prefetched ?? (await fetchPage(ctx, cursor));
+      const reported = prefetched !== null;
+      prefetched = null;
       work.check();
       const unseen = page.accounts.filter((a) => !accounts.has(a.account_id));
       for (const account of page.accounts) accounts.set(account.account_id, account);
@@ -153,10 +163,8 @@ async function fetchPass(tx: Executor, ctx: ProductSyncContext, start: string | 
       counts.added += page.added.length;
       counts.modified += page.modified.length;
       counts.removed += page.removed.length;
-      // Before data is ready Plaid answers with an empty cursor: the run keeps the one it had.
-      if (page.next_cursor) cursor = page.next_cursor;
-      else if (page.has_more) throw new Error('/transactions/sync reported more pages without a cursor');
-      await ctx.pageFetched(counts.pages);
+      cursor = nextCursor(cursor, page);
+      if (!reported) await ctx.pageFetched(counts.pages);
       if (!page.has_more) break;
       if (stager.nextSeq - merged >= MERGE_CHUNK_ROWS) {
         await flush();
@@ -174,21 +182,37 @@ async function fetchPass(tx: Executor, ctx: ProductSyncContext, start: string | 
   return { cursor, counts, accounts: [...accounts.values()] };
 }
 
+/** Before data is ready Plaid answers with an empty cursor: the run keeps the one it had. */
+function nextCursor(cursor: string | null, page: TransactionsSyncResponse): string | null {
+  if (page.next_cursor) return page.next_cursor;
+  if (page.has_more) throw new Error('/transactions/sync reported more pages without a cursor');
+  return cursor;
+}
+
 function isPaginationRestart(error: unknown): boolean {
   return error instanceof PlaidCallError && error.plaid.kind === 'restart_pagination';
 }
 
 export async function syncTransactions(ctx: ProductSyncContext): Promise<SyncCounts> {
   const start = ctx.fromScratch ? null : ctx.item.transactionsCursor;
+  // The first page decides the path: an update that fits in it is written directly, in one
+  // statement; a longer one is staged and merged in chunks while later pages are fetched.
+  const opening = await firstPage(ctx, start);
+  if (opening !== 'restart' && !opening.has_more) return writeOnePage(ctx, start, opening);
+  let first = opening === 'restart' ? null : opening;
+  // A restart asked for by the first call counts as the first pass.
+  const firstPass = opening === 'restart' ? 2 : 1;
   let fetched: FetchedPass | null = null;
 
   const prepare = async (tx: Executor) => {
     // The distinct-on sorts of large chunks stay in memory instead of spilling to disk.
     await tx.execute(sql`set local work_mem = '64MB'`);
-    for (let pass = 1; ; pass++) {
+    for (let pass = firstPass; ; pass++) {
       try {
         // A savepoint per pass: a restart undoes the chunks this pass merged.
-        fetched = await tx.transaction((pass) => fetchPass(pass, ctx, start));
+        const page = first;
+        first = null;
+        fetched = await tx.transaction((savepoint) => fetchPass(savepoint, ctx, start, page));
         break;
       } catch (error) {
         if (!isPaginationRestart(error) || pass >= MAX_PAGINATION_PASSES) throw error;
@@ -221,6 +245,31 @@ export async function syncTransactions(ctx: ProductSyncContext): Promise<SyncCou
   };
 
   return ctx.commit(apply, prepare);
+}
+
+/**
+ * The run's first page, fetched before any transaction or staging is opened; `restart` when Plaid
+ * already asked for a pagination restart (the staged path's restart loop then takes over).
+ */
+async function firstPage(ctx: ProductSyncContext, start: string | null): Promise<TransactionsSyncResponse | 'restart'> {
+  let page: TransactionsSyncResponse;
+  try {
+    page = await fetchPage(ctx, start);
+  } catch (error) {
+    if (isPaginationRestart(error) && MAX_PAGINATION_PASSES > 1) return 'restart';
+    throw error;
+  }
+  await ctx.pageFetched(1);
+  return page;
+}
+
+function writeOnePage(ctx: ProductSyncContext, start: string | null, page: TransactionsSyncResponse): Promise<SyncCounts> {
+  const cursor = nextCursor(start, page);
+  return ctx.commit(async (tx) => {
+    const write = { itemId: ctx.item.id, userId: ctx.item.userId, start: ctx.item.transactionsCursor, cursor, fromScratch: ctx.fromScratch };
+    if (!(await writeSinglePage(tx, page, write))) throw new CursorMovedError('the transactions cursor changed while the run was fetching');
+    return { pages: 1, added: page.added.length, modified: page.modified.length, removed: page.removed.length };
+  });
 }
 
 export const transactionsEntry: RegistryEntry = {
