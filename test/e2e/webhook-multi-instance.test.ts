@@ -57,7 +57,6 @@ describe('three service processes on one database', () => {
       CRON_CHECK_INTERVAL_SECONDS: '1',
       QUEUE_POLL_INTERVAL_SECONDS: '0.5',
       WORKER_CONCURRENCY: '3',
-      WEBHOOK_DEDUPE_WINDOW_SECONDS: '1',
     };
     instances = await Promise.all([spawnService(env), spawnService(env), spawnService(env)]);
     boss = await startJobQueue({ connectionString: database.url, logger: captureLogs().logger, cronCheckIntervalSeconds: 30, background: false });

@@ -34,7 +34,7 @@ describe('SIGKILL while items sync and webhooks flow', () => {
       databaseUrl: database.url,
       plaidBaseUrl: simulator.url,
       // A fixed port, so the webhook URL stays valid across restarts; dead runs are taken over after 4 s.
-      extra: { PORT: String(await freePort()), SYNC_STALE_AFTER_SECONDS: '4', WEBHOOK_DEDUPE_WINDOW_SECONDS: '1', SHUTDOWN_TIMEOUT_MS: '2000' },
+      extra: { PORT: String(await freePort()), SYNC_STALE_AFTER_SECONDS: '4', SHUTDOWN_TIMEOUT_MS: '2000' },
     });
     boss = await startJobQueue({ connectionString: database.url, logger: captureLogs().logger, cronCheckIntervalSeconds: 30, background: false });
   }, 60_000);
