@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { AccountBase, Transaction } from 'plaid';
+import type { Transaction } from 'plaid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSinglePage } from '../../src/plaid/products/transactions-page-write.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -78,7 +78,7 @@ describe('an update that fits in one page', () => {
     const item = await seed(0);
     const other = await seed(0);
     const [account] = item.accounts;
-    const accounts = sim.control.accountsTruth(item.plaidItemId) as AccountBase[];
+    const accounts = sim.control.accountsTruth(item.plaidItemId);
     await database.db.execute(sql`
       insert into plaid_transactions (plaid_transaction_id, account_id, item_id, amount, date, name)
       values ('owned-elsewhere', ${other.accounts[0]!.id}, ${other.itemId}, '1.00', '2024-01-01', 'theirs')`);
