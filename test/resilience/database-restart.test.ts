@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { startJobQueue } from '../../src/queue/job-queue.js';
 import { QueueSyncScheduler } from '../../src/queue/queue-sync-scheduler.js';
-import { captureLogs, TEST_ADMIN_PASSWORD, TEST_PLAID_SECRET } from '../support/app.js';
+import { captureLogs, TEST_ADMIN_PASSWORD, TEST_API_TOKEN, TEST_PLAID_SECRET } from '../support/app.js';
 import { acknowledgedButMissing, prng, serviceEnvironment, startAcknowledgingSimulator } from '../support/resilience-processes.js';
 import { keyringSecrets, plainSecret, SecretScanner } from '../support/resilience-secrets.js';
 import { printFigures, size } from '../support/resilience-sizes.js';
@@ -75,12 +76,14 @@ describe('PostgreSQL restart under webhook load', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
-    const readiness: { at: number; status: number }[] = [];
+    // The probe waits 2 s, as a readiness probe configured per docs/operations.md would; status 0 is no answer.
+    const readiness: { sent: number; at: number; status: number; ms: number }[] = [];
     const probe = { running: true };
     const probing = (async () => {
       while (probe.running) {
+        const sent = performance.now();
         const status = await fetch(`${service!.url}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 0);
-        readiness.push({ at: performance.now(), status });
+        readiness.push({ sent, at: performance.now(), status, ms: Math.round(performance.now() - sent) });
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
@@ -88,16 +91,31 @@ describe('PostgreSQL restart under webhook load', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     await sql.end({ timeout: 1 });
     const ackBeforeOutage = simulator.outcomes.acknowledged;
-    const stoppedAt = performance.now();
     await pg.stop();
+    const stoppedAt = performance.now();
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+    const restartingAt = performance.now();
     pg = await startEmbeddedPostgres({ dataDir: pgDir, port: pgPort, database: 'plaid_sync' });
     const backAt = performance.now();
+    const backAtWallClock = new Date();
     const ackAtRestart = simulator.outcomes.acknowledged;
-    await eventually(() => Promise.resolve(readiness.some((r) => r.at > backAt && r.status === 200) ? true : undefined), 20_000, 'ready again');
-    await eventually(() => Promise.resolve(simulator.outcomes.acknowledged > ackAtRestart ? true : undefined), 20_000, 'a webhook acknowledged again');
+    const firstAck = eventually(() => Promise.resolve(simulator.outcomes.acknowledged > ackAtRestart ? performance.now() : undefined), 20_000, 'a webhook acknowledged again');
+    firstAck.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
+    await eventually(() => Promise.resolve(readiness.some((r) => r.at > backAt && r.status === 200) ? true : undefined), 20_000, 'ready again').catch((error: Error) => {
+      const probes = readiness.slice(-12).map((r) => `${Math.round(r.sent - backAt)}:${r.status}/${r.ms}ms`);
+      const problems = service!.output().split('\n').filter((line) => !/"level":(10|20|30)/.test(line)).slice(-15);
+      throw new Error(`${error.message}: service exit code ${service!.child.exitCode}, signal ${service!.child.signalCode}; probes (sent ms after the database, status/duration) ${probes.join(' ')}\n${problems.join('\n')}`);
+    });
     const firstReady = readiness.find((r) => r.at > backAt && r.status === 200)!;
     const readyAfterMs = Math.round(firstReady.at - backAt);
+    // Once ready, the service's own pool serves the API at once: its connections to the old server are gone.
+    const refusedAtReady = simulator.outcomes.refused;
+    const apiAfterReady = await fetch(`${service!.url}/api/items`, { headers: { authorization: `Bearer ${TEST_API_TOKEN}`, 'x-user-id': randomUUID() } });
+    await apiAfterReady.body?.cancel();
+    const firstAckAfterDatabaseMs = Math.round((await firstAck.catch((error: Error) => {
+      const problems = service!.output().split('\n').filter((line) => /"level":(40|50|60)/.test(line)).slice(-10);
+      throw new Error(`${error.message}: ${JSON.stringify({ webhooks: simulator.outcomes, ackAtRestart, changes: load.changes })}\n${problems.join('\n')}`);
+    })) - backAt);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     load.running = false;
     await loadDone;
@@ -107,6 +125,8 @@ describe('PostgreSQL restart under webhook load', () => {
 
     sql = postgres(pg.url, { max: 2, onnotice: () => undefined });
     const lost = await acknowledgedButMissing(sql, simulator.acknowledged);
+    // The service's workers took jobs again after the restart (the data check below needs them too).
+    const [runsAfterRestart] = await sql<{ count: number }[]>`select count(*)::int as count from sync_runs where started_at > ${backAtWallClock}`;
     const behind = await compareWithTruth(sql, simulator.control, items);
     // A change whose webhook repeats an earlier identical body inside the dedupe window is recorded as
     // a duplicate and left to the next run (at the latest the hourly status check; see
@@ -125,7 +145,9 @@ describe('PostgreSQL restart under webhook load', () => {
       const problems = service!.output().split('\n').filter((line) => /"level":(40|50|60)/.test(line)).slice(-15);
       throw new Error(`${error.message}: ${JSON.stringify({ report, jobs, runs, events, webhooks: simulator.outcomes })}\n${problems.join('\n')}`);
     });
-    const during = readiness.filter((r) => r.at > stoppedAt && r.at < backAt);
+    // Probes asked once the server had stopped and answered before it was started again: while it
+    // shuts down (and while it starts) a probe may still rightly read 200.
+    const during = readiness.filter((r) => r.sent > stoppedAt && r.at < restartingAt);
 
     const scanner = new SecretScanner();
     scanner.add(plainSecret('Plaid secret', TEST_PLAID_SECRET), plainSecret('admin password', TEST_ADMIN_PASSWORD), ...keyringSecrets(setup.keyring));
@@ -136,13 +158,17 @@ describe('PostgreSQL restart under webhook load', () => {
     printFigures('database-restart', {
       items: ITEMS, outageMs: OUTAGE_MS, changes: load.changes, webhooks: simulator.outcomes, acknowledgedBeforeOutage: ackBeforeOutage,
       acknowledgedLost: lost, readyzDuringOutage: during.reduce<Record<string, number>>((counts, r) => ({ ...counts, [r.status]: (counts[r.status] ?? 0) + 1 }), {}),
-      readyAfterDatabaseMs: readyAfterMs, behindBeforeNextRun: behind, truth: report, secrets: scanner.summary(), serviceAlive: service!.child.exitCode === null,
+      slowestReadyzDuringOutageMs: Math.max(...during.map((r) => r.ms)),
+      readyAfterDatabaseMs: readyAfterMs, firstAckAfterDatabaseMs, apiAfterReady: apiAfterReady.status,
+      webhooksRefusedAfterReady: simulator.outcomes.refused - refusedAtReady, syncRunsAfterRestart: runsAfterRestart!.count, behindBeforeNextRun: behind, truth: report, secrets: scanner.summary(), serviceAlive: service!.child.exitCode === null,
     });
     expect(service!.child.exitCode).toBeNull();
     expect(lost).toBe(0);
     expect(during.length).toBeGreaterThan(0);
     expect(during.every((r) => r.status === 503)).toBe(true);
     expect(readyAfterMs).toBeLessThan(10_000);
+    expect(apiAfterReady.status).toBe(200);
+    expect(runsAfterRestart!.count).toBeGreaterThan(0);
     expect(scanner.leaks).toEqual([]);
   }, size(180_000, 300_000));
 });
