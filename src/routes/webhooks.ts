@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { AppDeps } from '../app.js';
 import { AppError, UnauthorizedError } from '../http/errors.js';
+import { rawHeader, readRawBody } from '../http/raw-body.js';
 import { VerificationKeyCache, plaidKeyFetcher } from '../webhooks/verification-keys.js';
 import { receiveWebhook } from '../webhooks/webhook-intake.js';
 import { WebhookRecorder } from '../webhooks/webhook-recorder.js';
@@ -17,27 +17,18 @@ export function webhookRoutes(deps: Pick<AppDeps, 'config' | 'sql' | 'logger' | 
   const recorder = new WebhookRecorder({ sql: deps.sql, enqueuer: deps.queue, dedupeWindowSeconds: deps.config.webhookDedupeWindowSeconds });
   const intake = { logger: deps.logger, metrics: deps.metrics, verify, recorder, notify: () => deps.queue.notify() };
 
-  return new Hono().post(
-    '/webhooks/plaid',
-    bodyLimit({
-      maxSize: deps.config.webhookMaxBodyBytes,
-      onError: () => {
-        throw new AppError(413, 'payload_too_large', `webhook bodies are limited to ${deps.config.webhookMaxBodyBytes} bytes`);
-      },
-    }),
-    async (c) => {
-      const rawBody = new Uint8Array(await c.req.arrayBuffer());
-      const result = await receiveWebhook(intake, { rawBody, verification: c.req.header('plaid-verification') });
-      switch (result.status) {
-        case 200:
-          return c.json({ received: true, outcome: result.outcome }, 200);
-        case 400:
-          throw new AppError(400, 'invalid_webhook', result.message);
-        case 401:
-          throw new UnauthorizedError('webhook signature did not verify');
-        case 503:
-          throw new AppError(503, 'verification_unavailable', 'the webhook could not be verified now; retry later');
-      }
-    },
-  );
+  return new Hono().post('/webhooks/plaid', async (c) => {
+    const rawBody = await readRawBody(c, deps.config.webhookMaxBodyBytes);
+    const result = await receiveWebhook(intake, { rawBody, verification: rawHeader(c, 'plaid-verification') });
+    switch (result.status) {
+      case 200:
+        return c.json({ received: true, outcome: result.outcome }, 200);
+      case 400:
+        throw new AppError(400, 'invalid_webhook', result.message);
+      case 401:
+        throw new UnauthorizedError('webhook signature did not verify');
+      case 503:
+        throw new AppError(503, 'verification_unavailable', 'the webhook could not be verified now; retry later');
+    }
+  });
 }
