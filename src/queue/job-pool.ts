@@ -1,5 +1,6 @@
 import type PgBoss from 'pg-boss';
 import type { Logger } from '../logger.js';
+import { CompletionBatcher } from './job-completions.js';
 
 export type JobHandler<T = object> = (job: PgBoss.JobWithMetadata<T>, signal: AbortSignal) => Promise<object | undefined>;
 
@@ -34,14 +35,22 @@ export class JobPool {
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
   private rotation = 0;
-  /** Queues named by `notify` since the last look; empty means "look at all of them". */
-  private readonly hinted = new Set<string>();
+  /**
+   * Queues whose last fetch came back short: nothing more is waiting there as far as this instance
+   * knows. A freed slot does not look at them again (a look is a statement per queue); a local
+   * enqueue (`notify`) or the poll (jobs of other instances, retries coming due) does.
+   */
+  private readonly drained = new Set<string>();
+  private fullLook = true;
   private woken = false;
+  private readonly completions: CompletionBatcher;
 
   constructor(
     private readonly boss: PgBoss,
     private readonly options: JobPoolOptions,
-  ) {}
+  ) {
+    this.completions = new CompletionBatcher(boss);
+  }
 
   start(): void {
     this.loopDone ??= this.loop();
@@ -52,8 +61,8 @@ export class JobPool {
    * webhooks cost one fetch each instead of a look at every queue.
    */
   notify(queue?: string): void {
-    if (queue === undefined) this.hinted.clear();
-    else if (!this.woken || this.hinted.size > 0) this.hinted.add(queue);
+    if (queue === undefined) this.fullLook = true;
+    else this.drained.delete(queue);
     this.woken = true;
     this.wake?.();
   }
@@ -89,27 +98,29 @@ export class JobPool {
     const { queues, concurrency, pollIntervalMs, logger } = this.options;
     while (!this.stopping) {
       let fetched = 0;
-      const only = this.woken && this.hinted.size > 0 ? new Set(this.hinted) : null;
-      this.hinted.clear();
+      if (this.fullLook) this.drained.clear();
+      this.fullLook = false;
       this.woken = false;
       try {
         for (let i = 0; i < queues.length && !this.stopping; i++) {
           const free = concurrency - this.running.size;
           if (free <= 0) break;
           const queue = queues[(this.rotation + i) % queues.length]!;
-          if (only && !only.has(queue.name)) continue;
+          if (this.drained.has(queue.name)) continue;
           const jobs = await this.boss.fetch<never>(queue.name, { batchSize: free, includeMetadata: true });
           for (const job of jobs) this.run(queue, job);
           fetched += jobs.length;
+          if (jobs.length < free) this.drained.add(queue.name);
         }
         this.rotation = (this.rotation + 1) % queues.length;
       } catch (error) {
         logger.warn({ err: { message: (error as Error).message } }, 'queue_fetch_failed');
       }
       if (this.stopping) break;
-      // Full: wait for a slot. Idle, or woken for a queue now drained: wait for a poll or a local
-      // enqueue. Busy with room after a full look: go again.
-      if (fetched === 0 || this.running.size >= concurrency || only) await this.sleep(pollIntervalMs);
+      // Full: wait for a slot. Idle, or every queue drained: wait for a poll or a local enqueue.
+      // Busy with room and a queue that may hold more: go again.
+      const allDrained = queues.every((queue) => this.drained.has(queue.name));
+      if (fetched === 0 || this.running.size >= concurrency || allDrained) await this.sleep(pollIntervalMs);
     }
   }
 
@@ -119,6 +130,8 @@ export class JobPool {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wake = undefined;
+        // The poll: look at every queue again, jobs may have come from elsewhere.
+        this.fullLook = true;
         resolve();
       }, ms);
       this.wake = () => {
@@ -134,7 +147,7 @@ export class JobPool {
     const done = (async () => {
       try {
         const output = await queue.handler(job, controller.signal);
-        if (!controller.signal.aborted) await this.boss.complete(queue.name, job.id, output ?? {});
+        if (!controller.signal.aborted) await this.completions.complete(queue.name, job.id, output ?? {});
       } catch (error) {
         const message = error instanceof Error ? error.message : 'job failed';
         this.options.logger.warn({ queue: queue.name, jobId: job.id, retryCount: job.retryCount, err: { message } }, 'job_failed');
@@ -144,8 +157,9 @@ export class JobPool {
       .catch((error: Error) => this.options.logger.error({ queue: queue.name, jobId: job.id, err: { message: error.message } }, 'job_state_update_failed'))
       .finally(() => {
         this.running.delete(job.id);
-        // A slot is free: look at every queue, a job may be waiting in any of them.
-        this.notify();
+        // A slot is free: look again at the queues that may still hold jobs.
+        this.woken = true;
+        this.wake?.();
       });
     this.running.set(job.id, { queue: queue.name, id: job.id, controller, done });
   }

@@ -66,6 +66,25 @@ describe('job pool and queue on pg-boss', () => {
     await pool.stop(1_000);
   });
 
+  it('completes jobs that finish together in one statement, each with its own output', async () => {
+    const name = await testQueue();
+    const release = gate();
+    const handler: JobHandler<{ i: number }> = async (job) => {
+      await release.opened;
+      return { i: job.data.i };
+    };
+    const pool = new JobPool(boss, { concurrency: 4, pollIntervalMs: 100, logger, queues: [{ name, handler }] });
+    for (let i = 0; i < 4; i++) await boss.send(name, { i });
+    pool.start();
+    await eventually(() => Promise.resolve(pool.activeCount === 4 ? true : undefined), 5_000, 'four running');
+    release.open();
+    await eventually(() => Promise.resolve(pool.activeCount === 0 ? true : undefined), 5_000, 'all completed');
+    const jobs = await database.sql<{ state: string; i: string; same: boolean }[]>`
+      select state::text, data->>'i' as i, (output->>'i') = (data->>'i') as same from pgboss.job where name = ${name} order by i`;
+    expect(jobs).toEqual(['0', '1', '2', '3'].map((i) => ({ state: 'completed', i, same: true })));
+    await pool.stop(1_000);
+  });
+
   it('retries a failing job and moves it to the dead-letter queue when retries run out', async () => {
     const name = await testQueue({ retryLimit: 1, retryDelay: 0, deadLetter: DEAD_LETTER_QUEUE });
     let attempts = 0;
