@@ -39,7 +39,8 @@ export const envSchema = z.object({
   ADMIN_PASSWORD: optionalString,
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SYNC_CRON: z.string().min(1).default('0 * * * *'),
-  WORKER_CONCURRENCY: positiveInt(4),
+  // 0: this instance takes no jobs (serves HTTP only; workers run in other instances on the database).
+  WORKER_CONCURRENCY: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').default(4),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   WEBHOOK_MAX_BODY_BYTES: positiveInt(64 * 1024),
   WEBHOOK_DEDUPE_WINDOW_SECONDS: positiveInt(300),

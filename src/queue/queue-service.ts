@@ -90,7 +90,9 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
   // pg-boss keeps one schedule row per name, so every instance may (re)declare it; each period's tick
   // is sent once, whichever instance's clock check sees it first.
   await boss.schedule(STATUS_TICK_QUEUE, config.syncCron, {}, { tz: 'UTC' });
-  pool.start();
+  // WORKER_CONCURRENCY=0: an HTTP-only instance; it still enqueues, other instances' workers run the jobs.
+  if (config.workerConcurrency > 0) pool.start();
+  else logger.info({}, 'workers_off');
 
   const stopMetrics = startQueueMetrics(deps.sql, deps.metrics, logger);
   const recover = () =>

@@ -62,6 +62,12 @@ describe('loadConfig', () => {
     expect(config.plaid.baseUrl).toBe('http://127.0.0.1:4010');
   });
 
+  it('accepts WORKER_CONCURRENCY=0 (an HTTP-only instance) and refuses a negative one', async () => {
+    const { config } = await loadConfig({ DATA_DIR: dataDir, WORKER_CONCURRENCY: '0' });
+    expect(config.workerConcurrency).toBe(0);
+    expect(await problems({ DATA_DIR: dataDir, WORKER_CONCURRENCY: '-1' })).toEqual(['WORKER_CONCURRENCY: must be 0 or more']);
+  });
+
   it('names every bad field, one line each', async () => {
     expect(await problems({ DATA_DIR: dataDir, PORT: 'abc', LOG_LEVEL: 'loud' })).toEqual([
       'PORT: must be a number',
