@@ -40,7 +40,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SYNC_CRON: z.string().min(1).default('0 * * * *'),
   // 0: this instance takes no jobs (serves HTTP only; workers run in other instances on the database).
-  WORKER_CONCURRENCY: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').default(4),
+  WORKER_CONCURRENCY: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').default(8),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   WEBHOOK_MAX_BODY_BYTES: positiveInt(64 * 1024),
   WEBHOOK_DEDUPE_WINDOW_SECONDS: positiveInt(300),
