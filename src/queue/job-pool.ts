@@ -42,6 +42,7 @@ export class JobPool {
    */
   private readonly drained = new Set<string>();
   private fullLook = true;
+  private lastFullLook = 0;
   private woken = false;
   private readonly completions: CompletionBatcher;
 
@@ -98,10 +99,17 @@ export class JobPool {
     const { queues, concurrency, pollIntervalMs, logger } = this.options;
     while (!this.stopping) {
       let fetched = 0;
-      if (this.fullLook) this.drained.clear();
+      // The poll is due by the clock, not only when a sleep runs out: an instance whose slots keep
+      // freeing never sleeps that long, and must still find retries coming due and other
+      // instances' jobs in queues it saw empty.
+      if (this.fullLook || performance.now() - this.lastFullLook >= pollIntervalMs) {
+        this.drained.clear();
+        this.lastFullLook = performance.now();
+      }
       this.fullLook = false;
       this.woken = false;
       try {
+        const looked = concurrency - this.running.size > 0;
         for (let i = 0; i < queues.length && !this.stopping; i++) {
           const free = concurrency - this.running.size;
           if (free <= 0) break;
@@ -112,7 +120,9 @@ export class JobPool {
           fetched += jobs.length;
           if (jobs.length < free) this.drained.add(queue.name);
         }
-        this.rotation = (this.rotation + 1) % queues.length;
+        // Only a look that could take jobs moves the starting queue on: a wake-up with every slot
+        // busy must not, or a queue can keep landing on those wake-ups and never be first.
+        if (looked) this.rotation = (this.rotation + 1) % queues.length;
       } catch (error) {
         logger.warn({ err: { message: (error as Error).message } }, 'queue_fetch_failed');
       }

@@ -85,6 +85,32 @@ describe('job pool and queue on pg-boss', () => {
     await pool.stop(1_000);
   });
 
+  it('finds a job another process enqueued in a queue it saw empty, while its slots keep freeing', async () => {
+    const [busy, quiet] = [await testQueue(), await testQueue()];
+    let churning = true;
+    let quietRan = false;
+    // Every busy job queues the next one here: a slot frees and is taken again, over and over.
+    const churn: JobHandler = async () => {
+      if (churning) {
+        await boss.send(busy, {});
+        pool.notify(busy);
+      }
+      return {};
+    };
+    const pool = new JobPool(boss, {
+      concurrency: 1, pollIntervalMs: 100, logger,
+      queues: [{ name: busy, handler: churn }, { name: quiet, handler: () => { quietRan = true; return Promise.resolve({}); } }],
+    });
+    await boss.send(busy, {});
+    pool.start();
+    await eventually(async () => ((await state(busy)).some((row) => row.state === 'completed') ? true : undefined), 5_000, 'churning');
+    // Sent without a local notify, as by another instance: only the poll finds it.
+    await boss.send(quiet, {});
+    await eventually(() => Promise.resolve(quietRan ? true : undefined), 5_000, 'the quiet queue looked at again');
+    churning = false;
+    await pool.stop(1_000);
+  });
+
   it('retries a failing job and moves it to the dead-letter queue when retries run out', async () => {
     const name = await testQueue({ retryLimit: 1, retryDelay: 0, deadLetter: DEAD_LETTER_QUEUE });
     let attempts = 0;
