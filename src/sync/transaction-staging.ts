@@ -92,17 +92,28 @@ export class TransactionStager {
     // A connection of its own for the COPY: on a pooled one, postgres.js could pipeline another
     // query onto the connection while it is in COPY mode, which PostgreSQL refuses.
     const connection = await sql.reserve();
-    const stream = await connection`
+    const copy = connection`
       copy sync_staged_transactions (
         run_id, seq, kind, transaction_id, account_id, amount, iso_currency_code, unofficial_currency_code,
         date, authorized_date, name, merchant_name, pending, pending_transaction_id, category_primary,
         category_detailed, payment_channel
-      ) from stdin`.writable().catch((error: Error) => {
+      ) from stdin`;
+    const refusal = refusalOf(copy);
+    const stream = await copy.writable().catch((error: Error) => {
       connection.release();
       throw error;
     });
     stream.once('close', () => connection.release());
-    return new TransactionStager(stream, runId, firstSeq);
+    const stager = new TransactionStager(stream, runId, firstSeq);
+    void refusal.then((error) => stager.refused(error));
+    return stager;
+  }
+
+  /** The server refused the COPY: the stream is destroyed, so its end and its connection are settled. */
+  private refused(error: Error): void {
+    this.failure ??= error;
+    // Outside COPY mode the server ignores the CopyFail this sends.
+    if (!this.stream.destroyed) this.stream.destroy(error);
   }
 
   /** The next sequence number: rows of the run staged so far, earlier chunks included. */
@@ -129,7 +140,8 @@ export class TransactionStager {
     this.throwIfFailed();
     const done = new Promise<void>((resolve, reject) => {
       this.stream.once('error', reject);
-      this.stream.end(resolve);
+      // Called with the error when the stream is destroyed before it finished.
+      this.stream.end((error?: Error | null) => (error ? reject(error) : resolve()));
     });
     await done;
   }
@@ -142,6 +154,23 @@ export class TransactionStager {
   private throwIfFailed(): void {
     if (this.failure) throw this.failure;
   }
+}
+
+/**
+ * The error of a COPY the server refused. postgres.js 3.4.9 hands it only to the query's `reject`:
+ * when the server reports it after the stream was ended (bad data in the last rows), neither the
+ * stream nor its `end` callback ever settles, and the run would wait forever.
+ */
+function refusalOf(query: object): Promise<Error> {
+  const pending = query as { reject?: (error: Error) => void };
+  const reject = pending.reject;
+  if (typeof reject !== 'function') throw new Error('postgres.js queries no longer expose reject: review the COPY refusal hook');
+  return new Promise((resolve) => {
+    pending.reject = (error) => {
+      resolve(error);
+      reject(error);
+    };
+  });
 }
 
 /** Staged rows of a finished run, or of runs no longer running anywhere (a crashed process's leftovers). */

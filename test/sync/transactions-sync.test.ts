@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { RemovedTransaction, Transaction } from 'plaid';
 import { MAX_PAGINATION_PASSES } from '../../src/plaid/products/transactions.js';
 import { STAGED_KIND, TransactionStager } from '../../src/sync/transaction-staging.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { connectDatabase } from '../../src/db/client.js';
+import { createTestDatabase, databaseUrl, type TestDatabase } from '../support/database.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import {
   expectTransactionsMatchTruth, itemRow, runRows, seedItem, stagedRowCount, storedTransactions, syncHarness, type SeededItem, type SyncHarness,
@@ -271,5 +272,21 @@ describe('transaction staging', () => {
       expect.objectContaining({ seq: 10, kind: STAGED_KIND.removed, transaction_id: 'txn-gone', account_id: 'acc-2', amount: null, name: null, pending: null }),
     ]);
     await database.sql`delete from sync_staged_transactions where run_id = ${runId}`;
+  });
+
+  it('ends with the server\'s error when it refuses rows only after the COPY was ended, and frees its connection', async () => {
+    const runId = randomUUID();
+    // Fewer connections than attempts: a refused COPY that kept its connection would block the next ones.
+    const pool = connectDatabase(databaseUrl(database.name), { max: 2 });
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const stager = await TransactionStager.open(pool.sql, runId);
+        await stager.write({ added: [transaction({}), transaction({ account_id: null as unknown as string })], modified: [], removed: [] });
+        await expect(stager.finish()).rejects.toThrow(/account_id/);
+      }
+    } finally {
+      await pool.sql.end({ timeout: 0 });
+    }
+    expect(await stagedRowCount(database.db)).toBe(0);
   });
 });
