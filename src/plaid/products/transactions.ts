@@ -130,6 +130,13 @@ function fetchPage(ctx: ProductSyncContext, cursor: string | null): Promise<Tran
   );
 }
 
+/** The promise is marked handled: a page left unread when the pass fails must not end the process. */
+function prefetch(ctx: ProductSyncContext, cursor: string | null): Promise<TransactionsSyncResponse> {
+  const page = fetchPage(ctx, cursor);
+  page.catch(() => undefined);
+  return page;
+}
+
 /** `first`: the pass's first page, already fetched (and reported) before the transaction began. */
 async function fetchPass(tx: Executor, ctx: ProductSyncContext, start: string | null, first: TransactionsSyncResponse | null): Promise<FetchedPass> {
   const counts: SyncCounts = { pages: 0, added: 0, modified: 0, removed: 0 };
@@ -139,21 +146,35 @@ async function fetchPass(tx: Executor, ctx: ProductSyncContext, start: string | 
   ctx.staging();
   let stager = await TransactionStager.open(ctx.sql, ctx.runId);
   let merged = 0;
-  // A chunk's COPY commits, then its merge is queued behind the earlier ones; fetching goes on.
-  const flush = async () => {
-    const to = stager.nextSeq;
-    await stager.finish();
+  // Chunks whose COPY is still ending. A failed pass waits for them: a COPY that committed after
+  // the pass's staged rows were discarded would leave its rows in the next pass's merges.
+  const ending = new Set<Promise<unknown>>();
+  // A chunk's COPY is ended and the next one opened at once; its merge is queued behind the
+  // earlier ones and waits for that COPY to commit, while fetching and staging go on.
+  const endChunk = () => {
     const from = merged;
+    const to = stager.nextSeq;
     merged = to;
-    if (to > from) work.add(() => mergeChunk(tx, ctx, from, to));
+    const finished = stager.finish();
+    const settled = finished.catch(() => undefined);
+    ending.add(settled);
+    void settled.then(() => ending.delete(settled));
+    work.add(async () => {
+      await finished;
+      if (to > from) await mergeChunk(tx, ctx, from, to);
+    });
   };
   let cursor = start;
-  let prefetched = first;
+  // The next page is asked for as soon as its cursor is known, so Plaid serves it while this
+  // process stages the current one: at most the page being staged and the one arriving are held.
+  let next: Promise<TransactionsSyncResponse> | null = first ? Promise.resolve(first) : prefetch(ctx, cursor);
+  let reported = first !== null;
   try {
-    for (;;) {
-      const page = prefetched ?? (await fetchPage(ctx, cursor));
-      const reported = prefetched !== null;
-      prefetched = null;
+    while (next !== null) {
+      const page = await next;
+      next = null;
+      cursor = nextCursor(cursor, page);
+      if (page.has_more) next = prefetch(ctx, cursor);
       work.check();
       const unseen = page.accounts.filter((a) => !accounts.has(a.account_id));
       for (const account of page.accounts) accounts.set(account.account_id, account);
@@ -163,20 +184,20 @@ async function fetchPass(tx: Executor, ctx: ProductSyncContext, start: string | 
       counts.added += page.added.length;
       counts.modified += page.modified.length;
       counts.removed += page.removed.length;
-      cursor = nextCursor(cursor, page);
       if (!reported) await ctx.pageFetched(counts.pages);
-      if (!page.has_more) break;
-      if (stager.nextSeq - merged >= MERGE_CHUNK_ROWS) {
-        await flush();
+      reported = false;
+      if (page.has_more && stager.nextSeq - merged >= MERGE_CHUNK_ROWS) {
+        endChunk();
         stager = await TransactionStager.open(ctx.sql, ctx.runId, merged);
       }
     }
-    await flush();
+    endChunk();
     await work.drain();
   } catch (error) {
     stager.abort(error as Error);
-    // Nothing may still be running on the transaction when the caller rolls it back.
-    await work.drain().catch(() => undefined);
+    // Nothing of the pass may still be running when the caller rolls it back or restarts: not the
+    // statements on the transaction, not a COPY that is ending, not a Plaid call for the next page.
+    await Promise.all([work.drain().catch(() => undefined), ...ending, next?.catch(() => undefined)]);
     throw error;
   }
   return { cursor, counts, accounts: [...accounts.values()] };
