@@ -110,4 +110,10 @@ describe('transactions fetch pipeline', () => {
     expect(await storedCount(item.itemId)).toBe(0);
     expect(await stagedRowCount(database.db)).toBe(0);
   });
+
+  it('indexes staged rows by run and sequence: the range each chunk\'s merge reads', async () => {
+    const indexes = await database.db.execute<{ indexdef: string }>(sql`
+      select indexdef from pg_indexes where tablename = 'sync_staged_transactions'`);
+    expect(indexes.map((i) => i.indexdef.replace(/^.* USING /, ''))).toEqual(['btree (run_id, seq)']);
+  });
 });

@@ -28,7 +28,7 @@ export const syncState = pgTable(
 
 /**
  * `/transactions/sync` pages of a run in progress, written with COPY as they arrive and merged in the
- * run's one commit. No foreign keys or extra indexes: COPY speed matters and rows only live for a run.
+ * run's one commit. No foreign keys and one index: COPY speed matters and rows only live for a run.
  * `seq` orders events as Plaid sent them (page by page; added, then modified, then removed).
  */
 export const syncStagedTransactions = pgTable(
@@ -53,7 +53,8 @@ export const syncStagedTransactions = pgTable(
     categoryDetailed: text(),
     paymentChannel: text(),
   },
-  (table) => [index('sync_staged_transactions_run_idx').on(table.runId)],
+  // (run_id, seq): a chunk's merge reads one seq range of its run, not every row the run staged.
+  (table) => [index('sync_staged_transactions_run_seq_idx').on(table.runId, table.seq)],
 );
 
 /** Low-volume staged records of other products (investment transactions, securities), as Plaid sent them. */
