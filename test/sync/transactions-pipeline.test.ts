@@ -116,4 +116,10 @@ describe('transactions fetch pipeline', () => {
       select indexdef from pg_indexes where tablename = 'sync_staged_transactions'`);
     expect(indexes.map((i) => i.indexdef.replace(/^.* USING /, ''))).toEqual(['btree (run_id, seq)']);
   });
+
+  it('keeps staged rows out of the write-ahead log: they are scratch rows of runs in progress', async () => {
+    const [table] = await database.db.execute<{ relpersistence: string }>(sql`
+      select relpersistence from pg_class where relname = 'sync_staged_transactions'`);
+    expect(table).toEqual({ relpersistence: 'u' });
+  });
 });
