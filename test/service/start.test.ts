@@ -51,6 +51,9 @@ async function postmasterPid(dataDir: string): Promise<number | undefined> {
 }
 
 
+/** Each case starts the service (and PostgreSQL) up to three times; other test files share the cores. */
+const START_TEST_TIMEOUT_MS = 120_000;
+
 describe('zero-configuration start on embedded PostgreSQL', () => {
   let dataDir: string;
   let env: Record<string, string>;
@@ -81,7 +84,7 @@ describe('zero-configuration start on embedded PostgreSQL', () => {
     expect(await service.exited).toBe(0);
     expect(alive(pid!)).toBe(false);
     expect(await postmasterPid(dataDir)).toBeUndefined();
-  });
+  }, START_TEST_TIMEOUT_MS);
 
   it('reuses the same data on the next start and does not print the secrets again', async () => {
     const first = await startService(env);
@@ -101,7 +104,7 @@ describe('zero-configuration start on embedded PostgreSQL', () => {
     await again.end();
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
-  });
+  }, START_TEST_TIMEOUT_MS);
 
   it('recovers after a crash: reuses a server left running, and clears a stale lock', async () => {
     const crashed = await startService(env);
@@ -123,5 +126,5 @@ describe('zero-configuration start on embedded PostgreSQL', () => {
     expect((await fetch(`http://127.0.0.1:${env.PORT}/readyz`)).status).toBe(200);
     recovered.child.kill('SIGINT');
     expect(await recovered.exited).toBe(0);
-  });
+  }, START_TEST_TIMEOUT_MS);
 });
