@@ -48,9 +48,13 @@ async function measure(size: number): Promise<SizeResult> {
 export async function run(argv: string[] = []): Promise<BenchResult> {
   const { values } = parseArgs({ args: argv, options: { sizes: { type: 'string' } }, allowPositionals: true });
   const sizes = values.sizes?.split(',').map(Number) ?? (isSmoke() ? [1_000, 5_000] : [100_000, 1_000_000]);
-  const [small, large] = sizes as [number, number];
+  if (sizes.length < 1 || sizes.length > 2 || sizes.some((size) => !Number.isInteger(size) || size < 1)) {
+    throw new Error(`--sizes takes one or two transaction counts (small,large), got ${values.sizes}`);
+  }
+  // One size: measured once and reported as both (the ratio is then 1 by construction).
+  const [small, large = small] = sizes as [number, number?];
   const a = await measure(small);
-  const b = await measure(large);
+  const b = large === small ? a : await measure(large);
   return {
     name: 'memory',
     params: { small, large },

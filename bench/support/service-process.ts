@@ -26,12 +26,21 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The node arguments of `npm start` (its V8 heap settings included), so the benchmark runs what production runs. */
-async function startArguments(): Promise<string[]> {
+/**
+ * The environment assignments and node arguments of `npm start` (its allocator and V8 heap settings
+ * included), so the benchmark runs what production runs.
+ */
+async function startCommand(): Promise<{ env: Record<string, string>; args: string[] }> {
   const { scripts } = JSON.parse(await readFile(`${root}package.json`, 'utf8')) as { scripts: { start: string } };
-  const [command, ...args] = scripts.start.split(/\s+/);
+  const words = scripts.start.split(/\s+/);
+  const env: Record<string, string> = {};
+  while (words[0] && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [name, ...value] = words.shift()!.split('=');
+    env[name!] = value.join('=');
+  }
+  const [command, ...args] = words;
   if (command !== 'node') throw new Error(`npm start runs ${command}, not node`);
-  return args;
+  return { env, args };
 }
 
 /** BENCH_SERVICE_<NAME>=value reaches the service as <NAME>=value: to compare runtime settings. */
@@ -60,9 +69,11 @@ export async function startServiceChild(options: { databaseUrl: string; plaidUrl
   const key = randomBytes(32).toString('base64');
   // BENCH_PROFILE_DIR: the service writes a V8 CPU profile there when it stops (node --cpu-prof).
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, ...(await startArguments())], {
+  const start = await startCommand();
+  const child = spawn(process.execPath, [...profile, ...start.args], {
     cwd: root,
     env: {
+      ...start.env,
       PATH: process.env.PATH,
       PORT: String(port),
       HOST: '127.0.0.1',
