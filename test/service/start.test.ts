@@ -26,12 +26,16 @@ interface Started {
 }
 
 /** Starts the service as `npm start` does and resolves once it logs that it is listening. */
+/** Every process started, so a case that fails or times out half-way leaves none running. */
+const spawned: ChildProcess[] = [];
+
 function startService(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.push(child);
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -63,6 +67,18 @@ describe('zero-configuration start on embedded PostgreSQL', () => {
     env = { DATA_DIR: dataDir, PORT: String(await freePort()), EMBEDDED_POSTGRES_PORT: String(await freePort()), LOG_LEVEL: 'info' };
   });
   afterAll(async () => {
+    // SIGINT first: the service then stops its PostgreSQL too.
+    const running = spawned.filter((child) => child.exitCode === null && child.signalCode === null);
+    await Promise.all(
+      running.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            child.once('exit', () => (clearTimeout(force), resolve()));
+            child.kill('SIGINT');
+          }),
+      ),
+    );
     await rm(dataDir, { recursive: true, force: true });
   });
 
