@@ -7,6 +7,7 @@ import type { AccountBalance, AccountBase } from 'plaid';
 import type { Product } from '../../db/schema/products.js';
 import type { Executor } from '../../services/item-status.js';
 import type { AccountRow, SerializedAccount } from './registry-entry.js';
+import { ACCOUNT_CONFLICT_UPDATE } from './upsert-clauses.js';
 
 /** Plaid's numbers as decimal text, so they reach `numeric` columns without float arithmetic. */
 export function decimal(value: number | null | undefined): string | null {
@@ -72,21 +73,7 @@ export async function upsertAccounts(tx: Executor, input: UpsertAccountsInput): 
       persistent_account_id text, insertable boolean
     )
     where r.insertable or exists (select 1 from plaid_accounts x where x.plaid_account_id = r.plaid_account_id)
-    on conflict (plaid_account_id) do update set
-      name = excluded.name,
-      official_name = excluded.official_name,
-      mask = excluded.mask,
-      type = excluded.type,
-      subtype = excluded.subtype,
-      balance_available = excluded.balance_available,
-      balance_current = excluded.balance_current,
-      balance_limit = excluded.balance_limit,
-      iso_currency_code = excluded.iso_currency_code,
-      unofficial_currency_code = excluded.unofficial_currency_code,
-      persistent_account_id = coalesce(excluded.persistent_account_id, a.persistent_account_id),
-      balances_updated_at = now(),
-      updated_at = now()
-    where a.item_id = excluded.item_id
+    ${ACCOUNT_CONFLICT_UPDATE}
     returning 1`);
   return rows.length;
 }

@@ -10,6 +10,7 @@ import type { AccountBase, TransactionsSyncResponse } from 'plaid';
 import type { Executor } from '../../services/item-status.js';
 import { STAGED_KIND } from '../../sync/transaction-staging.js';
 import { accountRecord } from './accounts.js';
+import { ACCOUNT_CONFLICT_UPDATE, TRANSACTION_CONFLICT_UPDATE } from './upsert-clauses.js';
 
 export interface PageWrite {
   itemId: string;
@@ -73,21 +74,7 @@ export async function writeSinglePage(tx: Executor, page: Page, write: PageWrite
         persistent_account_id text
       )
       where exists (select 1 from moved)
-      on conflict (plaid_account_id) do update set
-        name = excluded.name,
-        official_name = excluded.official_name,
-        mask = excluded.mask,
-        type = excluded.type,
-        subtype = excluded.subtype,
-        balance_available = excluded.balance_available,
-        balance_current = excluded.balance_current,
-        balance_limit = excluded.balance_limit,
-        iso_currency_code = excluded.iso_currency_code,
-        unofficial_currency_code = excluded.unofficial_currency_code,
-        persistent_account_id = coalesce(excluded.persistent_account_id, a.persistent_account_id),
-        balances_updated_at = now(),
-        updated_at = now()
-      where a.item_id = excluded.item_id
+      ${ACCOUNT_CONFLICT_UPDATE}
       returning a.id, a.plaid_account_id
     ),
     item_accounts as (
@@ -129,22 +116,7 @@ export async function writeSinglePage(tx: Executor, page: Page, write: PageWrite
       from latest l
       join item_accounts a on a.plaid_account_id = l.account_id
       where l.kind <> ${STAGED_KIND.removed}
-      on conflict (plaid_transaction_id) do update set
-        account_id = excluded.account_id,
-        amount = excluded.amount,
-        iso_currency_code = excluded.iso_currency_code,
-        unofficial_currency_code = excluded.unofficial_currency_code,
-        date = excluded.date,
-        authorized_date = excluded.authorized_date,
-        name = excluded.name,
-        merchant_name = excluded.merchant_name,
-        pending = excluded.pending,
-        pending_transaction_id = excluded.pending_transaction_id,
-        category_primary = excluded.category_primary,
-        category_detailed = excluded.category_detailed,
-        payment_channel = excluded.payment_channel,
-        updated_at = now()
-      where t.item_id = excluded.item_id
+      ${TRANSACTION_CONFLICT_UPDATE}
     )
     select exists (select 1 from moved) as moved`);
   return rows[0]?.moved === true;

@@ -17,6 +17,7 @@ import { STAGED_KIND, TransactionStager, discardStagedRows } from '../../sync/tr
 import { serializeAccount, upsertAccounts } from './accounts.js';
 import type { ProductSyncContext, RegistryEntry } from './registry-entry.js';
 import { writeSinglePage } from './transactions-page-write.js';
+import { TRANSACTION_CONFLICT_UPDATE } from './upsert-clauses.js';
 
 /** Plaid's maximum page size; fewer calls against the per-item rate limit. */
 const PAGE_SIZE = 500;
@@ -92,22 +93,7 @@ async function mergeChunk(tx: Executor, ctx: ProductSyncContext, from: number, t
     from latest l
     join plaid_accounts a on a.plaid_account_id = l.account_id and a.item_id = ${itemId}
     where l.kind <> ${STAGED_KIND.removed}
-    on conflict (plaid_transaction_id) do update set
-      account_id = excluded.account_id,
-      amount = excluded.amount,
-      iso_currency_code = excluded.iso_currency_code,
-      unofficial_currency_code = excluded.unofficial_currency_code,
-      date = excluded.date,
-      authorized_date = excluded.authorized_date,
-      name = excluded.name,
-      merchant_name = excluded.merchant_name,
-      pending = excluded.pending,
-      pending_transaction_id = excluded.pending_transaction_id,
-      category_primary = excluded.category_primary,
-      category_detailed = excluded.category_detailed,
-      payment_channel = excluded.payment_channel,
-      updated_at = now()
-    where t.item_id = excluded.item_id`);
+    ${TRANSACTION_CONFLICT_UPDATE}`);
 }
 
 /**
