@@ -188,6 +188,8 @@ export class ChangeLog {
   private pickLive(n: number, rng: Rng, touched: Set<number>): number[] {
     const picked: number[] = [];
     const universe = this.base + this.createdByEvents.length;
+    // An item without any transaction yet has nothing to modify or remove.
+    if (universe === 0) return picked;
     for (let attempt = 0; picked.length < n && attempt < n * 50 + 100; attempt++) {
       const r = rng.int(universe);
       const target = r < this.base ? r : this.createdByEvents.at(r - this.base);

@@ -158,6 +158,21 @@ describe('/transactions/sync over the change log', () => {
     expectMatchesTruth(sim, itemId, store);
   });
 
+  it('modifies and removes nothing on an item that has no transaction yet (found by the property below)', async () => {
+    const s = createSimulator({ clientId: CLIENT_ID, secret: SECRET, seed: 1 });
+    try {
+      const { itemId, accessToken } = s.control.createItem({ transactionCount: 0 });
+      const result = s.control.advance(itemId, { modified: 1, removed: 1, posted: 1 });
+      expect(result.modified).toEqual([]);
+      expect(result.removed).toEqual([]);
+      const store = new LocalStore();
+      await syncUpdate(s, accessToken, store, '', 500);
+      expectMatchesTruth(s, itemId, store);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('reaches the truth for any interleaving of advances and paginations', async () => {
     await fc.assert(fc.asyncProperty(
       fc.integer({ min: 0, max: 300 }),
