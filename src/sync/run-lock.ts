@@ -68,8 +68,10 @@ export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, 
       for key share
     ),
     run as (
-      insert into sync_runs (item_id, product, trigger, owner)
-      select id, ${key.product}, ${trigger}, ${owner} from item where status <> 'disconnected' and not unsupported
+      -- clock_timestamp(), not now(): the statement may have waited for the item's previous run to
+      -- commit, and that run's finished_at is its own clock time; the start must not predate it.
+      insert into sync_runs (item_id, product, trigger, owner, started_at)
+      select id, ${key.product}, ${trigger}, ${owner}, clock_timestamp() from item where status <> 'disconnected' and not unsupported
       on conflict (item_id, product) where status = 'running' do nothing
       returning id, started_at
     ),
@@ -126,7 +128,7 @@ export async function abandonStaleRuns(db: Executor, staleAfterMs: number, key?:
   const scope = key ? sql`and item_id = ${key.itemId} and product = ${key.product}` : sql``;
   const rows = await db.execute<{ item_id: string; product: Product }>(sql`
     update sync_runs
-    set status = 'abandoned', finished_at = now(), error_code = 'ABANDONED', error_message = ${ABANDONED_MESSAGE}
+    set status = 'abandoned', finished_at = clock_timestamp(), error_code = 'ABANDONED', error_message = ${ABANDONED_MESSAGE}
     where status = 'running' and heartbeat_at < now() - ${staleAfterMs} * interval '1 millisecond' ${scope}
     returning item_id, product`);
   return rows.map((row) => ({ itemId: row.item_id, product: row.product }));
@@ -138,11 +140,15 @@ export interface RunEnd {
   error?: { code: string; message: string } | undefined;
 }
 
-/** Finishes the row if it is still running; false means someone declared this run abandoned. */
+/**
+ * Finishes the row if it is still running; false means someone declared this run abandoned. Run
+ * times are `clock_timestamp()`: a finish runs inside the run's transaction, whose `now()` is when
+ * that transaction began (during the fetch), not when the run ended.
+ */
 export async function finishRun(db: Executor, runId: string, end: RunEnd): Promise<boolean> {
   const rows = await db.execute(sql`
     update sync_runs set
-      status = ${end.status}, finished_at = now(), heartbeat_at = now(),
+      status = ${end.status}, finished_at = clock_timestamp(), heartbeat_at = now(),
       pages = ${end.counts.pages}, added = ${end.counts.added}, modified = ${end.counts.modified}, removed = ${end.counts.removed},
       error_code = ${end.error?.code ?? null}, error_message = ${end.error?.message ?? null}
     where id = ${runId} and status = 'running'
@@ -160,7 +166,7 @@ export async function finishRunTakingFollowUp(db: Executor, runId: string, key: 
   const rows = await db.execute<{ finished: boolean; booked: boolean; trigger: SyncTrigger | null }>(sql`
     with finished as (
       update sync_runs set
-        status = 'succeeded', finished_at = now(), heartbeat_at = now(),
+        status = 'succeeded', finished_at = clock_timestamp(), heartbeat_at = now(),
         pages = ${counts.pages}, added = ${counts.added}, modified = ${counts.modified}, removed = ${counts.removed},
         error_code = null, error_message = null
       where id = ${runId} and status = 'running'
