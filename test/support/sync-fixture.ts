@@ -4,6 +4,8 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 import { startTestSimulator, type TestSimulator } from './simulator.js';
 import { syncHarness, type SyncHarness } from './sync-harness.js';
 
+type HarnessOptions = NonNullable<Parameters<typeof syncHarness>[1]>;
+
 export interface SyncFixture {
   database: TestDatabase;
   sim: TestSimulator;
@@ -15,12 +17,12 @@ export interface SyncFixture {
  * A test file's own database, in-process simulator, sync engine and scheduler, set up before its
  * tests and torn down after them. The fields are filled once `beforeAll` has run.
  */
-export function useSyncFixture(): SyncFixture {
+export function useSyncFixture(options?: HarnessOptions): SyncFixture {
   const fixture = {} as SyncFixture;
   beforeAll(async () => {
     fixture.database = await createTestDatabase();
     fixture.sim = startTestSimulator();
-    fixture.harness = syncHarness(fixture.database);
+    fixture.harness = syncHarness(fixture.database, options);
     fixture.syncs = createInProcessScheduler({ engine: fixture.harness.engine, logger: fixture.harness.logger });
   });
   afterAll(async () => {

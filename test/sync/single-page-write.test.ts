@@ -1,32 +1,17 @@
 import { sql } from 'drizzle-orm';
 import type { Transaction } from 'plaid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeSinglePage } from '../../src/plaid/products/transactions-page-write.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import {
-  expectTransactionsMatchTruth, itemRow, runRows, seedItem, stagedRowCount, storedTransactions, syncHarness, type SeededItem, type SyncHarness,
+  expectTransactionsMatchTruth, itemRow, runRows, seedItem, stagedRowCount, storedTransactions, type SeededItem,
 } from '../support/sync-harness.js';
+import { useSyncFixture } from '../support/sync-fixture.js';
 
-let database: TestDatabase;
-let sim: TestSimulator;
-let harness: SyncHarness;
 let onPage: ((page: number) => void | Promise<void>) | null = null;
+const fx = useSyncFixture({ hooks: { afterPage: ({ page }) => onPage?.(page) } });
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  sim = startTestSimulator();
-  harness = syncHarness(database, { hooks: { afterPage: ({ page }) => onPage?.(page) } });
-});
-
-afterAll(async () => {
-  await harness.engine.stop(0);
-  await sim.close();
-  await database.drop();
-});
-
-const seed = (transactionCount: number) => seedItem(database.db, sim.control, harness.vault, harness.plaid, { transactionCount });
-const run = (item: SeededItem) => harness.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'webhook' });
+const seed = (transactionCount: number) => seedItem(fx.database.db, fx.sim.control, fx.harness.vault, fx.harness.plaid, { transactionCount });
+const run = (item: SeededItem) => fx.harness.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'webhook' });
 
 function transaction(id: string, accountId: string, amount: number): Transaction {
   return {
@@ -39,10 +24,10 @@ describe('an update that fits in one page', () => {
   it('is written without staging, accounts Plaid shows for the first time included', async () => {
     const item = await seed(120);
     // As the fan-out benchmark's items: linked, but no account stored yet.
-    await database.db.execute(sql`delete from plaid_accounts where item_id = ${item.itemId}`);
+    await fx.database.db.execute(sql`delete from plaid_accounts where item_id = ${item.itemId}`);
     let stagedDuringRun = -1;
     onPage = async () => {
-      stagedDuringRun = await stagedRowCount(database.db);
+      stagedDuringRun = await stagedRowCount(fx.database.db);
     };
     try {
       expect(await run(item)).toMatchObject({ status: 'succeeded', counts: { pages: 1, added: 120 } });
@@ -50,36 +35,36 @@ describe('an update that fits in one page', () => {
       onPage = null;
     }
     expect(stagedDuringRun).toBe(0);
-    expect(await stagedRowCount(database.db)).toBe(0);
-    await expectTransactionsMatchTruth(database.db, sim.control, item);
-    const accounts = await database.db.execute<{ n: number }>(sql`select count(*)::int as n from plaid_accounts where item_id = ${item.itemId}`);
-    expect(accounts[0]!.n).toBe(sim.control.accountsTruth(item.plaidItemId).length);
+    expect(await stagedRowCount(fx.database.db)).toBe(0);
+    await expectTransactionsMatchTruth(fx.database.db, fx.sim.control, item);
+    const accounts = await fx.database.db.execute<{ n: number }>(sql`select count(*)::int as n from plaid_accounts where item_id = ${item.itemId}`);
+    expect(accounts[0]!.n).toBe(fx.sim.control.accountsTruth(item.plaidItemId).length);
   });
 
   it('writes nothing, accounts included, when the cursor moved while the page was fetched', async () => {
     const item = await seed(30);
-    await database.db.execute(sql`delete from plaid_accounts where item_id = ${item.itemId}`);
+    await fx.database.db.execute(sql`delete from plaid_accounts where item_id = ${item.itemId}`);
     onPage = async () => {
-      await database.db.execute(sql`update plaid_items set transactions_cursor = 'moved-by-another-writer' where id = ${item.itemId}`);
+      await fx.database.db.execute(sql`update plaid_items set transactions_cursor = 'moved-by-another-writer' where id = ${item.itemId}`);
     };
     try {
       expect(await run(item)).toMatchObject({ status: 'failed', error: { code: 'CURSOR_MOVED' } });
     } finally {
       onPage = null;
     }
-    expect(await storedTransactions(database.db, item.itemId)).toHaveLength(0);
-    const accounts = await database.db.execute<{ n: number }>(sql`select count(*)::int as n from plaid_accounts where item_id = ${item.itemId}`);
+    expect(await storedTransactions(fx.database.db, item.itemId)).toHaveLength(0);
+    const accounts = await fx.database.db.execute<{ n: number }>(sql`select count(*)::int as n from plaid_accounts where item_id = ${item.itemId}`);
     expect(accounts[0]!.n).toBe(0);
-    expect((await itemRow(database.db, item.itemId)).transactions_cursor).toBe('moved-by-another-writer');
-    expect((await runRows(database.db, item.itemId)).map((r) => r.status)).toEqual(['failed']);
+    expect((await itemRow(fx.database.db, item.itemId)).transactions_cursor).toBe('moved-by-another-writer');
+    expect((await runRows(fx.database.db, item.itemId)).map((r) => r.status)).toEqual(['failed']);
   });
 
   it('keeps the latest event per transaction within the page, and leaves rows of other items alone', async () => {
     const item = await seed(0);
     const other = await seed(0);
     const [account] = item.accounts;
-    const accounts = sim.control.accountsTruth(item.plaidItemId);
-    await database.db.execute(sql`
+    const accounts = fx.sim.control.accountsTruth(item.plaidItemId);
+    await fx.database.db.execute(sql`
       insert into plaid_transactions (plaid_transaction_id, account_id, item_id, amount, date, name)
       values ('owned-elsewhere', ${other.accounts[0]!.id}, ${other.itemId}, '1.00', '2024-01-01', 'theirs')`);
     const page = {
@@ -89,15 +74,15 @@ describe('an update that fits in one page', () => {
       removed: [{ transaction_id: 'gone', account_id: account!.plaidAccountId }],
     };
     const write = { itemId: item.itemId, userId: item.userId, start: null, cursor: 'next', fromScratch: false };
-    expect(await database.db.transaction((tx) => writeSinglePage(tx, page, write))).toBe(true);
-    const stored = await storedTransactions(database.db, item.itemId);
+    expect(await fx.database.db.transaction((tx) => writeSinglePage(tx, page, write))).toBe(true);
+    const stored = await storedTransactions(fx.database.db, item.itemId);
     expect(stored.map((t) => [t.id, t.amount])).toEqual([['kept', '0.1']]);
-    const theirs = await database.db.execute<{ item_id: string; name: string }>(sql`
+    const theirs = await fx.database.db.execute<{ item_id: string; name: string }>(sql`
       select item_id, name from plaid_transactions where plaid_transaction_id = 'owned-elsewhere'`);
     expect(theirs[0]).toEqual({ item_id: other.itemId, name: 'theirs' });
-    expect((await itemRow(database.db, item.itemId)).transactions_cursor).toBe('next');
+    expect((await itemRow(fx.database.db, item.itemId)).transactions_cursor).toBe('next');
     // The same write against a cursor that has moved on does nothing.
-    expect(await database.db.transaction((tx) => writeSinglePage(tx, { ...page, modified: [] }, write))).toBe(false);
-    expect((await storedTransactions(database.db, item.itemId)).map((t) => [t.id, t.amount])).toEqual([['kept', '0.1']]);
+    expect(await fx.database.db.transaction((tx) => writeSinglePage(tx, { ...page, modified: [] }, write))).toBe(false);
+    expect((await storedTransactions(fx.database.db, item.itemId)).map((t) => [t.id, t.amount])).toEqual([['kept', '0.1']]);
   });
 });
