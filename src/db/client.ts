@@ -1,11 +1,12 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { withPreparedStatements } from './prepared-statements.js';
 import * as schema from './schema/index.js';
 
 export type Sql = postgres.Sql;
 
 function open(url: string, sql: Sql) {
-  return { url, sql, db: drizzle(sql, { schema, casing: 'snake_case' }) };
+  return { url, sql, db: drizzle(withPreparedStatements(sql), { schema, casing: 'snake_case' }) };
 }
 
 export type Database = ReturnType<typeof open>['db'];
