@@ -1,0 +1,106 @@
+/**
+ * An open-loop load generator: requests leave on a fixed schedule (one every 1/rate seconds),
+ * whether or not earlier ones were answered, and each latency is counted from the moment its
+ * request was due. autocannon's `overallRate` is a per-second budget instead: every connection sends
+ * back to back until the second's quota is used, then waits for the next second, so "500/s" is a
+ * burst at full speed followed by silence, and its latencies are those of the burst.
+ */
+import http from 'node:http';
+
+export interface OpenLoopRequest {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface OpenLoopResult {
+  /** Requests answered with a 2xx. */
+  ok: number;
+  /** Non-2xx answers and transport errors. */
+  failures: number;
+  /** Answered requests per second, from the first request's due time to the last answer. */
+  perSecond: number;
+  /** Latency from each request's due time to its answer, in milliseconds. */
+  p50: number;
+  p99: number;
+  max: number;
+  /** How late the generator itself sent requests (due → handed to the socket), p99 in milliseconds. */
+  sendLagP99: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export async function openLoop(options: {
+  url: string;
+  rate: number;
+  count: number;
+  request: (index: number) => OpenLoopRequest;
+  /** Sockets kept open to the server (default 64): enough that a slow answer never holds up a due request. */
+  sockets?: number;
+}): Promise<OpenLoopResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.sockets ?? 64 });
+  const target = new URL(options.url);
+  const interval = 1000 / options.rate;
+  const latencies: number[] = [];
+  const lags: number[] = [];
+  let failures = 0;
+  let sent = 0;
+  let answered = 0;
+  let lastAnswer = 0;
+  const start = performance.now() + 5;
+
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      answered += 1;
+      lastAnswer = performance.now();
+      if (answered === options.count) resolve();
+    };
+    const send = (index: number) => {
+      const due = start + index * interval;
+      const { method, path, headers, body } = options.request(index);
+      lags.push(performance.now() - due);
+      const request = http.request(
+        { host: target.hostname, port: target.port, method, path, agent, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+        (response) => {
+          response.resume();
+          response.on('end', () => {
+            if (response.statusCode !== undefined && response.statusCode >= 200 && response.statusCode < 300) {
+              latencies.push(performance.now() - due);
+            } else {
+              failures += 1;
+            }
+            done();
+          });
+        },
+      );
+      request.on('error', () => {
+        failures += 1;
+        done();
+      });
+      request.end(body);
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (sent < options.count && start + sent * interval <= now) send(sent++);
+      if (sent < options.count) setTimeout(tick, Math.max(0, start + sent * interval - performance.now()));
+    };
+    setTimeout(tick, 5);
+  });
+  agent.destroy();
+
+  latencies.sort((a, b) => a - b);
+  lags.sort((a, b) => a - b);
+  return {
+    ok: latencies.length,
+    failures,
+    perSecond: latencies.length / ((lastAnswer - start) / 1000),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? 0,
+    sendLagP99: percentile(lags, 99),
+  };
+}
