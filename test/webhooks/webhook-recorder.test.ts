@@ -98,4 +98,23 @@ describe('webhook recorder (group commit)', () => {
     const { count } = (await database.sql<{ count: number }[]>`select count(*)::int as count from webhook_events`)[0]!;
     expect(count).toBe(3);
   });
+
+  it('keeps no row when the statement queueing its job fails: the row and the job commit together or not at all', async () => {
+    const queue = recordingWorkQueue();
+    const enqueuer = {
+      ...queue,
+      enqueueSyncs: async (tx: Pick<TestDatabase['sql'], 'unsafe'>) => {
+        await tx.unsafe('insert into no_such_job_table (id) values ($1)', [randomUUID()]);
+      },
+    };
+    const recorder = new WebhookRecorder({ sql: database.sql, enqueuer, dedupeWindowSeconds: 300, maxInFlight: 1 });
+    const settled = await Promise.allSettled([5, 6, 7].map((i) => recorder.record(delivery(syncUpdate(plaidItemIds[i]!)))));
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect((settled[0] as PromiseRejectedResult).reason).toMatchObject({ code: '42P01' });
+    const { count } = (await database.sql<{ count: number }[]>`select count(*)::int as count from webhook_events`)[0]!;
+    expect(count).toBe(0);
+    // The connection is usable afterwards: the next delivery with a working queue is recorded.
+    const working = new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300 });
+    expect((await working.record(delivery(syncUpdate(plaidItemIds[8]!)))).status).toBe('processed');
+  });
 });
