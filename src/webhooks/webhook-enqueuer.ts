@@ -1,12 +1,7 @@
 import type { Sql } from '../db/client.js';
 import type { SyncRequest } from '../sync/sync-scheduler.js';
 
-/**
- * Where intake puts the work webhooks ask for, inside the transaction that records them. The
- * recorder hands these methods a connection that keeps their statements and answers each with no
- * rows, then sends the kept statements in its transaction just before the commit: an enqueuer must
- * write its jobs with statements whose results it does not need.
- */
+/** Where intake puts the work webhooks ask for, inside the transaction that records them. */
 export interface WebhookEnqueuer {
   /** One job per request, in one statement; a request whose (item, product) already waits is absorbed. */
   enqueueSyncs(tx: Pick<Sql, 'unsafe'>, requests: readonly SyncRequest[]): Promise<void>;

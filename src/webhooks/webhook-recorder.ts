@@ -99,7 +99,7 @@ export class WebhookRecorder {
   }
 
   private write(deliveries: Delivery[]): Promise<RecordedDelivery[]> {
-    const { sql, dedupeWindowSeconds } = this.options;
+    const { sql, enqueuer, dedupeWindowSeconds } = this.options;
     const ids = deliveries.map(() => randomUUID());
     // A copy of an earlier delivery in the same batch is decided here: the first copy's row is not
     // visible to the statement that inserts it.
@@ -111,127 +111,87 @@ export class WebhookRecorder {
     });
     const column = <T>(pick: (delivery: Delivery) => T) => deliveries.map(pick);
 
-    return sql.reserve().then(async (connection) => {
-      try {
-        // One round trip: the transaction's start, its settings, the bodies' locks and the insert.
-        // Two copies of one delivery in different transactions must not both see "no earlier copy":
-        // each takes its bodies' locks first (in one order, so two batches cannot deadlock), and the
-        // insert runs with a snapshot taken after the locks (a statement of its own), so it sees a
-        // copy committed by whoever held a lock before. The insert's plan is kept (generic): planning
-        // it anew for each batch cost more than running it.
-        const [, , , decided] = await Promise.all([
-          connection`begin`,
-          connection`set local plan_cache_mode = force_generic_plan`,
-          connection`select count(pg_advisory_xact_lock(key))
-            from (select distinct hashtextextended(sha, 0) as key from unnest(${column((d) => d.sha256)}::text[]) as sha order by 1) as locks`,
-          connection<DecidedRow[]>`
-          with input as (
-            select * from unnest(
-              ${ids}::uuid[], ${column((d) => d.type)}::text[], ${column((d) => d.code)}::text[],
-              ${column((d) => d.plaidItemId)}::text[], ${column((d) => d.sha256)}::text[], ${column((d) => d.verificationSha256)}::text[],
-              ${column((d) => d.text)}::text[],
-              ${column((d) => d.action.kind)}::text[], ${column((d) => (d.action.kind === 'sync' ? d.action.product : null))}::text[],
-              ${first.map(String)}::text[]::boolean[]
-            ) as input(id, webhook_type, webhook_code, plaid_item_id, body_sha256, verification_sha256, body, action, product, first)
-          ),
-          earlier as (
-            select input.id as input_id, earlier.received_at, earlier.status, earlier.verification_sha256 = input.verification_sha256 as same_delivery
-            from input join webhook_events earlier
-              on earlier.plaid_item_id = input.plaid_item_id and earlier.webhook_type = input.webhook_type
-              and earlier.webhook_code = input.webhook_code and earlier.body_sha256 = input.body_sha256
-              and earlier.received_at > now() - make_interval(secs => ${dedupeWindowSeconds})
-          ),
-          decided as (
-            select input.*, item.id as item_id,
-              case
-                when not input.first then 'duplicate'
-                -- The very same signed delivery again (a redelivery, a replay inside the token's lifetime).
-                when exists (select 1 from earlier where earlier.input_id = input.id and earlier.same_delivery) then 'duplicate'
-                -- Another delivery of the same body: for an item webhook, the same event.
-                when input.action <> 'sync' and exists (select 1 from earlier where earlier.input_id = input.id) then 'duplicate'
-                -- For a sync webhook the body is the same for every change, so it is only redundant while
-                -- the sync an earlier copy queued has not started: once a run has begun fetching, this
-                -- may announce a change that run did not see, and the queue keeps one follow-up.
-                when input.action = 'sync' and exists (
-                  select 1 from earlier
-                  where earlier.input_id = input.id and earlier.status = 'processed' and not exists (
-                    select 1 from sync_runs run
-                    where run.item_id = item.id and run.product = input.product and run.started_at >= earlier.received_at
-                  )
-                ) then 'duplicate'
-                when input.action = 'none' then 'ignored'
-                when item.id is null then 'orphan'
-                when item.status = 'disconnected' then 'ignored'
-                when input.action = 'sync' then 'processed'
-                else 'received'
-              end as status
-            from input left join plaid_items item on item.plaid_item_id = input.plaid_item_id
-          )
-          insert into webhook_events (id, webhook_type, webhook_code, plaid_item_id, item_id, body, body_sha256, verification_sha256, status, processed_at)
-          select id, webhook_type, webhook_code, plaid_item_id, item_id, body::jsonb, body_sha256, verification_sha256, status,
-            case when status = 'received' then null else now() end
-          from decided
-          returning id, status, item_id`,
-        ]);
-        const recorded = this.outcomes(deliveries, ids, decided);
-        // The second round trip: the jobs the batch asks for, then the commit. A job statement that
-        // fails aborts the transaction (the COMMIT behind it then rolls back) and fails the batch.
-        const jobs = await this.jobStatements(deliveries, recorded);
-        await Promise.all([...jobs.map((job) => connection.unsafe(job.text, job.parameters, { prepare: true })), connection`commit`]);
-        return recorded;
-      } catch (error) {
-        await connection`rollback`.catch(() => undefined);
-        throw error;
-      } finally {
-        connection.release();
-      }
+    return sql.begin(async (tx) => {
+      // Two copies of one delivery in different transactions must not both see "no earlier copy":
+      // each takes its bodies' locks first (in one order, so two batches cannot deadlock), and the
+      // insert, sent right behind in the same round trip, runs with a snapshot taken after the locks,
+      // so it sees a copy committed by whoever held a lock before. The insert's plan is kept
+      // (generic): planned anew for every batch, its planning took longer than running it.
+      const [, , decided] = await Promise.all([
+        tx`set local plan_cache_mode = force_generic_plan`,
+        tx`select count(pg_advisory_xact_lock(key))
+          from (select distinct hashtextextended(sha, 0) as key from unnest(${column((d) => d.sha256)}::text[]) as sha order by 1) as locks`,
+        tx<DecidedRow[]>`
+        with input as (
+          select * from unnest(
+            ${ids}::uuid[], ${column((d) => d.type)}::text[], ${column((d) => d.code)}::text[],
+            ${column((d) => d.plaidItemId)}::text[], ${column((d) => d.sha256)}::text[], ${column((d) => d.verificationSha256)}::text[],
+            ${column((d) => d.text)}::text[],
+            ${column((d) => d.action.kind)}::text[], ${column((d) => (d.action.kind === 'sync' ? d.action.product : null))}::text[],
+            ${first.map(String)}::text[]::boolean[]
+          ) as input(id, webhook_type, webhook_code, plaid_item_id, body_sha256, verification_sha256, body, action, product, first)
+        ),
+        earlier as (
+          select input.id as input_id, earlier.received_at, earlier.status, earlier.verification_sha256 = input.verification_sha256 as same_delivery
+          from input join webhook_events earlier
+            on earlier.plaid_item_id = input.plaid_item_id and earlier.webhook_type = input.webhook_type
+            and earlier.webhook_code = input.webhook_code and earlier.body_sha256 = input.body_sha256
+            and earlier.received_at > now() - make_interval(secs => ${dedupeWindowSeconds})
+        ),
+        decided as (
+          select input.*, item.id as item_id,
+            case
+              when not input.first then 'duplicate'
+              -- The very same signed delivery again (a redelivery, a replay inside the token's lifetime).
+              when exists (select 1 from earlier where earlier.input_id = input.id and earlier.same_delivery) then 'duplicate'
+              -- Another delivery of the same body: for an item webhook, the same event.
+              when input.action <> 'sync' and exists (select 1 from earlier where earlier.input_id = input.id) then 'duplicate'
+              -- For a sync webhook the body is the same for every change, so it is only redundant while
+              -- the sync an earlier copy queued has not started: once a run has begun fetching, this
+              -- may announce a change that run did not see, and the queue keeps one follow-up.
+              when input.action = 'sync' and exists (
+                select 1 from earlier
+                where earlier.input_id = input.id and earlier.status = 'processed' and not exists (
+                  select 1 from sync_runs run
+                  where run.item_id = item.id and run.product = input.product and run.started_at >= earlier.received_at
+                )
+              ) then 'duplicate'
+              when input.action = 'none' then 'ignored'
+              when item.id is null then 'orphan'
+              when item.status = 'disconnected' then 'ignored'
+              when input.action = 'sync' then 'processed'
+              else 'received'
+            end as status
+          from input left join plaid_items item on item.plaid_item_id = input.plaid_item_id
+        )
+        insert into webhook_events (id, webhook_type, webhook_code, plaid_item_id, item_id, body, body_sha256, verification_sha256, status, processed_at)
+        select id, webhook_type, webhook_code, plaid_item_id, item_id, body::jsonb, body_sha256, verification_sha256, status,
+          case when status = 'received' then null else now() end
+        from decided
+        returning id, status, item_id`,
+      ]);
+
+      const byId = new Map(decided.map((row) => [row.id, row]));
+      const recorded = ids.map((id): RecordedDelivery => {
+        const row = byId.get(id)!;
+        return { id, status: row.status, itemId: row.item_id };
+      });
+      const syncs = new Map<string, SyncRequest>();
+      const itemEvents: string[] = [];
+      recorded.forEach((row, index) => {
+        const action = deliveries[index]!.action;
+        if (row.status === 'processed' && action.kind === 'sync' && row.itemId) {
+          syncs.set(`${row.itemId}:${action.product}`, { itemId: row.itemId, product: action.product, trigger: 'webhook' });
+        } else if (row.status === 'received') {
+          itemEvents.push(row.id);
+        }
+      });
+      // Both job inserts go out together: one round trip for the jobs of the whole batch.
+      await Promise.all([
+        syncs.size > 0 ? enqueuer.enqueueSyncs(tx, [...syncs.values()]) : undefined,
+        itemEvents.length > 0 ? enqueuer.enqueueItemEvents(tx, itemEvents) : undefined,
+      ]);
+      return recorded;
     });
   }
-
-  private outcomes(deliveries: Delivery[], ids: string[], decided: readonly DecidedRow[]): RecordedDelivery[] {
-    const byId = new Map(decided.map((row) => [row.id, row]));
-    return ids.map((id): RecordedDelivery => {
-      const row = byId.get(id)!;
-      return { id, status: row.status, itemId: row.item_id };
-    });
-  }
-
-  /**
-   * The statements that queue the batch's jobs, without running them: the enqueuer writes to a
-   * stand-in connection that keeps each statement (and answers it with no rows), so the recorder can
-   * send them right in front of its COMMIT however the enqueuer awaits between them.
-   */
-  private async jobStatements(deliveries: Delivery[], recorded: RecordedDelivery[]): Promise<KeptStatement[]> {
-    const syncs = new Map<string, SyncRequest>();
-    const itemEvents: string[] = [];
-    recorded.forEach((row, index) => {
-      const action = deliveries[index]!.action;
-      if (row.status === 'processed' && action.kind === 'sync' && row.itemId) {
-        syncs.set(`${row.itemId}:${action.product}`, { itemId: row.itemId, product: action.product, trigger: 'webhook' });
-      } else if (row.status === 'received') {
-        itemEvents.push(row.id);
-      }
-    });
-    const kept = keepingConnection();
-    const { enqueuer } = this.options;
-    await Promise.all([
-      syncs.size > 0 ? enqueuer.enqueueSyncs(kept.connection, [...syncs.values()]) : undefined,
-      itemEvents.length > 0 ? enqueuer.enqueueItemEvents(kept.connection, itemEvents) : undefined,
-    ]);
-    return kept.statements;
-  }
-}
-
-interface KeptStatement {
-  text: string;
-  parameters: Parameters<Sql['unsafe']>[1];
-}
-
-function keepingConnection(): { connection: Pick<Sql, 'unsafe'>; statements: KeptStatement[] } {
-  const statements: KeptStatement[] = [];
-  const unsafe = (text: string, parameters?: Parameters<Sql['unsafe']>[1]) => {
-    statements.push({ text, parameters });
-    return Promise.resolve([]);
-  };
-  return { connection: { unsafe: unsafe as unknown as Sql['unsafe'] }, statements };
 }
