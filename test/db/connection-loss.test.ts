@@ -41,4 +41,25 @@ describe('a connection lost inside a transaction', () => {
       expect(await one().catch(one)).toBe(1);
     }
   });
+
+  it('a reserved connection lost before its release leaves the pool usable', async () => {
+    // One connection, so a dead one put back in the pool would take every later query with it.
+    const single = connectDatabase(database.url, { max: 1 });
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const reserved = await single.sql.reserve();
+        const [{ pid }] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        const sleeping = reserved`select pg_sleep(5)`;
+        await database.sql`select pg_terminate_backend(${pid})`;
+        await expect(sleeping).rejects.toBeDefined();
+        // Work still on the reservation fails at once instead of hanging, and the release is harmless.
+        await expect(reserved`select 1`).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+        reserved.release();
+        const one = () => single.sql<{ one: number }[]>`select 1 as one`.then((rows) => rows[0]!.one);
+        expect(await one().catch(one)).toBe(1);
+      }
+    } finally {
+      await single.close();
+    }
+  });
 });
