@@ -48,7 +48,7 @@ describe('a connection lost inside a transaction', () => {
     try {
       for (let attempt = 0; attempt < 2; attempt++) {
         const reserved = await single.sql.reserve();
-        const [{ pid }] = await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        const pid = (await reserved<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
         const sleeping = reserved`select pg_sleep(5)`;
         await database.sql`select pg_terminate_backend(${pid})`;
         await expect(sleeping).rejects.toBeDefined();
