@@ -132,7 +132,7 @@ export class WebhookRecorder {
           ) as input(id, webhook_type, webhook_code, plaid_item_id, body_sha256, verification_sha256, body, action, product, first)
         ),
         earlier as (
-          select input.id as input_id, earlier.received_at, earlier.status, earlier.verification_sha256 = input.verification_sha256 as same_delivery
+          select input.id as input_id, earlier.verification_sha256 = input.verification_sha256 as same_delivery
           from input join webhook_events earlier
             on earlier.plaid_item_id = input.plaid_item_id and earlier.webhook_type = input.webhook_type
             and earlier.webhook_code = input.webhook_code and earlier.body_sha256 = input.body_sha256
@@ -146,16 +146,9 @@ export class WebhookRecorder {
               when exists (select 1 from earlier where earlier.input_id = input.id and earlier.same_delivery) then 'duplicate'
               -- Another delivery of the same body: for an item webhook, the same event.
               when input.action <> 'sync' and exists (select 1 from earlier where earlier.input_id = input.id) then 'duplicate'
-              -- For a sync webhook the body is the same for every change, so it is only redundant while
-              -- the sync an earlier copy queued has not started: once a run has begun fetching, this
-              -- may announce a change that run did not see, and the queue keeps one follow-up.
-              when input.action = 'sync' and exists (
-                select 1 from earlier
-                where earlier.input_id = input.id and earlier.status = 'processed' and not exists (
-                  select 1 from sync_runs run
-                  where run.item_id = item.id and run.product = input.product and run.started_at >= earlier.received_at
-                )
-              ) then 'duplicate'
+              -- A sync webhook's body is the same for every change, so another delivery of it may
+              -- announce a change nothing has fetched yet: it is processed, and the queue absorbs its
+              -- job while one for the same item and product is still waiting.
               when input.action = 'none' then 'ignored'
               when item.id is null then 'orphan'
               when item.status = 'disconnected' then 'ignored'

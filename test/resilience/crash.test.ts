@@ -110,8 +110,18 @@ describe('SIGKILL while items sync and webhooks flow', () => {
       if (running > 0 || !idle) return undefined;
       report = await compareWithTruth(database.sql, simulator.control, items);
       return matchesEverywhere(report) ? true : undefined;
-    }, size(90_000, 240_000), 'database equal to the simulator truth').catch((error: Error) => {
-      throw new Error(`${error.message}: ${JSON.stringify({ waiting, report })}`);
+    }, size(90_000, 240_000), 'database equal to the simulator truth').catch(async (error: Error) => {
+      // What each item's state and last runs and webhooks were, so a failure says which item fell behind and why.
+      const itemsNow = await database.sql`
+        select i.plaid_item_id, i.status, i.transactions_cursor is not null as has_cursor,
+          (select json_agg(json_build_object('trigger', r.trigger, 'status', r.status, 'error', r.error_code, 'started', r.started_at) order by r.started_at desc)
+             from (select * from sync_runs r where r.item_id = i.id order by r.started_at desc limit 4) r) as last_runs,
+          (select json_agg(json_build_object('status', e.status, 'at', e.received_at) order by e.received_at desc)
+             from (select * from webhook_events e where e.item_id = i.id order by e.received_at desc limit 4) e) as last_webhooks
+        from plaid_items i`;
+      const jobs = await database.sql`select name, state, count(*)::int as n from pgboss.job group by 1, 2 order by 1, 2`;
+      const problems = outputs.concat(current?.output() ?? "").join('\n').split('\n').filter((line) => /"level":(40|50|60)/.test(line)).slice(-10);
+      throw new Error(`${error.message}: ${JSON.stringify({ waiting, report, itemsNow, jobs })}\n${problems.join('\n')}`);
     });
     const convergedSeconds = (performance.now() - restartedAt) / 1000;
 
