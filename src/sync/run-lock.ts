@@ -157,12 +157,14 @@ export async function finishRun(db: Executor, runId: string, end: RunEnd): Promi
 }
 
 /**
- * Finishes a succeeded run and takes (clears) a follow-up booked by another process, in one
- * statement inside the run's commit. Taking it before the commit loses nothing: a booking made
- * after this statement waits for the commit on the `sync_state` row (or finds no row and inserts
- * one), and its maker's second try at the lock then finds the key free.
+ * Finishes a succeeded run and reads whether another process booked a follow-up, in one statement
+ * inside the run's commit. The booking is not cleared here: the follow-up run clears it when it
+ * starts (`beginRun`). Cleared at this commit, it lived on only in this process's memory until the
+ * follow-up started, and a process killed in between lost it: the webhook was acknowledged, its job
+ * completed as coalesced, and nothing ran. A booking read after this statement's snapshot waits for
+ * the commit on the key's running row, and its maker's second try finds the key free.
  */
-export async function finishRunTakingFollowUp(db: Executor, runId: string, key: RunKey, counts: SyncCounts): Promise<{ finished: boolean; followUp: SyncTrigger | null }> {
+export async function finishRunSeeingFollowUp(db: Executor, runId: string, key: RunKey, counts: SyncCounts): Promise<{ finished: boolean; followUp: SyncTrigger | null }> {
   const rows = await db.execute<{ finished: boolean; booked: boolean; trigger: SyncTrigger | null }>(sql`
     with finished as (
       update sync_runs set
@@ -172,17 +174,11 @@ export async function finishRunTakingFollowUp(db: Executor, runId: string, key: 
       where id = ${runId} and status = 'running'
       returning id
     ),
-    old as (
-      select item_id, product, follow_up_trigger from sync_state
+    booked as (
+      select follow_up_trigger from sync_state
       where item_id = ${key.itemId} and product = ${key.product} and follow_up_requested and exists (select 1 from finished)
-      for update
-    ),
-    taken as (
-      update sync_state s set follow_up_requested = false, follow_up_trigger = null, updated_at = now()
-      from old where s.item_id = old.item_id and s.product = old.product
-      returning old.follow_up_trigger as trigger
     )
-    select exists (select 1 from finished) as finished, exists (select 1 from taken) as booked, (select trigger from taken) as trigger`);
+    select exists (select 1 from finished) as finished, exists (select 1 from booked) as booked, (select follow_up_trigger from booked) as trigger`);
   const row = rows[0]!;
   return { finished: row.finished, followUp: row.booked ? (row.trigger ?? 'webhook') : null };
 }
@@ -198,17 +194,26 @@ export async function requestFollowUp(db: Executor, key: RunKey, trigger: SyncTr
       updated_at = now()`);
 }
 
-/** Takes (and clears) a follow-up requested by another process; its trigger, or null. */
-export async function takeFollowUp(db: Executor, key: RunKey): Promise<SyncTrigger | null> {
+/** A follow-up requested by another process (left for the follow-up run to clear); its trigger, or null. */
+export async function bookedFollowUp(db: Executor, key: RunKey): Promise<SyncTrigger | null> {
   const rows = await db.execute<{ trigger: SyncTrigger | null }>(sql`
-    update sync_state s set follow_up_requested = false, follow_up_trigger = null, updated_at = now()
-    from (
-      select item_id, product, follow_up_trigger from sync_state
-      where item_id = ${key.itemId} and product = ${key.product} and follow_up_requested
-      for update
-    ) old
-    where s.item_id = old.item_id and s.product = old.product
-    returning old.follow_up_trigger as trigger`);
+    select follow_up_trigger as trigger from sync_state
+    where item_id = ${key.itemId} and product = ${key.product} and follow_up_requested`);
   const row = rows[0];
   return row ? (row.trigger ?? 'webhook') : null;
+}
+
+/**
+ * Follow-ups booked at least `olderThanMs` ago for keys nobody is running: their run was due from a
+ * process that stopped before starting it. Items that cannot run (disconnected, product
+ * unsupported) are left out, so a booking they keep is not asked for again at every sweep.
+ */
+export async function strandedFollowUps(db: Executor, olderThanMs: number): Promise<(RunKey & { trigger: SyncTrigger })[]> {
+  const rows = await db.execute<{ item_id: string; product: Product; trigger: SyncTrigger | null }>(sql`
+    select s.item_id, s.product, s.follow_up_trigger as trigger
+    from sync_state s join plaid_items i on i.id = s.item_id
+    where s.follow_up_requested and s.updated_at < now() - ${olderThanMs} * interval '1 millisecond'
+      and i.status <> 'disconnected' and not (s.product::text = any(i.unsupported_products::text[]))
+      and not exists (select 1 from sync_runs r where r.item_id = s.item_id and r.product = s.product and r.status = 'running')`);
+  return rows.map((row) => ({ itemId: row.item_id, product: row.product, trigger: row.trigger ?? 'webhook' }));
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { AbortedError, createPlaidCaller, realTimers, type PlaidCall } from '../providers/plaid/plaid-call.js';
 import type { TokenVault } from '../vault/token-vault.js';
-import { abandonStaleRuns, beginRun, readRun, requestFollowUp, runningRun, takeFollowUp, type RunKey, type RunRow } from './run-lock.js';
+import { abandonStaleRuns, beginRun, bookedFollowUp, readRun, requestFollowUp, runningRun, strandedFollowUps, type RunKey, type RunRow } from './run-lock.js';
 import { EMPTY_COUNTS, type SkipReason, type SyncOutcome } from './sync-outcome.js';
 import { executeRun, type SyncHooks } from './sync-run.js';
 import type { SyncRequest } from './sync-scheduler.js';
@@ -135,8 +135,9 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         slot.started = true;
         const { runId, item, startedAt } = begun;
         const executed = await executeRun(runDeps, { ...request, runId, item, fromScratch: Boolean(request.fromScratch), signal: shutdown.signal });
-        // A succeeded run took the booking in its commit; after a failure it is taken here.
-        const followUp = executed.outcome.status === 'succeeded' ? executed.followUp : await takeFollowUp(db, request);
+        // A succeeded run read the booking in its commit; after a failure it is read here. Either
+        // way it stays booked until the follow-up run starts and clears it.
+        const followUp = executed.outcome.status === 'succeeded' ? executed.followUp : await bookedFollowUp(db, request);
         if (followUp) slot.followUp = mergeRequests(slot.followUp, { itemId: request.itemId, product: request.product, trigger: followUp });
         return { ...executed.outcome, startedAt };
       }
@@ -215,6 +216,12 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       for (const key of freed) {
         options.logger.warn({ item_id: key.itemId, product: key.product }, 'sync_run_abandoned');
         await request({ ...key, trigger: 'recovery' });
+      }
+      // Bookings older than the stale window that nobody runs: the process due to run them stopped
+      // between its run's commit and the follow-up's start.
+      for (const booked of await strandedFollowUps(db, staleAfterMs)) {
+        options.logger.warn({ item_id: booked.itemId, product: booked.product }, 'sync_follow_up_recovered');
+        await request(booked);
       }
       return freed;
     },

@@ -10,7 +10,7 @@ import type { PlaidCall } from '../providers/plaid/plaid-call.js';
 import { markItemActive, type Executor } from '../services/item-status.js';
 import type { TokenVault } from '../vault/token-vault.js';
 import { ItemDisconnectedError, RunFencedError, describeFailure, recordFailure } from './run-failure.js';
-import { finishRunTakingFollowUp, heartbeat, type RunItem } from './run-lock.js';
+import { finishRunSeeingFollowUp, heartbeat, type RunItem } from './run-lock.js';
 import { recordRun } from './run-telemetry.js';
 import type { SyncCounts, SyncOutcome } from './sync-outcome.js';
 import type { SyncTrigger } from './sync-scheduler.js';
@@ -125,7 +125,7 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Execu
           if (applied.status === 'rejected') throw applied.reason;
           const counts = applied.value;
           await deps.hooks.beforeCommit?.(point);
-          const finished = await finishRunTakingFollowUp(tx, run.runId, key, counts);
+          const finished = await finishRunSeeingFollowUp(tx, run.runId, key, counts);
           if (!finished.finished) throw new RunFencedError('run abandoned');
           // A clean sync proves the login works again.
           if (locked.value === 'needs_reauth') await markItemActive(tx, run.itemId);

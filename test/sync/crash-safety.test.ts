@@ -99,4 +99,24 @@ describe('crash safety', () => {
       await expectConsistentAfterRerun(item);
     },
   );
+
+  it('a follow-up booked for a run whose process died before starting it is run by the recovery sweep', async () => {
+    const item = await seed(300);
+    await restarted.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'initial' });
+    // A webhook's change that another process's run was to pick up as its follow-up: booked, then
+    // that process died after its run's commit and before the follow-up started.
+    sim.control.advance(item.plaidItemId, { added: 7, modified: 2, removed: 1 });
+    await database.db.execute(sql`
+      insert into sync_state (item_id, product, follow_up_requested, follow_up_trigger, updated_at)
+      values (${item.itemId}, 'transactions', true, 'webhook', now() - interval '1 minute')
+      on conflict (item_id, product) do update set follow_up_requested = true, follow_up_trigger = 'webhook', updated_at = excluded.updated_at`);
+    await restarted.engine.recoverStaleRuns();
+    await restarted.engine.idle();
+    await expectTransactionsMatchTruth(database.db, sim.control, item);
+    const state = await database.db.execute<{ follow_up_requested: boolean }>(sql`
+      select follow_up_requested from sync_state where item_id = ${item.itemId} and product = 'transactions'`);
+    expect(state[0]?.follow_up_requested).toBe(false);
+    const runs = await runRows(database.db, item.itemId);
+    expect(runs.map((r) => [r.trigger, r.status])).toContainEqual(['webhook', 'succeeded']);
+  });
 });
