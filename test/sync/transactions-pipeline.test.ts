@@ -52,6 +52,18 @@ async function storedCount(itemId: string): Promise<number> {
   return rows[0]!.n;
 }
 
+/** Runs a sync of the item with `rewriteWith` altering the pages the simulator serves; the run must fail. */
+async function runFailingWith(itemId: string, rewriteWith: NonNullable<typeof rewrite>): Promise<void> {
+  calls = 0;
+  rewrite = rewriteWith;
+  try {
+    const outcome = await harness.engine.run({ itemId, product: 'transactions', trigger: 'api' });
+    expect(outcome).toMatchObject({ status: 'failed' });
+  } finally {
+    rewrite = null;
+  }
+}
+
 describe('transactions fetch pipeline', () => {
   it('asks for the next page before the current one is staged and reported', async () => {
     const item = await seed(2_600);
@@ -72,17 +84,10 @@ describe('transactions fetch pipeline', () => {
 
   it('fails and rolls back the whole run when a chunk that was ended fails to commit, and the next run ends exact', async () => {
     const item = await seed(12_000);
-    calls = 0;
     // The last page of the first chunk (10,000 rows = 20 pages) holds a row the staging table refuses.
-    rewrite = (page, call) => {
+    await runFailingWith(item.itemId, (page, call) => {
       if (call === 20) (page.added[page.added.length - 1] as { account_id: string | null }).account_id = null;
-    };
-    try {
-      const outcome = await harness.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'api' });
-      expect(outcome).toMatchObject({ status: 'failed' });
-    } finally {
-      rewrite = null;
-    }
+    });
     expect(await storedCount(item.itemId)).toBe(0);
     expect(await itemRow(database.db, item.itemId)).toMatchObject({ transactions_cursor: null });
     expect((await runRows(database.db, item.itemId))[0]).toMatchObject({ status: 'failed' });
@@ -96,17 +101,10 @@ describe('transactions fetch pipeline', () => {
 
   it('a page that claims more without a cursor fails the run after earlier chunks were merged, writing nothing', async () => {
     const item = await seed(12_000);
-    calls = 0;
-    rewrite = (page, call) => {
+    await runFailingWith(item.itemId, (page, call) => {
       // Past the first merged chunk: a page that claims more without a cursor.
       if (call === 22) page.next_cursor = '';
-    };
-    try {
-      const outcome = await harness.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'api' });
-      expect(outcome).toMatchObject({ status: 'failed' });
-    } finally {
-      rewrite = null;
-    }
+    });
     expect(await storedCount(item.itemId)).toBe(0);
     expect(await stagedRowCount(database.db)).toBe(0);
   });
