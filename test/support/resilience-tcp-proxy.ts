@@ -32,6 +32,10 @@ export async function startTcpProxy(databaseUrl: string): Promise<TcpProxy> {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
     client.on('error', () => client.destroy());
+    // Refused: reset at once, as a port nothing listens on answers. The proxy keeps listening, so no
+    // other socket can take its port while the database is "away" (re-listening then failed with
+    // EADDRINUSE once in a parallel run).
+    if (mode === 'refuse') return void client.resetAndDestroy();
     if (mode === 'hang') return;
     const upstream = net.connect(Number(target.port || 5432), target.hostname);
     sockets.add(upstream);
@@ -69,15 +73,12 @@ export async function startTcpProxy(databaseUrl: string): Promise<TcpProxy> {
       return proxied.toString();
     },
     accepted: () => accepted,
-    async setMode(next: ProxyMode) {
+    setMode(next: ProxyMode) {
       accepted = 0;
-      if (next === 'refuse') {
-        // As when the server stops: established connections are cut, new ones refused.
-        await Promise.all([stopListening(), Promise.resolve(dropConnections())]);
-      } else if (!server.listening) {
-        await listen(port);
-      }
       mode = next;
+      // As when the server stops: established connections are cut, new ones refused.
+      if (next === 'refuse') dropConnections();
+      return Promise.resolve();
     },
     async close() {
       dropConnections();
