@@ -4,6 +4,7 @@
  *   - as fast as it answers (closed loop, 32 connections): accepted/s, p50/p99;
  *   - at a fixed 500/s, open loop (one request every 2 ms, latency from its due time): p50/p99
  *     acknowledgement latency;
+ *   - one at a time (the latency of a delivery that waits for no other: the transaction's round trips);
  *   - baselines: GET /healthz on the same server in the same run, closed loop with 32 connections
  *     and open loop at the same fixed rate.
  * Every 200 means the webhook_events row and its sync job committed; the count is checked after.
@@ -18,7 +19,7 @@ import { sized } from './support/bench-options.js';
 import { benchDatabase } from './support/bench-database.js';
 import type { BenchResult } from './support/bench-result.js';
 import { insertItems, startServiceChild } from './support/service-process.js';
-import { openLoop, type OpenLoopResult } from './support/open-loop.js';
+import { oneAtATime, openLoop, type OpenLoopResult } from './support/open-loop.js';
 import { startSimulatorChild } from './support/simulator-client.js';
 import type { SignedWebhook } from './support/simulator-process.js';
 
@@ -59,18 +60,15 @@ function es256VerificationsPerSecond(count: number): number {
 }
 
 /** The fixed-rate phase: deliveries sent on a schedule, not autocannon's per-second budget (see open-loop.ts). */
+const deliveryOf = (webhooks: readonly SignedWebhook[]) => (index: number) => ({
+  method: 'POST',
+  path: '/webhooks/plaid',
+  headers: { 'content-type': 'application/json', 'plaid-verification': webhooks[index]!.verification },
+  body: webhooks[index]!.body,
+});
+
 function fireAtRate(url: string, webhooks: readonly SignedWebhook[], rate: number): Promise<OpenLoopResult> {
-  return openLoop({
-    url,
-    rate,
-    count: webhooks.length,
-    request: (index) => ({
-      method: 'POST',
-      path: '/webhooks/plaid',
-      headers: { 'content-type': 'application/json', 'plaid-verification': webhooks[index]!.verification },
-      body: webhooks[index]!.body,
-    }),
-  });
+  return openLoop({ url, rate, count: webhooks.length, request: deliveryOf(webhooks) });
 }
 
 const accepted = (result: Result) => result['2xx'];
@@ -89,16 +87,20 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
   const burst = Number(values.burst);
   const fixedRate = Number(values.rate);
   const fixedCount = fixedRate * Number(values['fixed-seconds']);
+  const sequentialCount = sized(400, 20);
   const database = await benchDatabase('webhooks');
   const simulator = await startSimulatorChild();
   const handle = connectDatabase(database.url, { max: 2 });
   const service = await startServiceChild({ databaseUrl: database.url, plaidUrl: simulator.url });
   try {
-    const { items, webhooks } = await simulator.createItems(burst + fixedCount, 5, `${service.url}/webhooks/plaid`);
+    const { items, webhooks } = await simulator.createItems(burst + fixedCount + sequentialCount, 5, `${service.url}/webhooks/plaid`);
     await insertItems(handle.sql, service.vault, items);
     // Warm-up: the verification key fetch and the first statements' plans, on a handful of deliveries.
     const warm = await fire(service.url, webhooks.slice(0, 20), { connections: 4 });
     const verifyRate = es256VerificationsPerSecond(sized(2_000, 50));
+    const sequentialWebhooks = webhooks.slice(burst + fixedCount);
+    const sequential = await oneAtATime({ url: service.url, count: sequentialWebhooks.length, request: deliveryOf(sequentialWebhooks) });
+    const sequentialHealthz = await oneAtATime({ url: service.url, count: sequentialCount, request: () => ({ method: 'GET', path: '/healthz' }) });
     let cpuBefore = await service.cpuMs();
     const healthz = await autocannon({ url: `${service.url}/healthz`, connections: CONNECTIONS, duration: sized(5, 1) });
     const healthzCpuMs = (await service.cpuMs()) - cpuBefore;
@@ -106,19 +108,22 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     const max = await fire(service.url, webhooks.slice(20, burst), { connections: CONNECTIONS });
     const maxCpuMs = (await service.cpuMs()) - cpuBefore;
     const fixedHealthz = await openLoop({ url: service.url, rate: fixedRate, count: fixedCount, request: () => ({ method: 'GET', path: '/healthz' }) });
-    const fixed = await fireAtRate(service.url, webhooks.slice(burst), fixedRate);
+    const fixed = await fireAtRate(service.url, webhooks.slice(burst, burst + fixedCount), fixedRate);
 
     const outcomes = await handle.sql<{ status: string; n: number }[]>`select status, count(*)::int as n from webhook_events group by status`;
     const recorded = Object.fromEntries(outcomes.map((o) => [o.status, o.n]));
-    const acknowledged = accepted(warm) + accepted(max) + fixed.ok;
+    const acknowledged = accepted(warm) + sequentialCount - sequential.failures + accepted(max) + fixed.ok;
     if ((recorded.processed ?? 0) !== acknowledged) {
       throw new Error(`${acknowledged} webhooks acknowledged but ${JSON.stringify(recorded)} recorded`);
     }
     const failures = (r: Result) => r.non2xx + r.errors + r.timeouts;
     return {
       name: 'webhooks',
-      params: { 'burst webhooks': burst - 20, connections: CONNECTIONS, 'fixed rate/s': fixedRate, 'fixed webhooks': fixedCount },
+      params: { 'one-at-a-time webhooks': sequentialCount, 'burst webhooks': burst - 20, connections: CONNECTIONS, 'fixed rate/s': fixedRate, 'fixed webhooks': fixedCount },
       figures: {
+        'one at a time: p50 ms': sequential.p50,
+        'one at a time: p99 ms': sequential.p99,
+        'one at a time healthz (baseline): p50 ms': sequentialHealthz.p50,
         'healthz requests/s': rate(healthz),
         'healthz p50 ms': healthz.latency.p50,
         'healthz p99 ms': healthz.latency.p99,

@@ -104,3 +104,31 @@ export async function openLoop(options: {
     sendLagP99: percentile(lags, 99),
   };
 }
+
+/** One request at a time on one kept-alive socket: the latency of a request that waits for no other. */
+export async function oneAtATime(options: { url: string; count: number; request: (index: number) => OpenLoopRequest }): Promise<{ p50: number; p99: number; failures: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(options.url);
+  const latencies: number[] = [];
+  let failures = 0;
+  for (let index = 0; index < options.count; index++) {
+    const { method, path, headers, body } = options.request(index);
+    const started = performance.now();
+    const status = await new Promise<number | undefined>((resolve) => {
+      const request = http.request(
+        { host: target.hostname, port: target.port, method, path, agent, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+        (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode));
+        },
+      );
+      request.on('error', () => resolve(undefined));
+      request.end(body);
+    });
+    if (status !== undefined && status >= 200 && status < 300) latencies.push(performance.now() - started);
+    else failures += 1;
+  }
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures };
+}

@@ -3,7 +3,7 @@ import type { Sql } from '../db/client.js';
 import type { SyncOutcome } from '../sync/sync-outcome.js';
 import type { SyncRequest, SyncScheduler } from '../sync/sync-scheduler.js';
 import { syncQueueFor } from './queue-names.js';
-import { postgresJsDb } from './transaction-db.js';
+import { insertJobs, type JobStatement } from './transaction-db.js';
 
 export interface SyncJobData {
   itemId: string;
@@ -58,16 +58,16 @@ export class QueueSyncScheduler implements SyncScheduler {
   /**
    * Enqueues inside the caller's open transaction (postgres.js), so the jobs exist exactly when the
    * caller's rows do; the caller calls `notify()` after its commit. All requests go in one statement
-   * (pg-boss `insert`: the queue's retry and expiry settings apply, and a request whose key already
-   * has a waiting job is absorbed, as with `send`).
+   * (pg-boss's `insert`: the queue's retry and expiry settings apply, and a request whose key already
+   * has a waiting job is absorbed, as with `send`), handed to the connection before this returns
+   * (`insertJobs`). `requests` must not be empty.
    */
-  async requestAllIn(tx: Pick<Sql, 'unsafe'>, requests: readonly SyncRequest[]): Promise<void> {
-    if (requests.length === 0) return;
+  requestAllIn(tx: Pick<Sql, 'unsafe'>, requests: readonly SyncRequest[]): JobStatement {
     const jobs = requests.map((request) => {
       const { data, options } = jobOf(request);
       return { name: syncQueueFor(request.product), data, singletonKey: options.singletonKey };
     });
-    await this.boss.insert(jobs, { db: postgresJsDb(tx) });
+    return insertJobs(tx, this.boss, jobs);
   }
 
   /** Wakes local workers for one queue, or for all of them. */

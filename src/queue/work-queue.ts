@@ -6,7 +6,7 @@ import type { WebhookEnqueuer } from '../webhooks/webhook-enqueuer.js';
 import { STATUS_CHECK_QUEUE, WEBHOOK_EVENT_QUEUE, syncQueueFor } from './queue-names.js';
 import type { QueueSyncScheduler } from './queue-sync-scheduler.js';
 import { fanOutStatusChecks } from './status-fanout.js';
-import { postgresJsDb } from './transaction-db.js';
+import { insertJobs, type JobStatement } from './transaction-db.js';
 
 /** What the HTTP side (webhook intake, refresh-all, the admin page) puts on the durable queue. */
 export interface WorkQueue extends WebhookEnqueuer, StatusCheckRequester {}
@@ -26,16 +26,15 @@ export class PgBossWorkQueue implements WorkQueue {
     private readonly options: { statusChecksPerMinute: number },
   ) {}
 
-  enqueueSyncs(tx: Pick<Sql, 'unsafe'>, requests: readonly SyncRequest[]): Promise<void> {
+  enqueueSyncs(tx: Pick<Sql, 'unsafe'>, requests: readonly SyncRequest[]): JobStatement {
     for (const request of requests) this.written.add(syncQueueFor(request.product));
     return this.syncs.requestAllIn(tx, requests);
   }
 
-  async enqueueItemEvents(tx: Pick<Sql, 'unsafe'>, eventIds: readonly string[]): Promise<void> {
-    if (eventIds.length === 0) return;
+  enqueueItemEvents(tx: Pick<Sql, 'unsafe'>, eventIds: readonly string[]): JobStatement {
     this.written.add(WEBHOOK_EVENT_QUEUE);
     const jobs = eventIds.map((eventId) => ({ name: WEBHOOK_EVENT_QUEUE, data: { eventId } satisfies WebhookEventJobData }));
-    await this.boss.insert(jobs, { db: postgresJsDb(tx) });
+    return insertJobs(tx, this.boss, jobs);
   }
 
   notify(): void {

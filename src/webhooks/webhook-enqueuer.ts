@@ -1,11 +1,18 @@
 import type { Sql } from '../db/client.js';
+import type { JobStatement } from '../queue/transaction-db.js';
 import type { SyncRequest } from '../sync/sync-scheduler.js';
 
-/** Where intake puts the work webhooks ask for, inside the transaction that records them. */
+/**
+ * Where intake puts the work webhooks ask for, inside the transaction that records them. Each method
+ * returns a statement of `tx`, already handed to its connection: the caller may send its COMMIT right
+ * behind it without waiting for the answer, because a failing statement aborts the transaction and
+ * PostgreSQL then answers the COMMIT with a rollback. A method must therefore fail only through that
+ * statement, or by throwing before it returns. Neither takes an empty list.
+ */
 export interface WebhookEnqueuer {
   /** One job per request, in one statement; a request whose (item, product) already waits is absorbed. */
-  enqueueSyncs(tx: Pick<Sql, 'unsafe'>, requests: readonly SyncRequest[]): Promise<void>;
-  enqueueItemEvents(tx: Pick<Sql, 'unsafe'>, eventIds: readonly string[]): Promise<void>;
+  enqueueSyncs(tx: Pick<Sql, 'unsafe'>, requests: readonly SyncRequest[]): JobStatement;
+  enqueueItemEvents(tx: Pick<Sql, 'unsafe'>, eventIds: readonly string[]): JobStatement;
   /** After the commit: let local workers look now. */
   notify(): void;
 }

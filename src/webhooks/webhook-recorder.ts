@@ -98,7 +98,7 @@ export class WebhookRecorder {
     }
   }
 
-  private write(deliveries: Delivery[]): Promise<RecordedDelivery[]> {
+  private async write(deliveries: Delivery[]): Promise<RecordedDelivery[]> {
     const { sql, enqueuer, dedupeWindowSeconds } = this.options;
     const ids = deliveries.map(() => randomUUID());
     // A copy of an earlier delivery in the same batch is decided here: the first copy's row is not
@@ -111,7 +111,7 @@ export class WebhookRecorder {
     });
     const column = <T>(pick: (delivery: Delivery) => T) => deliveries.map(pick);
 
-    return sql.begin(async (tx) => {
+    const written = await sql.begin(async (tx) => {
       // Two copies of one delivery in different transactions must not both see "no earlier copy":
       // each takes its bodies' locks first (in one order, so two batches cannot deadlock), and the
       // insert, sent right behind in the same round trip, runs with a snapshot taken after the locks,
@@ -179,12 +179,21 @@ export class WebhookRecorder {
           itemEvents.push(row.id);
         }
       });
-      // Both job inserts go out together: one round trip for the jobs of the whole batch.
-      await Promise.all([
+      // The job statements are handed to the connection here and postgres.js sends the COMMIT right
+      // behind them as soon as this callback returns: jobs and commit in one round trip. A failing
+      // job statement aborts the transaction, so PostgreSQL answers that COMMIT with a rollback and
+      // nothing of the batch is kept; its error is thrown below (see `WebhookEnqueuer`).
+      const jobs = Promise.all([
         syncs.size > 0 ? enqueuer.enqueueSyncs(tx, [...syncs.values()]) : undefined,
         itemEvents.length > 0 ? enqueuer.enqueueItemEvents(tx, itemEvents) : undefined,
-      ]);
-      return recorded;
+      ]).then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
+      return { recorded, jobs };
     });
+    const failed = await written.jobs;
+    if (failed) throw failed.error;
+    return written.recorded;
   }
 }

@@ -2,7 +2,10 @@ import type { WorkQueue } from '../../src/queue/work-queue.js';
 import type { StatusCheckRequest } from '../../src/status/status-checks.js';
 import type { SyncRequest } from '../../src/sync/sync-scheduler.js';
 
-/** A work queue that only records what was put on it, for app tests that do not run the queue. */
+/**
+ * A work queue that only records what was put on it, for app tests that do not run the queue. Its
+ * enqueue statement is a no-op of the caller's transaction, as the contract asks for a statement.
+ */
 export function recordingWorkQueue(): WorkQueue & { syncs: SyncRequest[]; itemEvents: string[]; statusChecks: StatusCheckRequest[] } {
   const syncs: SyncRequest[] = [];
   const itemEvents: string[] = [];
@@ -11,13 +14,13 @@ export function recordingWorkQueue(): WorkQueue & { syncs: SyncRequest[]; itemEv
     syncs,
     itemEvents,
     statusChecks,
-    enqueueSyncs: (_tx, requests) => {
+    enqueueSyncs: (tx, requests) => {
       syncs.push(...requests);
-      return Promise.resolve();
+      return tx.unsafe('select 1').execute();
     },
-    enqueueItemEvents: (_tx, eventIds) => {
+    enqueueItemEvents: (tx, eventIds) => {
       itemEvents.push(...eventIds);
-      return Promise.resolve();
+      return tx.unsafe('select 1').execute();
     },
     notify: () => undefined,
     requestStatusChecks: (request) => {

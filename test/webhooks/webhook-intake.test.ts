@@ -152,9 +152,15 @@ describe('webhook intake', () => {
 
   it('records nothing when the enqueue fails: the row and its job commit together', async () => {
     const failing = recordingWorkQueue();
-    failing.enqueueSyncs = () => Promise.reject(new Error('queue unavailable'));
-    const { deliver } = intake({ enqueuer: failing });
-    await expect(deliver({ webhook_type: 'LIABILITIES', webhook_code: 'DEFAULT_UPDATE', item_id: plaidItemId, error: null })).rejects.toThrow('queue unavailable');
+    const payload = { webhook_type: 'LIABILITIES', webhook_code: 'DEFAULT_UPDATE', item_id: plaidItemId, error: null };
+    // Failing before its statement exists...
+    failing.enqueueSyncs = () => {
+      throw new Error('queue unavailable');
+    };
+    await expect(intake({ enqueuer: failing }).deliver(payload)).rejects.toThrow('queue unavailable');
+    // ...or through its statement, with the COMMIT already sent behind it.
+    failing.enqueueSyncs = (tx) => tx.unsafe('insert into no_such_queue.job (id) values (1)').execute();
+    await expect(intake({ enqueuer: failing }).deliver(payload)).rejects.toThrow('no_such_queue');
     expect(await rows()).toEqual([]);
   });
 

@@ -44,7 +44,7 @@ describe('webhook recorder (group commit)', () => {
   it('writes concurrent deliveries in shared transactions, each resolved with its own row after the commit', async () => {
     const queue = recordingWorkQueue();
     const batches: number[] = [];
-    const enqueuer = { ...queue, enqueueSyncs: (tx: never, requests: readonly SyncRequest[]) => (batches.push(requests.length), queue.enqueueSyncs(tx, requests)) };
+    const enqueuer = { ...queue, enqueueSyncs: (tx: Pick<TestDatabase['sql'], 'unsafe'>, requests: readonly SyncRequest[]) => (batches.push(requests.length), queue.enqueueSyncs(tx, requests)) };
     const recorder = new WebhookRecorder({ sql: database.sql, enqueuer, dedupeWindowSeconds: 300, maxInFlight: 1, maxBatch: 16 });
 
     const results = await Promise.all(plaidItemIds.map((id) => recorder.record(delivery(syncUpdate(id)))));
@@ -105,9 +105,7 @@ describe('webhook recorder (group commit)', () => {
     const queue = recordingWorkQueue();
     const enqueuer = {
       ...queue,
-      enqueueSyncs: async (tx: Pick<TestDatabase['sql'], 'unsafe'>) => {
-        await tx.unsafe('insert into no_such_job_table (id) values ($1)', [randomUUID()]);
-      },
+      enqueueSyncs: (tx: Pick<TestDatabase['sql'], 'unsafe'>) => tx.unsafe('insert into no_such_job_table (id) values ($1)', [randomUUID()]).execute(),
     };
     const recorder = new WebhookRecorder({ sql: database.sql, enqueuer, dedupeWindowSeconds: 300, maxInFlight: 1 });
     const settled = await Promise.allSettled([5, 6, 7].map((i) => recorder.record(delivery(syncUpdate(plaidItemIds[i]!)))));
