@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startTcpProxy } from '../support/resilience-tcp-proxy.js';
 
 /**
  * The server ending a connection in the middle of a transaction (a restart, a failover, an
@@ -41,6 +42,56 @@ describe('a connection lost inside a transaction', () => {
       expect(await one().catch(one)).toBe(1);
     }
   });
+
+  it('a reserve waiting for a connection gets one when the connection it waited for is lost', async () => {
+    // One connection, held by a transaction, so the reserve queues behind it. postgres.js 3.4.9 gave
+    // the queued reserve to the lost connection's reconnect, which dropped it: the promise never
+    // settled (upstream 1195), and the sync engine's staging COPY waited on it forever.
+    const single = connectDatabase(database.url, { max: 1 });
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        let pid: number | undefined;
+        let started!: () => void;
+        const running = new Promise<void>((resolve) => (started = resolve));
+        const holding = single.sql.begin(async (tx) => {
+          pid = (await tx<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
+          started();
+          await tx`select pg_sleep(5)`;
+        });
+        await running;
+        const waiting = single.sql.reserve();
+        await database.sql`select pg_terminate_backend(${pid!})`;
+        await expect(holding).rejects.toBeDefined();
+        const reserved = await waiting;
+        expect((await reserved<{ one: number }[]>`select 1 as one`)[0]!.one).toBe(1);
+        reserved.release();
+        expect((await single.sql<{ one: number }[]>`select 1 as one`)[0]!.one).toBe(1);
+      }
+    } finally {
+      await single.close();
+    }
+  }, 20_000);
+
+  it('a reserve that cannot get a connection fails, and the pool works once the database is back', async () => {
+    // The failed reserve must leave the pool's queue: kept there, the next connection to open was
+    // handed to it, a reserve nobody waits for, and every later query waited for a connection.
+    const proxy = await startTcpProxy(database.url);
+    const single = connectDatabase(proxy.url(database.url), { max: 1 });
+    try {
+      await proxy.setMode('refuse');
+      await expect(single.sql.reserve()).rejects.toBeDefined();
+      await proxy.setMode('forward');
+      const one = () => single.sql<{ one: number }[]>`select 1 as one`.then((rows) => rows[0]!.one);
+      expect(await one()).toBe(1);
+      const reserved = await single.sql.reserve();
+      expect((await reserved<{ one: number }[]>`select 1 as one`)[0]!.one).toBe(1);
+      reserved.release();
+      expect(await one()).toBe(1);
+    } finally {
+      await single.close();
+      await proxy.close();
+    }
+  }, 20_000);
 
   it('a reserved connection lost before its release leaves the pool usable', async () => {
     // One connection, so a dead one put back in the pool would take every later query with it.
