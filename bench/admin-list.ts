@@ -44,6 +44,11 @@ async function seed(sql: postgres.Sql, count: number): Promise<void> {
     select i.id, 'transactions', 'webhook', case when r = 5 and i.status = 'needs_reauth' then 'failed' else 'succeeded' end,
       now() - make_interval(hours => 6 - r), now() - make_interval(hours => 6 - r) + interval '2 seconds', 1, 10
     from plaid_items i cross join generate_series(1, 5) r`;
+  // What each run's commit keeps: the finish time of the newest succeeded run per (item, product).
+  await sql`
+    insert into sync_state (item_id, product, last_succeeded_at)
+    select distinct on (item_id, product) item_id, product, finished_at from sync_runs
+    where status = 'succeeded' order by item_id, product, started_at desc`;
   await sql`analyze`;
 }
 
@@ -91,6 +96,8 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       'default (status sort)': '/items',
       'sort by institution, page 120': '/items?sort=institution&page=120',
       'sort by linked date, desc': '/items?sort=created&dir=desc',
+      'sort by last successful sync': '/items?sort=last_sync',
+      'sort by last successful sync, desc, page 120': '/items?sort=last_sync&dir=desc&page=120',
       'filter needs_reauth': '/items?status=needs_reauth',
       'search institution': '/items?q=bank+17',
       'filter product + search': '/items?product=investments&q=bench',

@@ -9,6 +9,7 @@ const SORT_LABELS: Record<SortKey, string> = {
   institution: 'Institution',
   user: 'User',
   status: 'Status',
+  last_sync: 'Last successful sync',
   created: 'Linked date',
 };
 
@@ -56,11 +57,11 @@ export function ItemsResults(props: { page: ItemPage; params: ListParams; liveFo
       <table class="items-table">
         <thead>
           <tr>
-            {SORT_KEYS.filter((key) => key !== 'created').map((key) => (
+            {(['institution', 'user', 'status'] as const).map((key) => (
               <SortHeader params={params} sort={key} class={`col-${key}`} />
             ))}
             <th class="col-products">Products</th>
-            <th class="col-sync">Last successful sync</th>
+            <SortHeader params={params} sort="last_sync" class="col-sync" />
             <th class="col-error">Last error</th>
             <th class="col-accounts num">Accounts</th>
             <th class="col-actions">

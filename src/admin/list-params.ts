@@ -6,10 +6,11 @@ export const STATUS_FILTERS = ['active', 'needs_reauth', 'disconnected', 'pendin
 export type StatusFilter = (typeof STATUS_FILTERS)[number];
 
 /**
- * Sortable columns. Last successful sync is not one: ordering every item by it means a probe of
- * the run history per item (hundreds of ms at 10,000 items); it needs a column kept on the item.
+ * Sortable columns. `last_sync` orders by the oldest of an item's per-product last successful syncs
+ * (`sync_state.last_succeeded_at`), a product never synced counting as oldest: ascending puts the
+ * stalest items first.
  */
-export const SORT_KEYS = ['institution', 'user', 'status', 'created'] as const;
+export const SORT_KEYS = ['institution', 'user', 'status', 'last_sync', 'created'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 export const PAGE_SIZE = 50;

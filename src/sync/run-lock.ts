@@ -157,7 +157,8 @@ export async function finishRun(db: Executor, runId: string, end: RunEnd): Promi
 }
 
 /**
- * Finishes a succeeded run and reads whether another process booked a follow-up, in one statement
+ * Finishes a succeeded run, records its finish time as the key's last success (`sync_state`, which
+ * the admin list sorts by), and reads whether another process booked a follow-up, in one statement
  * inside the run's commit. The booking is not cleared here: the follow-up run clears it when it
  * starts (`beginRun`). Cleared at this commit, it lived on only in this process's memory until the
  * follow-up started, and a process killed in between lost it: the webhook was acknowledged, its job
@@ -172,7 +173,12 @@ export async function finishRunSeeingFollowUp(db: Executor, runId: string, key: 
         pages = ${counts.pages}, added = ${counts.added}, modified = ${counts.modified}, removed = ${counts.removed},
         error_code = null, error_message = null
       where id = ${runId} and status = 'running'
-      returning id
+      returning id, finished_at
+    ),
+    succeeded as (
+      insert into sync_state (item_id, product, last_succeeded_at)
+      select ${key.itemId}, ${key.product}, finished_at from finished
+      on conflict (item_id, product) do update set last_succeeded_at = excluded.last_succeeded_at
     ),
     booked as (
       select follow_up_trigger from sync_state

@@ -79,6 +79,35 @@ describe('items list query', () => {
     expect(created.slice(0, 2)).toEqual(['Delta Credit', 'Gamma 100%_Bank']);
   });
 
+  it('sorts by last successful sync: the stalest product decides, a product never synced counts as oldest', async () => {
+    const built = buildTestApp(database);
+    const seed = async (name: string, products: string[], successes: [string, string][]) => {
+      const item = await insertItem(database.sql, built.deps.vault, { institutionName: `Stale ${name}`, products });
+      for (const [product, day] of successes) await insertSyncRun(database.sql, item.id, { product, startedAt: new Date(`${day}T00:00:00Z`) });
+      // An older success of the same product and a newer failure change nothing: the newest success counts.
+      await insertSyncRun(database.sql, item.id, { product: products[0]!, startedAt: new Date('2029-01-01T00:00:00Z') });
+      await insertSyncRun(database.sql, item.id, { product: products[0]!, status: 'failed', startedAt: new Date('2032-01-01T00:00:00Z') });
+      return item.id;
+    };
+    const x = await seed('X', ['transactions'], [['transactions', '2031-01-01']]);
+    const y = await seed('Y', ['transactions', 'liabilities'], [['transactions', '2031-06-01'], ['liabilities', '2031-02-01']]);
+    const z = await seed('Z', ['transactions'], [['transactions', '2031-03-01']]);
+    const w = await seed('W', ['transactions', 'liabilities'], [['transactions', '2031-12-01']]);
+    try {
+      const ids = async (dir: string) => (await query({ q: 'Stale', sort: 'last_sync', dir })).items.map((item) => item.id);
+      expect(await ids('asc')).toEqual([w, x, y, z]);
+      expect(await ids('desc')).toEqual([z, y, x, w]);
+      const html = await (await app.request('/admin/items?q=Stale&sort=last_sync', { headers: { cookie: session.cookie } })).text();
+      expect(html).toMatch(/<th class="col-sync" aria-sort="ascending">\s*<a href="\/admin\/items\?q=Stale&amp;sort=last_sync&amp;dir=desc"/);
+    } finally {
+      for (const id of [x, y, z, w]) {
+        await database.sql`delete from sync_state where item_id = ${id}`;
+        await database.sql`delete from sync_runs where item_id = ${id}`;
+        await database.sql`delete from plaid_items where id = ${id}`;
+      }
+    }
+  });
+
   it('falls back to defaults for malformed parameters instead of failing', () => {
     expect(listParamsSchema.parse({ status: 'bogus', product: 'crypto', sort: 'drop table', dir: 'sideways', page: '-3' })).toEqual({
       status: undefined, product: undefined, q: undefined, sort: 'status', dir: 'asc', page: 1,

@@ -6,16 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS_FOLDER, migrationJournal, pendingMigrationCount, runMigrations } from '../../src/db/migrations.js';
 import { createEmptyDatabase } from '../support/database.js';
 
-/** A migrations folder holding only the legacy baseline, to stop the database at the legacy point. */
-async function legacyOnlyFolder(): Promise<string> {
-  const folder = await mkdtemp(path.join(tmpdir(), 'plaid-sync-legacy-'));
+/** A migrations folder holding the shipped migrations before the one tagged `tag`, to stop the database there. */
+async function folderBefore(tag: string): Promise<string> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'plaid-sync-migrations-'));
   await cp(MIGRATIONS_FOLDER, folder, { recursive: true });
   const journal = migrationJournal();
-  const legacy = journal.entries.filter((entry) => entry.tag.endsWith('legacy_baseline'));
-  expect(legacy).toHaveLength(1);
-  await writeFile(path.join(folder, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: legacy }));
+  const index = journal.entries.findIndex((entry) => entry.tag.endsWith(tag));
+  expect(index).toBeGreaterThan(0);
+  await writeFile(path.join(folder, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, index) }));
   return folder;
 }
+
+/** A migrations folder holding only the legacy baseline, to stop the database at the legacy point. */
+const legacyOnlyFolder = () => folderBefore('enforce_plaid_account_product');
 
 describe('enforce_plaid_account_product migration', () => {
   let database: Awaited<ReturnType<typeof createEmptyDatabase>>;
@@ -88,5 +91,49 @@ describe('enforce_plaid_account_product migration', () => {
   it('is idempotent: running the migrations again changes nothing', async () => {
     await runMigrations(database.url);
     expect(await pendingMigrationCount(sql)).toBe(0);
+  });
+});
+
+describe('sync_state_last_succeeded migration', () => {
+  let database: Awaited<ReturnType<typeof createEmptyDatabase>>;
+  let sql: postgres.Sql;
+  let before: string;
+
+  beforeAll(async () => {
+    database = await createEmptyDatabase();
+    sql = postgres(database.url, { max: 1, onnotice: () => undefined });
+    before = await folderBefore('sync_state_last_succeeded');
+  });
+  afterAll(async () => {
+    await sql.end();
+    await database.drop();
+    await rm(before, { recursive: true, force: true });
+  });
+
+  it("fills each (item, product)'s last success from its newest succeeded run, keeping booked follow-ups", async () => {
+    await runMigrations(database.url, before);
+    expect(await pendingMigrationCount(sql)).toBe(1);
+    const [item] = await sql<{ id: string }[]>`
+      insert into plaid_items (user_id, plaid_item_id, institution_id, access_token_ciphertext, access_token_key_id, products)
+      values ('00000000-0000-4000-8000-000000000002', 'item-history', 'ins_9', 'x', 'k', '{transactions,liabilities,investments}') returning id`;
+    const itemId = item!.id;
+    const addRun = (product: string, status: string, started: string, finished: string | null) => sql`
+      insert into sync_runs (item_id, product, trigger, status, started_at, finished_at)
+      values (${itemId}, ${product}, 'webhook', ${status}, ${started}, ${finished})`;
+    await addRun('transactions', 'succeeded', '2030-01-01T00:00:00Z', '2030-01-01T00:00:02Z');
+    await addRun('transactions', 'succeeded', '2030-01-05T00:00:00Z', '2030-01-05T00:00:03Z');
+    await addRun('transactions', 'failed', '2030-01-09T00:00:00Z', '2030-01-09T00:00:01Z');
+    await addRun('liabilities', 'succeeded', '2030-02-01T00:00:00Z', '2030-02-01T00:00:04Z');
+    await addRun('investments', 'failed', '2030-03-01T00:00:00Z', '2030-03-01T00:00:01Z');
+    await sql`insert into sync_state (item_id, product, follow_up_requested, follow_up_trigger) values (${itemId}, 'liabilities', true, 'webhook')`;
+
+    await runMigrations(database.url);
+    expect(await pendingMigrationCount(sql)).toBe(0);
+    const rows = await sql<{ product: string; last: string | null; follow_up_requested: boolean }[]>`
+      select product, to_char(last_succeeded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') as last, follow_up_requested from sync_state where item_id = ${itemId} order by product`;
+    expect(rows).toEqual([
+      { product: 'liabilities', last: '2030-02-01T00:00:04', follow_up_requested: true },
+      { product: 'transactions', last: '2030-01-05T00:00:03', follow_up_requested: false },
+    ]);
   });
 });

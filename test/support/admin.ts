@@ -80,5 +80,15 @@ export async function insertSyncRun(
     values (${itemId}, ${values.product ?? 'transactions'}, ${values.trigger ?? 'webhook'}, ${status}, ${startedAt.toISOString()}, ${finishedAt?.toISOString() ?? null}, 1,
       ${values.added ?? 3}, 0, 0, ${values.errorCode ?? null})
     returning id`;
+  // What a run's commit keeps for the admin list's sort (`finishRunSeeingFollowUp`): the finish time
+  // of the newest succeeded run of the (item, product).
+  if (status === 'succeeded') {
+    await sql`
+      insert into sync_state (item_id, product, last_succeeded_at)
+      select item_id, product, finished_at from sync_runs
+      where item_id = ${itemId} and product = ${values.product ?? 'transactions'} and status = 'succeeded'
+      order by started_at desc limit 1
+      on conflict (item_id, product) do update set last_succeeded_at = excluded.last_succeeded_at`;
+  }
   return row!.id;
 }

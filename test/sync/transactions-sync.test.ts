@@ -174,6 +174,24 @@ describe('transactions sync', () => {
     expect(harness.timers.delays).toEqual([1_500]);
   });
 
+  it('keeps the finish time of the last successful run per (item, product); a failed run leaves it', async () => {
+    const item = await seed({ transactionCount: 10 });
+    const lastSucceeded = async () =>
+      (await database.sql<{ at: string | null }[]>`
+        select to_json(last_succeeded_at)#>>'{}' as at from sync_state where item_id = ${item.itemId} and product = 'transactions'`)[0]?.at ?? null;
+    const finishedAt = async (runId: string) =>
+      (await database.sql<{ at: string }[]>`select to_json(finished_at)#>>'{}' as at from sync_runs where id = ${runId}`)[0]!.at;
+
+    expect(await lastSucceeded()).toBeNull();
+    const first = await run(item);
+    expect(await lastSucceeded()).toBe(await finishedAt(first.runId!));
+    const second = await run(item);
+    expect(await lastSucceeded()).toBe(await finishedAt(second.runId!));
+    sim.control.addFault({ endpoint: '/transactions/sync', kind: 'planned_maintenance', count: 5 });
+    expect(await run(item)).toMatchObject({ status: 'failed' });
+    expect(await lastSucceeded()).toBe(await finishedAt(second.runId!));
+  });
+
   it('fails the run, but not the item, when transient errors outlast the retries', async () => {
     const item = await seed({ transactionCount: 10 });
     sim.control.addFault({ endpoint: '/transactions/sync', kind: 'planned_maintenance', count: 5 });

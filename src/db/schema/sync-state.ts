@@ -5,7 +5,8 @@ import { PRODUCTS } from './products.js';
 
 /**
  * Per (item, product) sync bookkeeping that must outlive a process: a follow-up requested while a run
- * was in progress (by any instance), and how far a date-windowed product (investments) has synced.
+ * was in progress (by any instance), how far a date-windowed product (investments) has synced, and
+ * when its last successful run finished (the admin list sorts by it).
  */
 export const syncState = pgTable(
   'sync_state',
@@ -18,6 +19,8 @@ export const syncState = pgTable(
     followUpTrigger: text(),
     /** Last day a windowed product fetched completely; the next window starts a little before it. */
     syncedThrough: date(),
+    /** `finished_at` of the newest succeeded run, written by that run's commit (`finishRunSeeingFollowUp`). */
+    lastSucceededAt: timestamp({ withTimezone: true }),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
