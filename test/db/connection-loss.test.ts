@@ -10,6 +10,19 @@ import { startTcpProxy } from '../support/resilience-tcp-proxy.js';
  * `patches/postgres+3.4.9.patch` settles the queries instead. A regression fails this run with an
  * uncaught exception (the throw comes before the pool's reconnect below completes).
  */
+/** A transaction holding one of the pool's connections in `pg_sleep`, once it is running there. */
+async function sleepingTransaction(pool: DatabaseHandle): Promise<{ pid: number; transaction: Promise<unknown> }> {
+  let started!: (pid: number) => void;
+  const running = new Promise<number>((resolve) => (started = resolve));
+  const transaction = pool.sql.begin(async (tx) => {
+    started((await tx<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid);
+    await tx`select pg_sleep(5)`;
+  });
+  // Handled here so a rejection before the caller awaits it is not reported as unhandled.
+  transaction.catch(() => undefined);
+  return { pid: await running, transaction };
+}
+
 describe('a connection lost inside a transaction', () => {
   let database: TestDatabase;
   let handle: DatabaseHandle;
@@ -25,16 +38,8 @@ describe('a connection lost inside a transaction', () => {
 
   it('rejects the transaction, keeps the process alive and the pool usable', async () => {
     for (let attempt = 0; attempt < 3; attempt++) {
-      let pid: number | undefined;
-      let started!: () => void;
-      const running = new Promise<void>((resolve) => (started = resolve));
-      const transaction = handle.sql.begin(async (tx) => {
-        pid = (await tx<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
-        started();
-        await tx`select pg_sleep(5)`;
-      });
-      await running;
-      await database.sql`select pg_terminate_backend(${pid!})`;
+      const { pid, transaction } = await sleepingTransaction(handle);
+      await database.sql`select pg_terminate_backend(${pid})`;
       await expect(transaction).rejects.toBeDefined();
       // The pool reconnects. A statement handed to the dying connection before its FATAL arrived fails
       // with that error (as any statement in flight when a server goes does); the next one runs.
@@ -50,18 +55,10 @@ describe('a connection lost inside a transaction', () => {
     const single = connectDatabase(database.url, { max: 1 });
     try {
       for (let attempt = 0; attempt < 2; attempt++) {
-        let pid: number | undefined;
-        let started!: () => void;
-        const running = new Promise<void>((resolve) => (started = resolve));
-        const holding = single.sql.begin(async (tx) => {
-          pid = (await tx<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
-          started();
-          await tx`select pg_sleep(5)`;
-        });
-        await running;
+        const { pid, transaction } = await sleepingTransaction(single);
         const waiting = single.sql.reserve();
-        await database.sql`select pg_terminate_backend(${pid!})`;
-        await expect(holding).rejects.toBeDefined();
+        await database.sql`select pg_terminate_backend(${pid})`;
+        await expect(transaction).rejects.toBeDefined();
         const reserved = await waiting;
         expect((await reserved<{ one: number }[]>`select 1 as one`)[0]!.one).toBe(1);
         reserved.release();
