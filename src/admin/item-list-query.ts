@@ -91,24 +91,13 @@ function latestStart(sql: Sql) {
 /** The products an item lists (legacy items name one in `product`). */
 const itemProducts = (sql: Sql) => sql`(case when cardinality(i.products) > 0 then i.products else array_remove(array[i.product], null) end)`;
 
-/**
- * When the item's stalest product last synced successfully (`sync_state.last_succeeded_at`, kept by
- * each run's commit), from the rows `s` joined for the item's products; null when one of them never
- * has (or it lists none).
- */
-const stalestOf = (sql: Sql) =>
-  sql`case when count(s.last_succeeded_at) < cardinality(${itemProducts(sql)}) then null else min(s.last_succeeded_at) end`;
-
-/** Ascending: never synced first, then the longest since a success; descending the reverse. */
-const byStalest = (sql: Sql, key: ReturnType<typeof itemProducts>, params: ListParams) =>
-  params.dir === 'desc' ? sql`${key} desc nulls last, i.id` : sql`${key} asc nulls first, i.id`;
-
 function ordering(sql: Sql, params: ListParams) {
   const dir = params.dir === 'desc' ? sql`desc` : sql`asc`;
   switch (params.sort) {
     case 'last_sync':
-      // For the page's rows only (see `pageIds`): one probe of `sync_state` per row.
-      return byStalest(sql, sql`(select ${stalestOf(sql)} from sync_state s where s.item_id = i.id and s.product = any(${itemProducts(sql)}))`, params);
+      // `stalest_success_at` (kept by triggers, migration 0009). Ascending: never synced first, then
+      // the longest since a success; descending the reverse.
+      return params.dir === 'desc' ? sql`i.stalest_success_at desc nulls last, i.id` : sql`i.stalest_success_at asc nulls first, i.id`;
     case 'institution':
       return sql`i.institution_name ${dir} nulls last, i.id`;
     case 'user':
@@ -167,21 +156,6 @@ function summaryColumns(sql: Sql) {
 }
 
 /**
- * The ids of the page's rows, in order. Sorting by last sync aggregates `sync_state` in one join for
- * every item the filters keep (a probe per item took twice as long at 10,000 items).
- */
-function pageIds(sql: Sql, params: ListParams, where: ReturnType<typeof filters>) {
-  const window = sql`limit ${PAGE_SIZE} offset ${(params.page - 1) * PAGE_SIZE}`;
-  if (params.sort === 'last_sync') {
-    return sql`
-      select i.id from plaid_items i
-      left join sync_state s on s.item_id = i.id and s.product = any(${itemProducts(sql)})
-      where ${where} group by i.id order by ${byStalest(sql, stalestOf(sql), params)} ${window}`;
-  }
-  return sql`select i.id from plaid_items i where ${where} order by ${ordering(sql, params)} ${window}`;
-}
-
-/**
  * Two steps: the page's ids are picked with only the sort key computed (a top-N sort, not a full
  * one, on early pages), then the summary columns are computed for those 50 rows and put back in
  * order. Selecting them directly would compute them for every row an OFFSET skips as well.
@@ -191,7 +165,11 @@ export async function listItems(sql: Sql, params: ListParams): Promise<ItemPage>
   const [countRows, items] = await Promise.all([
     sql<{ total: number }[]>`select count(*)::int as total from plaid_items i where ${where}`,
     sql<RawSummary[]>`
-      with page as (${pageIds(sql, params, where)})
+      with page as (
+        select i.id from plaid_items i where ${where}
+        order by ${ordering(sql, params)}
+        limit ${PAGE_SIZE} offset ${(params.page - 1) * PAGE_SIZE}
+      )
       select ${summaryColumns(sql)} from page join plaid_items i on i.id = page.id
       order by ${ordering(sql, params)}`,
   ]);

@@ -94,7 +94,7 @@ describe('enforce_plaid_account_product migration', () => {
   });
 });
 
-describe('sync_state_last_succeeded migration', () => {
+describe('sync_state_last_succeeded and item_stalest_success migrations', () => {
   let database: Awaited<ReturnType<typeof createEmptyDatabase>>;
   let sql: postgres.Sql;
   let before: string;
@@ -110,9 +110,9 @@ describe('sync_state_last_succeeded migration', () => {
     await rm(before, { recursive: true, force: true });
   });
 
-  it("fills each (item, product)'s last success from its newest succeeded run, keeping booked follow-ups", async () => {
+  it("fill each (item, product)'s last success from its newest succeeded run, keeping booked follow-ups, and each item's stalest", async () => {
     await runMigrations(database.url, before);
-    expect(await pendingMigrationCount(sql)).toBe(1);
+    expect(await pendingMigrationCount(sql)).toBe(2);
     const [item] = await sql<{ id: string }[]>`
       insert into plaid_items (user_id, plaid_item_id, institution_id, access_token_ciphertext, access_token_key_id, products)
       values ('00000000-0000-4000-8000-000000000002', 'item-history', 'ins_9', 'x', 'k', '{transactions,liabilities,investments}') returning id`;
@@ -126,6 +126,13 @@ describe('sync_state_last_succeeded migration', () => {
     await addRun('liabilities', 'succeeded', '2030-02-01T00:00:00Z', '2030-02-01T00:00:04Z');
     await addRun('investments', 'failed', '2030-03-01T00:00:00Z', '2030-03-01T00:00:01Z');
     await sql`insert into sync_state (item_id, product, follow_up_requested, follow_up_trigger) values (${itemId}, 'liabilities', true, 'webhook')`;
+    // A legacy item naming its one product in `product`.
+    const [legacy] = await sql<{ id: string }[]>`
+      insert into plaid_items (user_id, plaid_item_id, institution_id, access_token_ciphertext, access_token_key_id, product)
+      values ('00000000-0000-4000-8000-000000000003', 'item-legacy', 'ins_8', 'x', 'k', 'transactions') returning id`;
+    await sql`
+      insert into sync_runs (item_id, product, trigger, status, started_at, finished_at)
+      values (${legacy!.id}, 'transactions', 'webhook', 'succeeded', '2030-04-01T00:00:00Z', '2030-04-01T00:00:05Z')`;
 
     await runMigrations(database.url);
     expect(await pendingMigrationCount(sql)).toBe(0);
@@ -135,5 +142,19 @@ describe('sync_state_last_succeeded migration', () => {
       { product: 'liabilities', last: '2030-02-01T00:00:04', follow_up_requested: true },
       { product: 'transactions', last: '2030-01-05T00:00:03', follow_up_requested: false },
     ]);
+    const stalest = async (id: string) =>
+      (await sql<{ at: string | null }[]>`
+        select to_char(stalest_success_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') as at from plaid_items where id = ${id}`)[0]!.at;
+    // Investments never succeeded: the item counts as never synced.
+    expect(await stalest(itemId)).toBeNull();
+    expect(await stalest(legacy!.id)).toBe('2030-04-01T00:00:05');
+
+    // Kept by the database from now on: dropping the never-synced product, then a new success.
+    await sql`update plaid_items set products = '{transactions,liabilities}' where id = ${itemId}`;
+    expect(await stalest(itemId)).toBe('2030-01-05T00:00:03');
+    await sql`update sync_state set last_succeeded_at = '2030-03-01T00:00:00Z' where item_id = ${itemId} and product = 'transactions'`;
+    expect(await stalest(itemId)).toBe('2030-02-01T00:00:04');
+    await sql`update plaid_items set products = '{transactions,liabilities,investments}' where id = ${itemId}`;
+    expect(await stalest(itemId)).toBeNull();
   });
 });

@@ -182,14 +182,21 @@ describe('transactions sync', () => {
     const finishedAt = async (runId: string) =>
       (await database.sql<{ at: string }[]>`select to_json(finished_at)#>>'{}' as at from sync_runs where id = ${runId}`)[0]!.at;
 
+    const itemStalest = async () =>
+      (await database.sql<{ at: string | null }[]>`
+        select to_json(stalest_success_at)#>>'{}' as at from plaid_items where id = ${item.itemId}`)[0]!.at;
+
     expect(await lastSucceeded()).toBeNull();
     const first = await run(item);
     expect(await lastSucceeded()).toBe(await finishedAt(first.runId!));
+    // The item's sort key follows (its only product is transactions).
+    expect(await itemStalest()).toBe(await finishedAt(first.runId!));
     const second = await run(item);
     expect(await lastSucceeded()).toBe(await finishedAt(second.runId!));
     sim.control.addFault({ endpoint: '/transactions/sync', kind: 'planned_maintenance', count: 5 });
     expect(await run(item)).toMatchObject({ status: 'failed' });
     expect(await lastSucceeded()).toBe(await finishedAt(second.runId!));
+    expect(await itemStalest()).toBe(await finishedAt(second.runId!));
   });
 
   it('fails the run, but not the item, when transient errors outlast the retries', async () => {

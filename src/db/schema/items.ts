@@ -25,6 +25,12 @@ export const plaidItems = pgTable(
     newAccountsAvailable: boolean().notNull().default(false),
     transactionsCursor: text(),
     lastStatusCheckAt: timestamp({ withTimezone: true }),
+    /**
+     * The oldest of the item's per-product last successful syncs (`sync_state.last_succeeded_at`),
+     * null while one of its products never succeeded. Kept by triggers (migration 0009) whenever a
+     * run succeeds or the item's products change; the admin list sorts by it.
+     */
+    stalestSuccessAt: timestamp({ withTimezone: true }),
     disconnectedAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
