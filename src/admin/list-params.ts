@@ -7,7 +7,7 @@ export type StatusFilter = (typeof STATUS_FILTERS)[number];
 
 /**
  * Sortable columns. `last_sync` orders by the oldest of an item's per-product last successful syncs
- * (`sync_state.last_succeeded_at`), a product never synced counting as oldest: ascending puts the
+ * (`plaid_items.stalest_success_at`), a product never synced counting as oldest: ascending puts the
  * stalest items first.
  */
 export const SORT_KEYS = ['institution', 'user', 'status', 'last_sync', 'created'] as const;
