@@ -88,9 +88,6 @@ function latestStart(sql: Sql) {
   return sql`greatest(${probes.reduce((all, probe) => sql`${all}, ${probe}`)})`;
 }
 
-/** The products an item lists (legacy items name one in `product`). */
-const itemProducts = (sql: Sql) => sql`(case when cardinality(i.products) > 0 then i.products else array_remove(array[i.product], null) end)`;
-
 function ordering(sql: Sql, params: ListParams) {
   const dir = params.dir === 'desc' ? sql`desc` : sql`asc`;
   switch (params.sort) {
@@ -133,7 +130,7 @@ function summaryColumns(sql: Sql) {
   return sql`
     i.id, i.user_id as "userId", i.plaid_item_id as "plaidItemId", i.institution_name as "institutionName",
     i.institution_id as "institutionId", i.status,
-    ${itemProducts(sql)} as products,
+    plaid_item_listed_products(i) as products,
     i.error_code as "errorCode", i.error_message as "errorMessage", to_json(i.consent_expires_at) as "consentExpiresAt",
     to_json(i.pending_disconnect_at) as "pendingDisconnectAt", i.new_accounts_available as "newAccountsAvailable",
     to_json(i.created_at) as "createdAt",
