@@ -29,6 +29,21 @@ export interface OpenLoopResult {
   sendLagP99: number;
 }
 
+/** Sends one request; resolves true once a 2xx answer has been read to its end, false otherwise. */
+function requestOnce(agent: http.Agent, target: URL, { method, path, headers, body }: OpenLoopRequest): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = http.request(
+      { host: target.hostname, port: target.port, method, path, agent, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode !== undefined && response.statusCode >= 200 && response.statusCode < 300));
+      },
+    );
+    request.on('error', () => resolve(false));
+    request.end(body);
+  });
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -61,27 +76,13 @@ export async function openLoop(options: {
     };
     const send = (index: number) => {
       const due = start + index * interval;
-      const { method, path, headers, body } = options.request(index);
+      const answered = requestOnce(agent, target, options.request(index));
       lags.push(performance.now() - due);
-      const request = http.request(
-        { host: target.hostname, port: target.port, method, path, agent, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
-        (response) => {
-          response.resume();
-          response.on('end', () => {
-            if (response.statusCode !== undefined && response.statusCode >= 200 && response.statusCode < 300) {
-              latencies.push(performance.now() - due);
-            } else {
-              failures += 1;
-            }
-            done();
-          });
-        },
-      );
-      request.on('error', () => {
-        failures += 1;
+      void answered.then((ok) => {
+        if (ok) latencies.push(performance.now() - due);
+        else failures += 1;
         done();
       });
-      request.end(body);
     };
     const tick = () => {
       const now = performance.now();
@@ -112,20 +113,8 @@ export async function oneAtATime(options: { url: string; count: number; request:
   const latencies: number[] = [];
   let failures = 0;
   for (let index = 0; index < options.count; index++) {
-    const { method, path, headers, body } = options.request(index);
     const started = performance.now();
-    const status = await new Promise<number | undefined>((resolve) => {
-      const request = http.request(
-        { host: target.hostname, port: target.port, method, path, agent, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
-        (response) => {
-          response.resume();
-          response.on('end', () => resolve(response.statusCode));
-        },
-      );
-      request.on('error', () => resolve(undefined));
-      request.end(body);
-    });
-    if (status !== undefined && status >= 200 && status < 300) latencies.push(performance.now() - started);
+    if (await requestOnce(agent, target, options.request(index))) latencies.push(performance.now() - started);
     else failures += 1;
   }
   agent.destroy();
