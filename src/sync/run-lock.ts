@@ -159,9 +159,8 @@ export async function finishRun(db: Executor, runId: string, end: RunEnd): Promi
 /**
  * Finishes a succeeded run, records its finish time as the key's last success (`sync_state`; a
  * trigger carries it into the item's `stalest_success_at`, the admin list's sort key), and reads
- * whether another process booked a follow-up, in one statement
- * inside the run's commit. The booking is not cleared here: the follow-up run clears it when it
- * starts (`beginRun`). Cleared at this commit, it lived on only in this process's memory until the
+ * whether another process booked a follow-up, in one statement inside the run's commit. The booking
+ * is not cleared here: the follow-up run clears it when it starts (`beginRun`). Cleared at this commit, it lived on only in this process's memory until the
  * follow-up started, and a process killed in between lost it: the webhook was acknowledged, its job
  * completed as coalesced, and nothing ran. A booking read after this statement's snapshot waits for
  * the commit on the key's running row, and its maker's second try finds the key free.

@@ -17,24 +17,32 @@ async function folderBefore(tag: string): Promise<string> {
   return folder;
 }
 
-/** A migrations folder holding only the legacy baseline, to stop the database at the legacy point. */
-const legacyOnlyFolder = () => folderBefore('enforce_plaid_account_product');
-
-describe('enforce_plaid_account_product migration', () => {
-  let database: Awaited<ReturnType<typeof createEmptyDatabase>>;
-  let sql: postgres.Sql;
-  let legacyFolder: string;
-
-  beforeAll(async () => {
-    database = await createEmptyDatabase();
-    sql = postgres(database.url, { max: 1, onnotice: () => undefined });
-    legacyFolder = await legacyOnlyFolder();
-  });
-  afterAll(async () => {
+/** An empty database, a client on it, and a migrations folder that stops it before the migration tagged `tag`. */
+async function databaseStoppedBefore(tag: string) {
+  const database = await createEmptyDatabase();
+  const sql = postgres(database.url, { max: 1, onnotice: () => undefined });
+  const folder = await folderBefore(tag);
+  const close = async () => {
     await sql.end();
     await database.drop();
-    await rm(legacyFolder, { recursive: true, force: true });
+    await rm(folder, { recursive: true, force: true });
+  };
+  return { database, sql, folder, close };
+}
+
+type StoppedDatabase = Awaited<ReturnType<typeof databaseStoppedBefore>>;
+
+describe('enforce_plaid_account_product migration', () => {
+  let database: StoppedDatabase['database'];
+  let sql: postgres.Sql;
+  // Only the legacy baseline applied: the database as the legacy service left it.
+  let legacyFolder: string;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ database, sql, folder: legacyFolder, close } = await databaseStoppedBefore('enforce_plaid_account_product'));
   });
+  afterAll(() => close());
 
   const user = '00000000-0000-4000-8000-000000000001';
 
@@ -95,20 +103,15 @@ describe('enforce_plaid_account_product migration', () => {
 });
 
 describe('sync_state_last_succeeded and item_stalest_success migrations', () => {
-  let database: Awaited<ReturnType<typeof createEmptyDatabase>>;
+  let database: StoppedDatabase['database'];
   let sql: postgres.Sql;
   let before: string;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    database = await createEmptyDatabase();
-    sql = postgres(database.url, { max: 1, onnotice: () => undefined });
-    before = await folderBefore('sync_state_last_succeeded');
+    ({ database, sql, folder: before, close } = await databaseStoppedBefore('sync_state_last_succeeded'));
   });
-  afterAll(async () => {
-    await sql.end();
-    await database.drop();
-    await rm(before, { recursive: true, force: true });
-  });
+  afterAll(() => close());
 
   it("fill each (item, product)'s last success from its newest succeeded run, keeping booked follow-ups, and each item's stalest", async () => {
     await runMigrations(database.url, before);
