@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { connectDatabase } from '../src/db/client.js';
 import { sized } from './support/bench-options.js';
 import { benchDatabase } from './support/bench-database.js';
+import { countCpu, countPostgresCpu } from './support/cpu-usage.js';
 import type { BenchResult } from './support/bench-result.js';
 import { insertItems, startServiceChild } from './support/service-process.js';
 import { deliver, syncedRuns } from './support/service-sync.js';
@@ -36,11 +37,20 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
   try {
     const { items, webhooks } = await simulator.createItems(itemCount, transactions, `${service.url}/webhooks/plaid`);
     await insertItems(handle.sql, service.vault, items);
+    const cpu = await countCpu({ service: service.child.pid!, simulator: simulator.child.pid!, 'benchmark process': process.pid });
+    const postgresCpu = await countPostgresCpu(handle.sql);
     const started = performance.now();
     await Promise.all(webhooks.map((webhook) => deliver(service.url, webhook)));
     const acknowledgedSeconds = (performance.now() - started) / 1000;
     await syncedRuns(handle.sql, itemCount, { everyMs: 50, timeoutMs: 30 * 60_000 });
     const seconds = (performance.now() - started) / 1000;
+    const used = await cpu.stop();
+    used['PostgreSQL CPU seconds'] = await postgresCpu.stop();
+    // CPU per item, per process: where the two cores went (the limit the items/s target meets).
+    const perItem = Object.fromEntries(
+      Object.entries(used).filter(([name]) => name.endsWith('CPU seconds'))
+        .map(([name, cpuSeconds]) => [name.replace('CPU seconds', 'CPU ms per item'), (cpuSeconds * 1000) / itemCount]),
+    );
     const [stored] = await handle.sql<{ n: number }[]>`select count(*)::int as n from plaid_transactions`;
     if (stored!.n !== itemCount * transactions) throw new Error(`expected ${itemCount * transactions} transactions, stored ${stored!.n}`);
     // The runs alone, from the rows: their latency, and the rate from the first start to the last
@@ -61,6 +71,8 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
         'run p50 ms': runs!.p50,
         'run p95 ms': runs!.p95,
         'items/s, first run start to last run end': itemCount / runs!.span,
+        ...perItem,
+        'machine cores busy (all processes)': used['machine cores busy (all processes)']!,
       },
       targets: { 'items/s': '>= 100' },
     };

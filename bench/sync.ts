@@ -11,7 +11,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { readFile, readdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { PlaidApi } from 'plaid';
 import { connectDatabase, type Sql } from '../src/db/client.js';
@@ -24,7 +23,7 @@ import { copyField } from '../src/sync/transaction-staging.js';
 import { parseKeyring } from '../src/vault/keyring.js';
 import { TokenVault } from '../src/vault/token-vault.js';
 import { sized } from './support/bench-options.js';
-import { countCpu, processCpuSeconds } from './support/cpu-usage.js';
+import { countCpu, countPostgresCpu } from './support/cpu-usage.js';
 import { benchDatabase } from './support/bench-database.js';
 import type { BenchResult } from './support/bench-result.js';
 import { BENCH_PLAID_CLIENT_ID, BENCH_PLAID_SECRET, startSimulatorChild } from './support/simulator-client.js';
@@ -34,31 +33,6 @@ const COLUMNS = [
   'authorized_date', 'name', 'merchant_name', 'pending', 'pending_transaction_id', 'category_primary', 'category_detailed',
   'payment_channel',
 ];
-
-/** CPU seconds of every process of the PostgreSQL server so far (postmaster and its children), by pid. */
-async function postgresCpu(sql: Sql): Promise<Map<number, number>> {
-  const [backend] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
-  const parentOf = async (pid: number) => {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  };
-  const postmaster = await parentOf(backend!.pid);
-  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
-  const cpu = new Map<number, number>();
-  await Promise.all(pids.map(async (pid) => {
-    if (pid !== postmaster && (await parentOf(pid)) !== postmaster) return;
-    const seconds = await processCpuSeconds(pid).catch(() => null);
-    if (seconds !== null) cpu.set(pid, seconds);
-  }));
-  return cpu;
-}
-
-/** CPU the server used since `before` (processes started since count from zero; ones that ended are missed). */
-function postgresCpuSince(before: Map<number, number>, after: Map<number, number>): number {
-  let seconds = 0;
-  for (const [pid, now] of after) seconds += now - (before.get(pid) ?? 0);
-  return seconds;
-}
 
 /** Baseline (a): the same pages fetched and parsed, nothing written. */
 async function fetchOnly(plaid: PlaidApi, accessToken: string): Promise<number> {
@@ -149,12 +123,12 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       hooks: { afterPage: () => void (phases.lastPage = performance.now()), beforeCommit: () => void (phases.beforeCommit = performance.now()) },
     });
     const cpu = await countCpu({ engine: process.pid, simulator: simulator.child.pid! });
-    const postgresBefore = await postgresCpu(handle.sql);
+    const postgresCpu = await countPostgresCpu(handle.sql);
     const started = performance.now();
     const outcome = await engine.run({ itemId, product: 'transactions', trigger: 'backfill' });
     const syncSeconds = (performance.now() - started) / 1000;
     const syncCpu = await cpu.stop();
-    syncCpu['PostgreSQL CPU seconds'] = postgresCpuSince(postgresBefore, await postgresCpu(handle.sql));
+    syncCpu['PostgreSQL CPU seconds'] = await postgresCpu.stop();
     if (outcome.status !== 'succeeded') throw new Error(`sync failed: ${JSON.stringify(outcome)}`);
     await engine.stop(0);
 
@@ -168,9 +142,9 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     // (b) and (c) write the rows the sync stored, into the same table emptied again.
     const rows = await exportRows(handle.sql, itemId);
     await emptyTable(handle.sql, itemId);
-    const copyPostgresBefore = await postgresCpu(handle.sql);
+    const copyCpu = await countPostgresCpu(handle.sql);
     const copySeconds = await copyAlone(handle.sql, rows);
-    const copyPostgresCpu = postgresCpuSince(copyPostgresBefore, await postgresCpu(handle.sql));
+    const copyPostgresCpu = await copyCpu.stop();
     await emptyTable(handle.sql, itemId);
     // What the two foreign-key triggers cost of (b): the same COPY with them off (superuser only).
     await handle.sql`alter table plaid_transactions disable trigger all`;

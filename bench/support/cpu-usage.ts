@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import type { Sql } from '../../src/db/client.js';
 
 const TICKS_PER_SECOND = 100;
 
@@ -36,6 +37,40 @@ export async function countCpu(pids: Record<string, number>): Promise<{ stop(): 
       const share = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
       result['machine cores busy (all processes)'] = share * cpus().length;
       return result;
+    },
+  };
+}
+
+/** CPU seconds of every process of the PostgreSQL server so far (postmaster and its children), by pid. */
+async function postgresCpu(sql: Sql): Promise<Map<number, number>> {
+  const [backend] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  const parentOf = async (pid: number) => {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  };
+  const postmaster = await parentOf(backend!.pid);
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
+  const cpu = new Map<number, number>();
+  await Promise.all(pids.map(async (pid) => {
+    if (pid !== postmaster && (await parentOf(pid)) !== postmaster) return;
+    const seconds = await processCpuSeconds(pid).catch(() => null);
+    if (seconds !== null) cpu.set(pid, seconds);
+  }));
+  return cpu;
+}
+
+/**
+ * Starts counting the CPU of the PostgreSQL server `sql` is connected to (it must run on this
+ * machine); `stop()` returns its CPU seconds since. Backends started since count from zero; ones
+ * that ended in between are missed.
+ */
+export async function countPostgresCpu(sql: Sql): Promise<{ stop(): Promise<number> }> {
+  const before = await postgresCpu(sql);
+  return {
+    async stop() {
+      let seconds = 0;
+      for (const [pid, now] of await postgresCpu(sql)) seconds += now - (before.get(pid) ?? 0);
+      return seconds;
     },
   };
 }

@@ -70,7 +70,11 @@ export async function startServiceChild(options: { databaseUrl: string; plaidUrl
   // BENCH_PROFILE_DIR: the service writes a V8 CPU profile there when it stops (node --cpu-prof).
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const start = await startCommand();
-  const child = spawn(process.execPath, [...profile, ...start.args], {
+  // BENCH_NODE_ARGS: node flags added after npm start's own (and before the script), so for a V8
+  // flag npm start also sets, the later value wins: e.g. --max-semi-space-size=8, or --trace-gc.
+  const extra = process.env.BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const script = start.args.at(-1)!;
+  const child = spawn(process.execPath, [...profile, ...start.args.slice(0, -1), ...extra, script], {
     cwd: root,
     env: {
       ...start.env,
