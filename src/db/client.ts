@@ -4,6 +4,7 @@ import { withPreparedStatements } from './prepared-statements.js';
 import * as schema from './schema/index.js';
 
 export type Sql = postgres.Sql;
+export type ReservedSql = postgres.ReservedSql;
 
 function open(url: string, sql: Sql) {
   return { url, sql, db: drizzle(withPreparedStatements(sql), { schema, casing: 'snake_case' }) };

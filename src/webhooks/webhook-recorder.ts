@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/client.js';
+import { pipelinedTransaction } from '../db/pipelined-transaction.js';
 import type { WebhookOutcome } from '../db/schema/operations.js';
 import type { SyncRequest } from '../sync/sync-scheduler.js';
 import type { WebhookAction } from './webhook-actions.js';
@@ -111,7 +112,8 @@ export class WebhookRecorder {
     });
     const column = <T>(pick: (delivery: Delivery) => T) => deliveries.map(pick);
 
-    const written = await sql.begin(async (tx) => {
+    // Two round trips: BEGIN, the settings, the locks and the insert together, then the jobs and COMMIT.
+    const written = await pipelinedTransaction(sql, async (tx) => {
       // Two copies of one delivery in different transactions must not both see "no earlier copy":
       // each takes its bodies' locks first (in one order, so two batches cannot deadlock), and the
       // insert, sent right behind in the same round trip, runs with a snapshot taken after the locks,
