@@ -19,6 +19,7 @@ import { sized } from './support/bench-options.js';
 import { benchDatabase } from './support/bench-database.js';
 import type { BenchResult } from './support/bench-result.js';
 import { insertItems, startServiceChild } from './support/service-process.js';
+import { countCpu, countPostgresCpu } from './support/cpu-usage.js';
 import { oneAtATime, openLoop, type OpenLoopResult } from './support/open-loop.js';
 import { startSimulatorChild } from './support/simulator-client.js';
 import type { SignedWebhook } from './support/simulator-process.js';
@@ -101,14 +102,29 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     const sequentialWebhooks = webhooks.slice(burst + fixedCount);
     const sequential = await oneAtATime({ url: service.url, count: sequentialWebhooks.length, request: deliveryOf(sequentialWebhooks) });
     const sequentialHealthz = await oneAtATime({ url: service.url, count: sequentialCount, request: () => ({ method: 'GET', path: '/healthz' }) });
-    let cpuBefore = await service.cpuMs();
+    const cpuBefore = await service.cpuMs();
     const healthz = await autocannon({ url: `${service.url}/healthz`, connections: CONNECTIONS, duration: sized(5, 1) });
     const healthzCpuMs = (await service.cpuMs()) - cpuBefore;
-    cpuBefore = await service.cpuMs();
+    // Where the machine's CPU goes per webhook: the service, PostgreSQL, and this process (the load
+    // generator), against the 2 / rate CPU-seconds per webhook two cores have at a given rate.
+    const countAll = async () => {
+      const processes = await countCpu({ service: service.child.pid!, 'load generator': process.pid });
+      const postgresCpu = await countPostgresCpu(handle.sql);
+      return async () => ({ ...(await processes.stop()), 'PostgreSQL CPU seconds': await postgresCpu.stop() });
+    };
+    let stopCounting = await countAll();
     const max = await fire(service.url, webhooks.slice(20, burst), { connections: CONNECTIONS });
-    const maxCpuMs = (await service.cpuMs()) - cpuBefore;
+    const maxCpu = await stopCounting();
     const fixedHealthz = await openLoop({ url: service.url, rate: fixedRate, count: fixedCount, request: () => ({ method: 'GET', path: '/healthz' }) });
+    stopCounting = await countAll();
     const fixed = await fireAtRate(service.url, webhooks.slice(burst, burst + fixedCount), fixedRate);
+    const fixedCpu = await stopCounting();
+    const perWebhook = (phase: string, cpu: Record<string, number>, webhookCount: number) => ({
+      [`${phase}: service CPU ms per webhook`]: (cpu['service CPU seconds']! * 1000) / (webhookCount || 1),
+      [`${phase}: PostgreSQL CPU ms per webhook`]: (cpu['PostgreSQL CPU seconds']! * 1000) / (webhookCount || 1),
+      [`${phase}: load generator CPU ms per webhook`]: (cpu['load generator CPU seconds']! * 1000) / (webhookCount || 1),
+      [`${phase}: machine cores busy (all processes)`]: cpu['machine cores busy (all processes)']!,
+    });
 
     const outcomes = await handle.sql<{ status: string; n: number }[]>`select status, count(*)::int as n from webhook_events group by status`;
     const recorded = Object.fromEntries(outcomes.map((o) => [o.status, o.n]));
@@ -133,7 +149,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
         'max: failures': failures(max),
         'max: accepted/s ÷ healthz/s': rate(max) / rate(healthz),
         'service CPU ms per healthz': healthzCpuMs / (healthz.requests.total || 1),
-        'max: service CPU ms per webhook (incl. the syncs they start)': maxCpuMs / (accepted(max) || 1),
+        ...perWebhook('max', maxCpu, accepted(max)),
         'ES256 verifications/s, one core (baseline)': verifyRate,
         'fixed healthz (baseline): p50 ms': fixedHealthz.p50,
         'fixed healthz (baseline): p99 ms': fixedHealthz.p99,
@@ -143,6 +159,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
         'fixed: max ms': fixed.max,
         'fixed: failures': fixed.failures,
         'fixed: generator send lag p99 ms': fixed.sendLagP99,
+        ...perWebhook('fixed', fixedCpu, fixed.ok),
         'recorded (processed rows)': recorded.processed ?? 0,
       },
       targets: { 'max: accepted/s': '>= 3000', 'fixed: p99 ms': '<= 10' },

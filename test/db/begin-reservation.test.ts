@@ -22,7 +22,9 @@ describe('a transaction whose BEGIN fills the connection pipeline', () => {
   });
 
   it('still gets its connection to itself, and leaves no transaction open behind it', async () => {
-    const sql = postgres(database.url, { max: 1, max_pipeline: 2, onnotice: () => undefined });
+    // `max_pipeline` is a postgres.js option its 3.4.9 type definitions leave out.
+    const options = { max: 1, max_pipeline: 2, onnotice: () => undefined };
+    const sql = postgres(database.url, options);
     try {
       await sql`select 1`;
       // One query running and one waiting behind it: the BEGIN is the second in the pipeline.
