@@ -179,7 +179,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
         'ceiling: fetch-only over per-row': count / fetchSeconds / perRowRate,
         // CPU-seconds the sync used across the three processes, against the time it took.
         'sync CPU seconds (engine + simulator + PostgreSQL)':
-          syncCpu['engine CPU seconds']! + syncCpu['simulator CPU seconds']! + syncCpu['PostgreSQL CPU seconds']!,
+          syncCpu['engine CPU seconds']! + syncCpu['simulator CPU seconds']! + syncCpu['PostgreSQL CPU seconds'],
       },
       targets: { 'transactions/s': '>= 30000', efficiency: '>= 0.9', 'speed-up over per-row': '>= 10' },
     };
