@@ -102,7 +102,7 @@ describe('enforce_plaid_account_product migration', () => {
   });
 });
 
-describe('sync_state_last_succeeded and item_stalest_success migrations', () => {
+describe('sync_state_last_succeeded and item_stalest_success migrations (and the functions of 0010)', () => {
   let database: StoppedDatabase['database'];
   let sql: postgres.Sql;
   let before: string;
@@ -115,7 +115,7 @@ describe('sync_state_last_succeeded and item_stalest_success migrations', () => 
 
   it("fill each (item, product)'s last success from its newest succeeded run, keeping booked follow-ups, and each item's stalest", async () => {
     await runMigrations(database.url, before);
-    expect(await pendingMigrationCount(sql)).toBe(2);
+    expect(await pendingMigrationCount(sql)).toBe(3);
     const [item] = await sql<{ id: string }[]>`
       insert into plaid_items (user_id, plaid_item_id, institution_id, access_token_ciphertext, access_token_key_id, products)
       values ('00000000-0000-4000-8000-000000000002', 'item-history', 'ins_9', 'x', 'k', '{transactions,liabilities,investments}') returning id`;
@@ -157,6 +157,12 @@ describe('sync_state_last_succeeded and item_stalest_success migrations', () => 
     expect(await stalest(itemId)).toBe('2030-01-05T00:00:03');
     await sql`update sync_state set last_succeeded_at = '2030-03-01T00:00:00Z' where item_id = ${itemId} and product = 'transactions'`;
     expect(await stalest(itemId)).toBe('2030-02-01T00:00:04');
+    // A success that leaves the stalest where it was writes no new version of the item's row.
+    const version = async () => (await sql<{ xmin: string }[]>`select xmin::text from plaid_items where id = ${itemId}`)[0]!.xmin;
+    const unchanged = await version();
+    await sql`update sync_state set last_succeeded_at = '2030-03-02T00:00:00Z' where item_id = ${itemId} and product = 'transactions'`;
+    expect(await stalest(itemId)).toBe('2030-02-01T00:00:04');
+    expect(await version()).toBe(unchanged);
     await sql`update plaid_items set products = '{transactions,liabilities,investments}' where id = ${itemId}`;
     expect(await stalest(itemId)).toBeNull();
   });
