@@ -102,9 +102,9 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     const sequentialWebhooks = webhooks.slice(burst + fixedCount);
     const sequential = await oneAtATime({ url: service.url, count: sequentialWebhooks.length, request: deliveryOf(sequentialWebhooks) });
     const sequentialHealthz = await oneAtATime({ url: service.url, count: sequentialCount, request: () => ({ method: 'GET', path: '/healthz' }) });
-    const cpuBefore = await service.cpuMs();
+    const healthzCpu = await countCpu({ service: service.child.pid! });
     const healthz = await autocannon({ url: `${service.url}/healthz`, connections: CONNECTIONS, duration: sized(5, 1) });
-    const healthzCpuMs = (await service.cpuMs()) - cpuBefore;
+    const healthzCpuMs = (await healthzCpu.stop())['service CPU seconds']! * 1000;
     // Where the machine's CPU goes per webhook: the service, PostgreSQL, and this process (the load
     // generator), against the 2 / rate CPU-seconds per webhook two cores have at a given rate.
     const countAll = async () => {

@@ -59,8 +59,6 @@ export interface ServiceChild {
   vault: TokenVault;
   /** Resident set now, and its peak since the process started (VmRSS and VmHWM), in MB. */
   rss(): Promise<{ nowMb: number; peakMb: number }>;
-  /** CPU time the process has used so far (user + system, all its threads), in milliseconds. */
-  cpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -121,21 +119,12 @@ export async function startServiceChild(options: { databaseUrl: string; plaidUrl
     url,
     vault: new TokenVault(parseKeyring(`bench:${key}`)),
     rss: async () => ({ nowMb: await status('VmRSS'), peakMb: await status('VmHWM') }),
-    cpuMs: async () => {
-      // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name): utime, stime in ticks.
-      const text = await readFile(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-    },
     async stop() {
       if (!exited) child.kill('SIGTERM');
       await exit;
     },
   };
 }
-
-/** Linux's USER_HZ, the unit of /proc/<pid>/stat times, is 100 on every architecture Node supports. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Items the simulator created, stored as a linked item each (own user, encrypted token); returns their ids. */
 export async function insertItems(sql: postgres.Sql, vault: TokenVault, items: readonly { itemId: string; accessToken: string }[]): Promise<string[]> {
