@@ -1,7 +1,7 @@
-import net, { type AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startDatabaseProxy } from '../support/database-proxy.js';
 
 /**
  * On every new connection postgres.js first reads the server's array types (`fetch_types`). 3.4.9
@@ -29,22 +29,10 @@ const cancelledReply = () =>
 const terminatedReply = () => errorResponse('FATAL', '57P01', 'terminating connection due to administrator command');
 
 async function startInterferingProxy(databaseUrl: string, interference: Interference) {
-  const target = new URL(databaseUrl);
-  const sockets = new Set<net.Socket>();
   let interfered = false;
   let heldSeen!: () => void;
   const held = new Promise<void>((resolve) => (heldSeen = resolve));
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => socket.destroy());
-      socket.on('close', () => {
-        sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
+  const proxy = await startDatabaseProxy(databaseUrl, (client, upstream) => {
     upstream.on('data', (chunk: Buffer) => client.write(chunk));
     client.on('data', (chunk: Buffer) => {
       if (!interfered && chunk.includes(CATALOG_QUERY_MARK)) {
@@ -57,19 +45,7 @@ async function startInterferingProxy(databaseUrl: string, interference: Interfer
       upstream.write(chunk);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxied = new URL(databaseUrl);
-  proxied.hostname = '127.0.0.1';
-  proxied.port = String((server.address() as AddressInfo).port);
-  return {
-    url: proxied.toString(),
-    held,
-    interfered: () => interfered,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...proxy, held, interfered: () => interfered };
 }
 
 describe('a failed array-types query on a new connection', () => {

@@ -1,9 +1,10 @@
-import net, { type AddressInfo } from 'node:net';
+import type net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { pipelinedTransaction } from '../../src/db/pipelined-transaction.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startDatabaseProxy } from '../support/database-proxy.js';
 
 /**
  * A proxy in front of the database that can hold the server's answers back, and tells when the
@@ -11,41 +12,25 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
  * is still unanswered was pipelined behind it.
  */
 async function startHoldingProxy(databaseUrl: string) {
-  const target = new URL(databaseUrl);
   let holding = false;
   const held: { client: net.Socket; chunk: Buffer }[] = [];
   const watches: { text: string; seen: () => void }[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    sockets.add(client).add(upstream);
-    client.on('data', (chunk) => {
+  const proxy = await startDatabaseProxy(databaseUrl, (client, upstream) => {
+    client.on('data', (chunk: Buffer) => {
       upstream.write(chunk);
       const text = chunk.toString('latin1');
       for (const watch of watches.filter((w) => text.includes(w.text))) watch.seen();
     });
-    upstream.on('data', (chunk) => (holding ? held.push({ client, chunk }) : client.write(chunk)));
-    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
-      a.on('close', () => b.destroy());
-      a.on('error', () => a.destroy());
-    }
+    upstream.on('data', (chunk: Buffer) => (holding ? held.push({ client, chunk }) : client.write(chunk)));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = new URL(databaseUrl);
-  url.hostname = '127.0.0.1';
-  url.port = String((server.address() as AddressInfo).port);
   return {
-    url: url.toString(),
+    ...proxy,
     hold: () => void (holding = true),
     release() {
       holding = false;
       for (const { client, chunk } of held.splice(0)) client.write(chunk);
     },
     sent: (text: string) => new Promise<void>((seen) => watches.push({ text, seen })),
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
   };
 }
 
