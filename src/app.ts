@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
-import { requestId } from 'hono/request-id';
 import type { PlaidApi } from 'plaid';
 import { adminRoutes } from './admin/admin-app.js';
 import type { Config } from './config/load-config.js';
 import type { Database, Sql } from './db/client.js';
+import { requestBodyLimit } from './http/body-limit.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { RequestAbortedError } from './http/errors.js';
+import { requestId } from './http/request-id.js';
 import { requestLogger } from './http/request-logger.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -38,8 +40,17 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     const end = deps.metrics.httpRequestDuration.startTimer({ method: c.req.method });
     await next();
-    end({ route: c.req.routePath, status: String(c.res.status) });
+    // Counted apart, so that clients hanging up cannot drown or fake the service's own errors.
+    if (c.error instanceof RequestAbortedError) deps.metrics.httpRequestsAborted.inc({ method: c.req.method, route: c.req.routePath });
+    else end({ route: c.req.routePath, status: String(c.res.status) });
   });
+  const { config } = deps;
+  app.use(
+    requestBodyLimit((path) => {
+      if (path === '/webhooks/plaid') return undefined;
+      return path === '/admin' || path.startsWith('/admin/') ? config.adminMaxFormBytes : config.apiMaxBodyBytes;
+    }),
+  );
   app.onError(errorHandler(deps.logger));
   app.notFound(notFoundHandler);
 

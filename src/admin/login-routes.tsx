@@ -3,6 +3,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { AdminDeps } from './admin-deps.js';
+import { readForm } from '../http/form-body.js';
 import { LoginPage } from '../../views/login-page.js';
 import { readSession, startSession, type SessionKeys } from './admin-session.js';
 import type { LoginLimiter } from './login-limiter.js';
@@ -37,9 +38,9 @@ export function loginRoutes(deps: AdminDeps, keys: SessionKeys, limiter: LoginLi
         deps.logger.warn({ client }, 'admin_login_rate_limited');
         return c.html(<LoginPage simulator={simulator} error={`Too many failed attempts. Try again in ${Math.ceil(wait / 60)} min.`} />, 429);
       }
-      // A body that is not a readable form (a broken multipart, say) is a failed attempt, not a 500.
-      const form: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
-      const password = typeof form.password === 'string' ? form.password : '';
+      // A body that is not a urlencoded form reads as empty: a failed attempt, not a 500.
+      const form = await readForm(c, deps.config.adminMaxFormFields);
+      const password = form.get('password') ?? '';
       if (!passwordMatches(password, deps.config.adminPassword)) {
         limiter.recordFailure(client);
         deps.logger.warn({ client }, 'admin_login_failed');

@@ -16,23 +16,27 @@ function load(file: string, contentType: string): Asset {
   return { body, contentType, version: createHash('sha256').update(body).digest('hex').slice(0, 12) };
 }
 
-/** Everything the admin page loads comes from the service itself: the CSP allows no other origin. */
-const ASSETS: Record<string, Asset> = {
-  'htmx.min.js': load(require.resolve('htmx.org/dist/htmx.min.js'), 'text/javascript; charset=utf-8'),
-  'admin.js': load(new URL('./static/admin.js', import.meta.url).pathname, 'text/javascript; charset=utf-8'),
-  'admin.css': load(new URL('./static/admin.css', import.meta.url).pathname, 'text/css; charset=utf-8'),
-};
-
 export type AssetName = 'htmx.min.js' | 'admin.js' | 'admin.css';
+
+/**
+ * Everything the admin page loads comes from the service itself: the CSP allows no other origin.
+ * A Map, not an object literal, so a requested name is only ever one of these three: `constructor`,
+ * `__proto__` and other names every object inherits find nothing.
+ */
+const ASSETS = new Map<string, Asset>([
+  ['htmx.min.js', load(require.resolve('htmx.org/dist/htmx.min.js'), 'text/javascript; charset=utf-8')],
+  ['admin.js', load(new URL('./static/admin.js', import.meta.url).pathname, 'text/javascript; charset=utf-8')],
+  ['admin.css', load(new URL('./static/admin.css', import.meta.url).pathname, 'text/css; charset=utf-8')],
+] satisfies [AssetName, Asset][]);
 
 /** A URL that changes with the file's content, so browsers may cache it for a long time. */
 export function assetUrl(name: AssetName): string {
-  return `/admin/static/${name}?v=${ASSETS[name]!.version}`;
+  return `/admin/static/${name}?v=${ASSETS.get(name)!.version}`;
 }
 
 export function staticRoutes() {
   return new Hono().get('/static/:name', (c) => {
-    const asset = ASSETS[c.req.param('name')];
+    const asset = ASSETS.get(c.req.param('name'));
     if (!asset) return c.text('not found', 404);
     c.header('Content-Type', asset.contentType);
     c.header('Cache-Control', c.req.query('v') === asset.version ? 'public, max-age=31536000, immutable' : 'no-cache');

@@ -43,6 +43,10 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').default(8),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   WEBHOOK_MAX_BODY_BYTES: positiveInt(64 * 1024),
+  // Every other body is bounded too: /api JSON (and anything outside /admin and the webhook), admin forms.
+  API_MAX_BODY_BYTES: positiveInt(64 * 1024),
+  ADMIN_MAX_FORM_BYTES: positiveInt(16 * 1024),
+  ADMIN_MAX_FORM_FIELDS: positiveInt(32),
   WEBHOOK_DEDUPE_WINDOW_SECONDS: positiveInt(300),
   STATUS_CHECKS_PER_MINUTE: positiveInt(600),
   QUEUE_POLL_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0.5, 'must be at least 0.5').default(2),

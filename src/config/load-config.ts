@@ -27,6 +27,11 @@ export interface Config {
   workerConcurrency: number;
   shutdownTimeoutMs: number;
   webhookMaxBodyBytes: number;
+  /** Largest body of any request outside `/admin` and the webhook (the `/api` JSON bodies). */
+  apiMaxBodyBytes: number;
+  /** Largest body of an `/admin` request, and the most fields a form there may have. */
+  adminMaxFormBytes: number;
+  adminMaxFormFields: number;
   webhookDedupeWindowSeconds: number;
   /** Items whose status check (and then syncs) may start per minute, across all instances. */
   statusChecksPerMinute: number;
@@ -128,6 +133,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       workerConcurrency: raw.WORKER_CONCURRENCY,
       shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
       webhookMaxBodyBytes: raw.WEBHOOK_MAX_BODY_BYTES,
+      apiMaxBodyBytes: raw.API_MAX_BODY_BYTES,
+      adminMaxFormBytes: raw.ADMIN_MAX_FORM_BYTES,
+      adminMaxFormFields: raw.ADMIN_MAX_FORM_FIELDS,
       webhookDedupeWindowSeconds: raw.WEBHOOK_DEDUPE_WINDOW_SECONDS,
       statusChecksPerMinute: raw.STATUS_CHECKS_PER_MINUTE,
       queuePollIntervalSeconds: raw.QUEUE_POLL_INTERVAL_SECONDS,

@@ -47,3 +47,13 @@ export class ForbiddenError extends AppError {
 export interface ErrorBody {
   error: { code: string; message: string; requestId: string; details?: Record<string, unknown> };
 }
+
+/**
+ * The client went away before its request body arrived whole. Nobody reads the answer; it is told
+ * apart from server errors so that anyone able to open a socket cannot inflate the 5xx figures.
+ */
+export class RequestAbortedError extends AppError {
+  constructor() {
+    super(400, 'request_aborted', 'the request body ended before it was complete');
+  }
+}

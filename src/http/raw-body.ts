@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
-import { AppError } from './errors.js';
+import { AppError, RequestAbortedError } from './errors.js';
 
 /** What `@hono/node-server` puts in `c.env`: the request as node received it. */
 interface NodeBindings {
@@ -12,7 +12,8 @@ function tooLarge(maxBytes: number): AppError {
 }
 
 /**
- * The request's bytes exactly as sent, at most `maxBytes` (413 past that, without reading further).
+ * The request's bytes exactly as sent, at most `maxBytes` (413 past that, without reading further;
+ * `RequestAbortedError` when the client closes the connection mid-body).
  *
  * On node the bytes are read from the `IncomingMessage` itself (`c.env.incoming`, the binding
  * `@hono/node-server` documents for raw access): going through `c.req.arrayBuffer()` first builds a
@@ -28,12 +29,26 @@ export async function readRawBody(c: Context, maxBytes: number): Promise<Uint8Ar
   let size = 0;
   const stream: AsyncIterable<Uint8Array> | null = incoming ?? c.req.raw.body;
   if (!stream) return new Uint8Array(0);
-  for await (const chunk of stream) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of stream) {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw tooLarge(maxBytes);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    // The only other way the stream fails is the client closing it mid-body (node: `aborted`).
+    if (error instanceof AppError) throw error;
+    throw new RequestAbortedError();
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/** Whether the request says it carries a body (a length above 0, or chunked). */
+export function hasRequestBody(c: Context): boolean {
+  const incoming = (c.env as NodeBindings | undefined)?.incoming;
+  if (!incoming) return c.req.raw.body !== null;
+  const length = incoming.headers['content-length'];
+  return incoming.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** A request header, read from node's parsed headers when available (no WHATWG `Headers` built). */

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { RequestIdVariables } from 'hono/request-id';
 import type { Logger } from '../logger.js';
+import { RequestAbortedError } from './errors.js';
 
 /** One log line per request, with its id; never headers or bodies. */
 export function requestLogger(logger: Logger): MiddlewareHandler<{ Variables: RequestIdVariables }> {
@@ -10,7 +11,9 @@ export function requestLogger(logger: Logger): MiddlewareHandler<{ Variables: Re
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     const status = c.res.status;
     const line = { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status, durationMs };
-    if (status >= 500) logger.error(line, 'request');
+    // A client hanging up mid-upload is its own doing: an info line, never an error with a stack.
+    if (c.error instanceof RequestAbortedError) logger.info({ ...line, aborted: true }, 'request');
+    else if (status >= 500) logger.error(line, 'request');
     else logger.info(line, 'request');
   };
 }

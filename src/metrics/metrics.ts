@@ -17,6 +17,12 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    httpRequestsAborted: new Counter({
+      name: 'http_requests_aborted_total',
+      help: 'Requests whose client closed the connection before its body arrived whole (not in http_request_duration_seconds)',
+      labelNames: ['method', 'route'] as const,
+      registers: [registry],
+    }),
     syncLatency: new Histogram({
       name: 'sync_latency_seconds',
       help: 'Duration of a product sync run',

@@ -7,7 +7,12 @@ export interface TransactionPosition {
   id: string;
 }
 
-const position = z.tuple([z.iso.date(), z.string().min(1).max(256)]);
+// Only what PostgreSQL can compare against: ISO dates have a year 0000, PostgreSQL's do not, and
+// text can never hold NUL. Anything else would reach the query and fail there as a 500.
+const position = z.tuple([
+  z.iso.date().refine((date) => !date.startsWith('0000-')),
+  z.string().min(1).max(256).refine((id) => !id.includes('\u0000')),
+]);
 
 /** Opaque to the app: base64url of the keyset (date, id), so the paging scheme can change without breaking it. */
 export function encodeCursor(at: TransactionPosition): string {
