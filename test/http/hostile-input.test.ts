@@ -46,22 +46,21 @@ const cursorOf = (value: unknown) => Buffer.from(typeof value === 'string' ? val
 const transactions = (cursor: string) => built.app.request(`/api/accounts/${accountId}/transactions?cursor=${encodeURIComponent(cursor)}`, { headers: auth() });
 
 describe('malformed transaction cursors', () => {
-  it('answers 422 for a year-0000 date or a NUL in the id (PostgreSQL cannot take either)', async () => {
-    for (const position of [['0000-01-01', 'txn'], ['0000-12-31', 'txn'], ['2026-01-01', 'tx\u0000n'], ['2026-01-01', '\u0000']]) {
-      const error = await expectErrorShape(await transactions(cursorOf(position)), 422);
-      expect(error).toMatchObject({ code: 'validation_failed', message: 'cursor: is not a cursor this API returned' });
-    }
-  });
-
-  it('answers 422 for other odd cursors, and pages normally from a real one', async () => {
+  it('answers 422 for a year-0000 date, a NUL in the id and other odd cursors, and pages from real ones', async () => {
     const odd = [
+      // PostgreSQL can take neither: these answered 500.
+      cursorOf(['0000-01-01', 'txn']), cursorOf(['0000-12-31', 'txn']), cursorOf(['2026-01-01', 'tx\u0000n']), cursorOf(['2026-01-01', '\u0000']),
       '!!!', cursorOf('null'), cursorOf('[]'), cursorOf('{"a":1}'), cursorOf([1, 2]), cursorOf(['2026-02-30', 'a']), cursorOf(['2026-01-01', '']),
       cursorOf(['2026-01-01', 'a'.repeat(257)]), cursorOf(['+02026-01-01', 'a']), cursorOf(['2026-01-01', 'a', 'b']), cursorOf('['.repeat(10_000)),
       Buffer.from([0xff, 0xfe, 0x00]).toString('base64url'),
     ];
-    for (const cursor of odd) await expectErrorShape(await transactions(cursor), 422);
+    for (const cursor of odd) {
+      const error = await expectErrorShape(await transactions(cursor), 422);
+      expect(error).toMatchObject({ code: 'validation_failed', message: expect.stringMatching(/^cursor: /) });
+    }
     expect((await transactions(cursorOf(['2026-01-01', 'tx\ud800']))).status).toBe(200);
     expect((await transactions(cursorOf(['9999-12-31', 'txn']))).status).toBe(200);
+    expect((await transactions(cursorOf(['0001-01-01', 'txn']))).status).toBe(200);
   });
 
   it('never answers 5xx for any date-like string and any id', async () => {
@@ -75,9 +74,9 @@ describe('malformed transaction cursors', () => {
         expect(res.status, `${d} ${JSON.stringify(i)}`).toBeLessThan(500);
         await res.body?.cancel();
       }),
-      { numRuns: 150, seed: SEED },
+      { numRuns: 100, seed: SEED },
     );
-  });
+  }, 90_000);
 });
 
 describe('odd path and query values on every /api route', () => {
@@ -93,6 +92,8 @@ describe('odd path and query values on every /api route', () => {
     // Pre-encoded values (`%00`) go as they are; a lone surrogate goes as U+FFFD, as a client would send it.
     const encode = (text: string) => (text.includes('%') ? text : encodeURIComponent(Buffer.from(text, 'utf8').toString('utf8')));
     const operations = operationsOf(doc);
+    const transactionsIndex = operations.findIndex((operation) => operation.path === '/accounts/{id}/transactions');
+    expect(transactionsIndex).toBeGreaterThanOrEqual(0);
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: operations.length - 1 }), value, value, value, async (index, param, limit, cursor) => {
         const { path, method, operation } = operations[index]!;
@@ -107,15 +108,20 @@ describe('odd path and query values on every /api route', () => {
         if (res.status >= 400) await expectErrorShape(res);
         else await res.body?.cancel();
       }),
-      { numRuns: 400, seed: SEED },
+      // The cursors that answered 500 are tried first, on the one route that reads a cursor.
+      { numRuns: 400, seed: SEED, examples: cursors.map((cursor) => [transactionsIndex, accountId, '10', cursor] as [number, string, string, string]) },
     );
-  });
+  }, 90_000);
 
-  it('answers 422 for odd values in JSON bodies: NUL, huge numbers, deep nesting, wrong types', async () => {
+  it('answers 4xx for odd JSON bodies: past the size limit, NUL, huge numbers, deep nesting, wrong types', async () => {
     const settings = `/api/accounts/${accountId}/settings`;
     const send = (path: string, method: string, body: string) =>
       built.app.request(path, { method, headers: { ...auth(), 'content-type': 'application/json' }, body });
     const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const big = `{"notes":"${'n'.repeat(built.deps.config.apiMaxBodyBytes)}"}`;
+    for (const [path, method] of [[settings, 'PATCH'], ['/api/plaid/link-token', 'POST'], ['/api/plaid/transactions/exchange', 'POST']] as const) {
+      expect((await expectErrorShape(await send(path, method, big), 413)).code).toBe('payload_too_large');
+    }
     for (const body of [deep, `{"nickname":${deep}}`, '{"nickname":1e999}', '{"notes":{"__proto__":{"x":1}}}', '{"payment_status":"a\\u0000"}', '\u0000', '{"nickname":"x"', '']) {
       await expectErrorShape(await send(settings, 'PATCH', body));
     }
