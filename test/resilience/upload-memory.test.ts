@@ -14,10 +14,14 @@ const UPLOAD_BYTES = 100 * 2 ** 20;
 const WARM_UP_REQUESTS = size(300, 3_000);
 const MB = 2 ** 20;
 
-/** The service's resident memory, from the kernel (Linux). */
+/** The service's resident memory, from the kernel (Linux); 0 once the process is gone. */
 function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match![1]) * 1024;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Samples RSS every 20 ms while `work` runs; returns the highest value seen. */
@@ -152,7 +156,7 @@ describe('50 concurrent 100 MB uploads against a service process', () => {
       maxWrittenMb: Math.round(Math.max(...results.map((r) => r.written)) / MB), uploadsMs, statuses, errorLines: errorLines.length,
     });
 
-    expect(service.child.exitCode).toBeNull();
+    expect(service.child.exitCode, errorLines.join('\n').slice(0, 2000)).toBeNull();
     expect(health.status).toBe(200);
     expect(statuses).toEqual({ 413: UPLOADS });
     expect(uploadPeak).toBeLessThan(normalPeak + 50 * MB);
