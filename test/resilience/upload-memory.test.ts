@@ -148,7 +148,7 @@ describe('50 concurrent 100 MB uploads against a service process', () => {
     });
     const uploadsMs = Math.round(performance.now() - started);
 
-    const health = await fetch(`${service.url}/healthz`);
+    const health = await fetch(`${service.url}/healthz`).catch(() => ({ status: 0 }));
     const statuses = results.reduce<Record<number, number>>((count, result) => ({ ...count, [result.status]: (count[result.status] ?? 0) + 1 }), {});
     const errorLines = service.output().split('\n').filter((line) => /"level":(50|60)/.test(line) || /heap out of memory/i.test(line));
     printFigures('upload-memory', {
