@@ -21,7 +21,8 @@ const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
 export const listParamsSchema = z.object({
   status: z.preprocess(blankToUndefined, z.enum(STATUS_FILTERS).optional()).catch(undefined),
   product: z.preprocess(blankToUndefined, z.enum(PRODUCTS).optional()).catch(undefined),
-  q: z.preprocess(blankToUndefined, z.string().trim().max(200).optional()).catch(undefined),
+  // PostgreSQL text cannot hold NUL: such a search would fail in the query instead of finding nothing.
+  q: z.preprocess(blankToUndefined, z.string().trim().max(200).refine((q) => !q.includes('\u0000')).optional()).catch(undefined),
   sort: z.enum(SORT_KEYS).catch('status'),
   dir: z.enum(['asc', 'desc']).catch('asc'),
   page: z.coerce.number().int().min(1).max(100_000).catch(1),

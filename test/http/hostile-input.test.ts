@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginAsAdmin } from '../support/admin.js';
 import { apiClient, linkThroughApi } from '../support/api-client.js';
 import { TEST_API_TOKEN, buildTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -127,6 +128,22 @@ describe('odd path and query values on every /api route', () => {
     }
     for (const body of [deep, '{"products":["transactions\\u0000"]}', '{"products":[1e999]}']) await expectErrorShape(await send('/api/plaid/link-token', 'POST', body));
   });
+});
+
+describe('odd query and path values on the admin pages', () => {
+  it('never answers 5xx: NUL, lone surrogates, huge and out-of-range values in the list filters and ids', async () => {
+    const session = await loginAsAdmin(built.app);
+    const odd = ['%00', 'a%00b', '%ED%A0%80', '%ff', 'a'.repeat(5000), '1e309', '-1', '99999999999999999999', '%25', '_', '\\'];
+    const paths: string[] = [];
+    for (const value of odd) {
+      for (const name of ['q', 'status', 'product', 'sort', 'dir', 'page']) paths.push(`/admin/items?${name}=${value}`);
+      paths.push(`/admin/items/${value}`, `/admin/items/${value}/row`, `/admin/items/${value}/live`, `/admin/webhooks?outcome=${value}`);
+    }
+    for (const path of paths) {
+      const res = await built.app.request(path, { headers: { cookie: session.cookie } });
+      expect(res.status, `${path}: ${(await res.text()).slice(0, 200)}`).toBeLessThan(500);
+    }
+  }, 90_000);
 });
 
 describe('request ids', () => {
