@@ -84,7 +84,7 @@ function expect413(result: Upload) {
 }
 
 describe('request body limits, enforced while the body streams', () => {
-  it('answers 413 to a 64 MB chunked body on /admin, /api and any other route, having read only a sliver of it', async () => {
+  it('answers 413 to a 100 MB chunked body on /admin, /api and any other route, long before its end', async () => {
     const cases = [
       { path: '/admin/login', headers: form, chunkAt: (offset: number) => Buffer.from(offset === 0 ? 'password=' : 'x'.repeat(64 * 1024)) },
       { path: `/api/accounts/${randomUUID()}/settings`, method: 'PATCH', headers: api, chunkAt: (offset: number) => Buffer.from(offset === 0 ? '{"notes":"' : 'y'.repeat(64 * 1024)) },
@@ -93,17 +93,18 @@ describe('request body limits, enforced while the body streams', () => {
       { path: '/no-such-route', headers: {}, chunkAt: filler('z') },
     ];
     for (const { path, method, headers, chunkAt } of cases) {
-      const result = await upload(path, { method, headers, total: 64 * MB, chunkAt });
+      const result = await upload(path, { method, headers, total: 100 * MB, chunkAt });
       expect413(result);
-      // Loopback socket buffers hold a few MB; the whole body would be 64.
-      expect(result.written, path).toBeLessThan(16 * MB);
+      // What the client wrote before it saw the answer: socket buffers (a few MB on loopback) and
+      // whatever `@hono/node-server` discarded after the 413, never the whole body.
+      expect(result.written, path).toBeLessThan(32 * MB);
     }
   });
 
   it('answers 413 from a declared Content-Length before reading anything', async () => {
     const result = await upload('/api/plaid/link-token', { headers: api, total: 100 * MB, chunkAt: filler(' '), declared: true });
     expect413(result);
-    expect(result.written).toBeLessThan(16 * MB);
+    expect(result.written).toBeLessThan(32 * MB);
     expect413(await upload('/admin/login', { headers: form, total: FORM_LIMIT + 1, chunkAt: filler('a'), declared: true }));
   });
 
