@@ -5,6 +5,7 @@ import { adminRoutes } from './admin/admin-app.js';
 import type { Config } from './config/load-config.js';
 import type { Database, Sql } from './db/client.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { hostGuard, metricsHostAllowed } from './http/host-allow-list.js';
 import { requestLogger } from './http/request-logger.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics/metrics.js';
@@ -43,6 +44,8 @@ export function createApp(deps: AppDeps) {
   app.onError(errorHandler(deps.logger));
   app.notFound(notFoundHandler);
 
+  // Metrics are unauthenticated: a DNS-rebound name must not let a web page read them (see ADR 0005).
+  app.use('/metrics', hostGuard((host) => metricsHostAllowed(deps.config.publicOrigins, deps.config.metricsAllowedHosts, host)));
   app.route('/', healthRoutes({ sql: deps.healthSql ?? deps.sql, metrics: deps.metrics }));
   app.route('/', webhookRoutes(deps));
   const api = apiRoutes(deps);
