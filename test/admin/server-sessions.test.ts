@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
 import { adminRoutes } from '../../src/admin/admin-app.js';
@@ -39,8 +40,8 @@ function adminApp(options: { now?: () => number; instance?: 'first' | 'second'; 
 }
 
 /** The admin routes are mounted at `/admin` in the service; here they are called directly. */
-function mounted(admin: ReturnType<typeof adminRoutes>) {
-  return { request: (path: string, init?: RequestInit) => admin.request(path.replace(/^\/admin/, ''), init) };
+function mounted(admin: ReturnType<typeof adminRoutes>): Pick<Hono, 'request'> {
+  return { request: (input, init) => admin.request(typeof input === 'string' ? input.replace(/^\/admin/, '') : input, init) };
 }
 
 async function opens(admin: ReturnType<typeof adminRoutes>, cookie: string): Promise<boolean> {
