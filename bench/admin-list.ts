@@ -74,6 +74,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       API_TOKENS: 'bench-token-0123456789',
       ADMIN_PASSWORD: 'bench-admin-password',
       DATABASE_URL: db.url,
+      PUBLIC_URL: 'http://localhost',
     });
     const admin = adminRoutes({
       config,

@@ -6,6 +6,7 @@ import type { Database, Sql } from './db/client.js';
 import { requestBodyLimit } from './http/body-limit.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { RequestAbortedError } from './http/errors.js';
+import { hostGuard, metricsHostAllowed } from './http/host-allow-list.js';
 import { requestId } from './http/request-id.js';
 import { requestLogger } from './http/request-logger.js';
 import type { Logger } from './logger.js';
@@ -54,6 +55,8 @@ export function createApp(deps: AppDeps) {
   app.onError(errorHandler(deps.logger));
   app.notFound(notFoundHandler);
 
+  // Metrics are unauthenticated: a DNS-rebound name must not let a web page read them (see ADR 0005).
+  app.use('/metrics', hostGuard((host) => metricsHostAllowed(deps.config.publicOrigins, deps.config.metricsAllowedHosts, host)));
   app.route('/', healthRoutes({ sql: deps.healthSql ?? deps.sql, metrics: deps.metrics }));
   app.route('/', webhookRoutes(deps));
   const api = apiRoutes(deps);

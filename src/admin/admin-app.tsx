@@ -5,11 +5,12 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AdminDeps } from './admin-deps.js';
 import { AppError } from '../http/errors.js';
+import { hostAllowed, hostGuard } from '../http/host-allow-list.js';
 import { ErrorPage } from '../../views/error-page.js';
 import { Flash } from '../../views/layout.js';
 import { csrfGuard, originGuard, requireSession, type AdminEnv } from './admin-guards.js';
 import { adminOperations, type AdminOperations } from './admin-operations.js';
-import { deriveSessionKeys, endSession } from './admin-session.js';
+import { AdminSessions, deriveSessionSecrets } from './admin-session.js';
 import { backfillRoutes } from './backfill-routes.js';
 import { itemActionRoutes } from './item-action-routes.js';
 import { itemRoutes } from './item-routes.js';
@@ -41,16 +42,24 @@ export const adminSecureHeaders = secureHeaders({
 export interface AdminOptions {
   operations?: AdminOperations;
   limiter?: LoginLimiter;
+  /** The clock sessions expire by (tests move it instead of waiting). */
+  now?: () => number;
 }
 
-/** `/admin`: the operator pages, behind a session, with CSRF and origin checks on every change. */
+/**
+ * `/admin`: the operator pages, answering only to the public origins' hosts, behind a session, with
+ * CSRF and origin checks on every change.
+ */
 export function adminRoutes(deps: AdminDeps, options: AdminOptions = {}) {
-  const keys = deriveSessionKeys(deps.config.keyring, deps.config.adminPassword);
-  const limiter = options.limiter ?? new LoginLimiter({ maxFailures: 5, windowMs: 15 * 60_000 });
+  const { config } = deps;
+  const secrets = deriveSessionSecrets(config.keyring, config.adminPassword);
+  const sessions = new AdminSessions(deps.db, secrets, config.adminSession, options.now);
+  const limiter = options.limiter ?? new LoginLimiter(deps.db, config.adminLogin);
   const operations = options.operations ?? adminOperations(deps);
   const simulator = deps.config.plaid.env === 'simulator';
 
   const admin = new Hono<AdminEnv>();
+  admin.use(hostGuard((host) => hostAllowed(config.publicOrigins, host)));
   admin.use(adminSecureHeaders);
   admin.use(async (c, next) => {
     await next();
@@ -58,12 +67,12 @@ export function adminRoutes(deps: AdminDeps, options: AdminOptions = {}) {
     if (!c.req.path.startsWith('/admin/static/')) c.header('Cache-Control', 'no-store');
   });
   admin.route('/', staticRoutes());
-  admin.use(originGuard());
-  admin.route('/', loginRoutes(deps, keys, limiter));
-  admin.use(requireSession(keys));
+  admin.use(originGuard(config.publicOrigins));
+  admin.route('/', loginRoutes(deps, sessions, limiter));
+  admin.use(requireSession(sessions));
   admin.use(csrfGuard());
-  admin.post('/logout', (c) => {
-    endSession(c);
+  admin.post('/logout', async (c) => {
+    await sessions.end(c);
     c.header('HX-Redirect', '/admin/login');
     return c.body(null, 204);
   });

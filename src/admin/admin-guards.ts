@@ -1,6 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
+import type { PublicOrigin } from '../config/public-origins.js';
+import { originAllowed } from '../http/host-allow-list.js';
 import { expectedOrigin } from './request-origin.js';
-import { readSession, sameSecret, type AdminSession, type SessionKeys } from './admin-session.js';
+import { sameSecret, type AdminSession, type AdminSessions } from './admin-session.js';
 
 export type AdminEnv = { Variables: { session: AdminSession } };
 
@@ -9,24 +11,27 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 /**
  * Refuses a state-changing request sent from another site. Browsers send `Origin` on every POST;
- * when it is missing (older browsers, some privacy settings) `Sec-Fetch-Site` still tells.
+ * it must be one of the public origins and this request's own (a page on another loopback port is
+ * not). When it is missing (older browsers, some privacy settings) `Sec-Fetch-Site` still tells.
  */
-export function originGuard(): MiddlewareHandler {
+export function originGuard(origins: readonly PublicOrigin[]): MiddlewareHandler {
   return async (c, next) => {
     if (SAFE_METHODS.has(c.req.method)) return next();
-    const origin = c.req.header('origin');
+    const origin = c.req.header('origin')?.toLowerCase();
     const fetchSite = c.req.header('sec-fetch-site');
     const foreign =
-      origin !== undefined ? origin.toLowerCase() !== expectedOrigin(c) : fetchSite !== undefined && fetchSite !== 'same-origin';
+      origin !== undefined
+        ? !originAllowed(origins, origin) || origin !== expectedOrigin(c)
+        : fetchSite !== undefined && fetchSite !== 'same-origin';
     if (foreign) return c.text('cross-site request refused', 403);
     return next();
   };
 }
 
 /** Pages redirect to the login form; htmx and other requests get 401 and an `HX-Redirect`. */
-export function requireSession(keys: SessionKeys): MiddlewareHandler<AdminEnv> {
+export function requireSession(sessions: AdminSessions): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
-    const session = await readSession(c, keys);
+    const session = await sessions.read(c);
     if (session) {
       c.set('session', session);
       return next();

@@ -1,68 +1,124 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { and, eq, gt, lt, ne, or } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { Database } from '../db/client.js';
+import { adminSessions } from '../db/schema/index.js';
 import type { Keyring } from '../vault/keyring.js';
 import { isSecureRequest } from './request-origin.js';
 
 export const SESSION_COOKIE = 'plaid_admin_session';
-export const SESSION_TTL_SECONDS = 8 * 60 * 60;
 
 export interface AdminSession {
-  id: string;
-  expiresAt: number;
   csrfToken: string;
 }
 
-export interface SessionKeys {
-  cookieSecret: Buffer;
-  csrfSecret: Buffer;
+export interface SessionPolicy {
+  idleTimeoutSeconds: number;
+  absoluteTimeoutSeconds: number;
 }
+
+/** 32 random bytes in base64url: the whole cookie value. */
+const TOKEN_SYNTAX = /^[A-Za-z0-9_-]{43}$/;
 
 /**
- * Sessions are signed, expiring cookies, so every instance sharing the same configuration accepts
- * them without a shared store. The keys mix the encryption key (high entropy, so a stolen cookie
- * cannot be used to guess the password offline) with the admin password (so changing the
- * password logs everyone out).
+ * Secrets derived from the encryption key (high entropy, never stored in the database): the CSRF
+ * key, and a fingerprint of the admin password that sessions are stored under, so that a changed
+ * password matches no stored session and a copy of the table cannot be used to guess the password.
  */
-export function deriveSessionKeys(keyring: Keyring, adminPassword: string): SessionKeys {
+export function deriveSessionSecrets(keyring: Keyring, adminPassword: string) {
   const derive = (purpose: string) =>
-    createHmac('sha256', keyring.current.key).update(`plaid-sync admin ${purpose} v1\0${adminPassword}`).digest();
-  return { cookieSecret: derive('session'), csrfSecret: derive('csrf') };
+    createHmac('sha256', keyring.current.key).update(`plaid-sync admin ${purpose} v2\0${adminPassword}`).digest();
+  return { csrfSecret: derive('csrf'), passwordFingerprint: derive('password').toString('base64url') };
 }
 
-function csrfTokenFor(keys: SessionKeys, sessionId: string): string {
-  return createHmac('sha256', keys.csrfSecret).update(sessionId).digest('base64url');
+export type SessionSecrets = ReturnType<typeof deriveSessionSecrets>;
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
 }
 
 function cookieOptions(c: Context) {
   return { path: '/admin', httpOnly: true, sameSite: 'Strict' as const, secure: isSecureRequest(c) };
 }
 
-export async function startSession(c: Context, keys: SessionKeys, now = Date.now()): Promise<AdminSession> {
-  const id = randomBytes(18).toString('base64url');
-  const expiresAt = Math.floor(now / 1000) + SESSION_TTL_SECONDS;
-  await setSignedCookie(c, SESSION_COOKIE, `${expiresAt}.${id}`, keys.cookieSecret, {
-    ...cookieOptions(c),
-    maxAge: SESSION_TTL_SECONDS,
-  });
-  return { id, expiresAt, csrfToken: csrfTokenFor(keys, id) };
-}
+/**
+ * Sessions stored in PostgreSQL, so every instance sees a logout, a password change or an expiry at
+ * once. A session ends after `idleTimeoutSeconds` without a request or `absoluteTimeoutSeconds` after
+ * login, whichever comes first.
+ */
+export class AdminSessions {
+  /** Activity is written at most this often per session, so polling pages do not write on every request. */
+  private readonly touchAfterMs: number;
 
-/** The session the request carries, or undefined when it is missing, forged or expired. */
-export async function readSession(c: Context, keys: SessionKeys, now = Date.now()): Promise<AdminSession | undefined> {
-  const value = await getSignedCookie(c, keys.cookieSecret, SESSION_COOKIE);
-  if (typeof value !== 'string') return undefined;
-  const match = /^(\d{1,12})\.([A-Za-z0-9_-]{16,64})$/.exec(value);
-  if (!match) return undefined;
-  const expiresAt = Number(match[1]);
-  // Max-Age only asks the browser to forget the cookie; the signed expiry is what is enforced.
-  if (expiresAt * 1000 <= now) return undefined;
-  const id = match[2]!;
-  return { id, expiresAt, csrfToken: csrfTokenFor(keys, id) };
-}
+  constructor(
+    private readonly db: Database,
+    private readonly secrets: SessionSecrets,
+    private readonly policy: SessionPolicy,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.touchAfterMs = Math.min(60, policy.idleTimeoutSeconds / 10) * 1000;
+  }
 
-export function endSession(c: Context): void {
-  deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
+  private csrfTokenFor(idHash: string): string {
+    return createHmac('sha256', this.secrets.csrfSecret).update(idHash).digest('base64url');
+  }
+
+  /** Opens a session and sets its cookie; sessions that have ended are pruned on the way. */
+  async start(c: Context): Promise<AdminSession> {
+    const token = randomBytes(32).toString('base64url');
+    const idHash = hashToken(token);
+    const now = new Date(this.now());
+    await this.prune(now);
+    await this.db.insert(adminSessions).values({ idHash, passwordFingerprint: this.secrets.passwordFingerprint, createdAt: now, lastSeenAt: now });
+    setCookie(c, SESSION_COOKIE, token, { ...cookieOptions(c), maxAge: this.policy.absoluteTimeoutSeconds });
+    return { csrfToken: this.csrfTokenFor(idHash) };
+  }
+
+  /** The session the request's cookie names, or undefined when it is missing, unknown, revoked or expired. */
+  async read(c: Context): Promise<AdminSession | undefined> {
+    const token = getCookie(c, SESSION_COOKIE);
+    if (token === undefined || !TOKEN_SYNTAX.test(token)) return undefined;
+    const idHash = hashToken(token);
+    const now = this.now();
+    const [row] = await this.db
+      .select({ lastSeenAt: adminSessions.lastSeenAt })
+      .from(adminSessions)
+      .where(
+        and(
+          eq(adminSessions.idHash, idHash),
+          eq(adminSessions.passwordFingerprint, this.secrets.passwordFingerprint),
+          gt(adminSessions.createdAt, new Date(now - this.policy.absoluteTimeoutSeconds * 1000)),
+          gt(adminSessions.lastSeenAt, new Date(now - this.policy.idleTimeoutSeconds * 1000)),
+        ),
+      );
+    if (!row) return undefined;
+    if (now - row.lastSeenAt.getTime() >= this.touchAfterMs) {
+      await this.db.update(adminSessions).set({ lastSeenAt: new Date(now) }).where(eq(adminSessions.idHash, idHash));
+    }
+    return { csrfToken: this.csrfTokenFor(idHash) };
+  }
+
+  /** Revokes the request's session in the database (every instance) and clears its cookie. */
+  async end(c: Context): Promise<void> {
+    const token = getCookie(c, SESSION_COOKIE);
+    if (token !== undefined && TOKEN_SYNTAX.test(token)) await this.db.delete(adminSessions).where(eq(adminSessions.idHash, hashToken(token)));
+    deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
+  }
+
+  /** Deletes sessions that can no longer be used: expired, idle too long, or opened under another password. */
+  private async prune(now: Date): Promise<void> {
+    const time = now.getTime();
+    await this.db
+      .delete(adminSessions)
+      .where(
+        or(
+          lt(adminSessions.createdAt, new Date(time - this.policy.absoluteTimeoutSeconds * 1000)),
+          lt(adminSessions.lastSeenAt, new Date(time - this.policy.idleTimeoutSeconds * 1000)),
+          ne(adminSessions.passwordFingerprint, this.secrets.passwordFingerprint),
+        ),
+      );
+  }
 }
 
 export function sameSecret(given: string, expected: string): boolean {

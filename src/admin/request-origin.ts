@@ -13,11 +13,16 @@ export function isSecureRequest(c: Context): boolean {
 }
 
 /**
- * The origin the browser sees for this service. Trusting the forwarded headers here is safe: a
+ * The origin the browser sees for this service ('' when the host cannot be read). Trusting the forwarded headers here is safe: a
  * cross-site page cannot set them on a victim's request, so they cannot make a foreign Origin match.
  */
 export function expectedOrigin(c: Context): string {
   const url = new URL(c.req.url);
   const host = firstValue(c.req.header('x-forwarded-host')) ?? c.req.header('host') ?? url.host;
-  return `${isSecureRequest(c) ? 'https' : 'http'}://${host}`.toLowerCase();
+  try {
+    // Normalised as browsers write Origin: lower case, no default port.
+    return new URL(`${isSecureRequest(c) ? 'https' : 'http'}://${host}`).origin;
+  } catch {
+    return '';
+  }
 }

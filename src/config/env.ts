@@ -37,6 +37,14 @@ export const envSchema = z.object({
   TOKEN_ENCRYPTION_KEY: optionalString,
   API_TOKENS: optionalString,
   ADMIN_PASSWORD: optionalString,
+  // Parsed and checked against the mode in load-config (a comma list of origins).
+  PUBLIC_URL: optionalString,
+  METRICS_ALLOWED_HOSTS: optionalString,
+  ADMIN_SESSION_IDLE_TIMEOUT_SECONDS: positiveInt(30 * 60),
+  ADMIN_SESSION_ABSOLUTE_TIMEOUT_SECONDS: positiveInt(8 * 60 * 60),
+  ADMIN_LOGIN_WINDOW_SECONDS: positiveInt(15 * 60),
+  ADMIN_LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt(5),
+  ADMIN_LOGIN_MAX_FAILURES_TOTAL: positiveInt(10),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SYNC_CRON: z.string().min(1).default('0 * * * *'),
   // 0: this instance takes no jobs (serves HTTP only; workers run in other instances on the database).

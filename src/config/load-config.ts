@@ -4,6 +4,7 @@ import { parseKeyring, type Keyring } from '../vault/keyring.js';
 import { ConfigError } from './config-error.js';
 import { loadOrCreateDevSecrets, type DevSecrets } from './dev-secrets.js';
 import { envSchema, type PlaidEnv, type RawEnv } from './env.js';
+import { loopbackOrigins, parseMetricsHosts, parsePublicOrigins, type PublicOrigin } from './public-origins.js';
 
 export interface Config {
   port: number;
@@ -22,6 +23,16 @@ export interface Config {
   keyring: Keyring;
   apiTokens: string[];
   adminPassword: string;
+  /**
+   * Origins the admin page is reached at (`PUBLIC_URL`). The admin page and its login refuse any
+   * other Host, and any other Origin on a state-changing request, so a DNS-rebound name cannot use them.
+   */
+  publicOrigins: PublicOrigin[];
+  /** Host names `/metrics` also answers to, besides IP literals and the public origins' hosts. */
+  metricsAllowedHosts: string[];
+  adminSession: { idleTimeoutSeconds: number; absoluteTimeoutSeconds: number };
+  /** Failed logins allowed per window, per client address and in total, across all instances. */
+  adminLogin: { windowSeconds: number; maxFailuresPerAddress: number; maxFailuresTotal: number };
   logLevel: RawEnv['LOG_LEVEL'];
   syncCron: string;
   workerConcurrency: number;
@@ -83,7 +94,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     dev = loaded.secrets;
     if (loaded.created) createdDevSecrets = loaded.secrets;
   } else {
-    const required = ['PLAID_CLIENT_ID', 'PLAID_SECRET', 'TOKEN_ENCRYPTION_KEY', 'API_TOKENS', 'ADMIN_PASSWORD'] as const;
+    const required = ['PLAID_CLIENT_ID', 'PLAID_SECRET', 'TOKEN_ENCRYPTION_KEY', 'API_TOKENS', 'ADMIN_PASSWORD', 'PUBLIC_URL'] as const;
     for (const name of required) {
       if (raw[name] === undefined) problems.push(`${name}: is required when PLAID_ENV is ${plaidEnv}`);
     }
@@ -108,6 +119,24 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     problems.push('ADMIN_PASSWORD: must be at least 8 characters');
   }
 
+  let publicOrigins: PublicOrigin[] = plaidEnv === 'simulator' ? loopbackOrigins(raw.PORT) : [];
+  if (raw.PUBLIC_URL !== undefined) {
+    try {
+      publicOrigins = parsePublicOrigins(raw.PUBLIC_URL);
+    } catch (error) {
+      problems.push(`PUBLIC_URL: ${(error as Error).message}`);
+    }
+  }
+  let metricsAllowedHosts: string[] = [];
+  try {
+    metricsAllowedHosts = parseMetricsHosts(raw.METRICS_ALLOWED_HOSTS ?? '');
+  } catch (error) {
+    problems.push(`METRICS_ALLOWED_HOSTS: ${(error as Error).message}`);
+  }
+  if (raw.ADMIN_SESSION_IDLE_TIMEOUT_SECONDS > raw.ADMIN_SESSION_ABSOLUTE_TIMEOUT_SECONDS) {
+    problems.push('ADMIN_SESSION_IDLE_TIMEOUT_SECONDS: must not exceed ADMIN_SESSION_ABSOLUTE_TIMEOUT_SECONDS');
+  }
+
   if (problems.length > 0 || !keyring || adminPassword === undefined) throw new ConfigError(problems);
 
   return {
@@ -128,6 +157,17 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       keyring,
       apiTokens,
       adminPassword,
+      publicOrigins,
+      metricsAllowedHosts,
+      adminSession: {
+        idleTimeoutSeconds: raw.ADMIN_SESSION_IDLE_TIMEOUT_SECONDS,
+        absoluteTimeoutSeconds: raw.ADMIN_SESSION_ABSOLUTE_TIMEOUT_SECONDS,
+      },
+      adminLogin: {
+        windowSeconds: raw.ADMIN_LOGIN_WINDOW_SECONDS,
+        maxFailuresPerAddress: raw.ADMIN_LOGIN_MAX_FAILURES_PER_ADDRESS,
+        maxFailuresTotal: raw.ADMIN_LOGIN_MAX_FAILURES_TOTAL,
+      },
       logLevel: raw.LOG_LEVEL,
       syncCron: raw.SYNC_CRON,
       workerConcurrency: raw.WORKER_CONCURRENCY,

@@ -114,7 +114,8 @@ describe('item actions', () => {
   });
 
   it('reports a scheduler failure without leaking its message', async () => {
-    const failing = buildTestApp(database, { syncs: { request: () => Promise.reject(new Error('connection to 10.0.0.5 refused')) } });
+    // The same deployment (same keys and password): a login on it must not end the other app's sessions.
+    const failing = buildTestApp(database, { config: built.deps.config, syncs: { request: () => Promise.reject(new Error('connection to 10.0.0.5 refused')) } });
     const own = await loginAsAdmin(failing.app);
     const res = await failing.app.request(`/admin/items/${item.id}/sync/transactions`, { method: 'POST', headers: own.headers() });
     expect(res.status).toBe(500);

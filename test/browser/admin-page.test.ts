@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loopbackOrigins } from '../../src/config/public-origins.js';
 import { linkDemoItem } from '../../src/simulator-demo/link-demo-item.js';
 import { createSyncEngine, type SyncEngine } from '../../src/sync/sync-engine.js';
 import { createInProcessScheduler, type RunningScheduler } from '../../src/sync/in-process-scheduler.js';
@@ -27,8 +28,9 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
   database = await createTestDatabase();
   simulator = startTestSimulator({ defaultTransactionCount: 40 });
-  // No webhook URL: every state change the page shows comes from the syncs the page asks for.
-  const config = testConfig({ webhookUrl: undefined });
+  // No webhook URL: every state change the page shows comes from the syncs the page asks for. The
+  // page is opened at 127.0.0.1 on a port chosen at listen time, as simulator mode allows by default.
+  const config = testConfig({ webhookUrl: undefined, publicOrigins: loopbackOrigins(0) });
   const probe = buildTestApp(database, { config });
   engine = createSyncEngine({ db: database.db, sql: database.sql, plaid: probe.deps.plaid, vault: probe.deps.vault, logger: probe.deps.logger, metrics: probe.deps.metrics });
   scheduler = createInProcessScheduler({ engine, logger: probe.deps.logger });

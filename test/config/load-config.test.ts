@@ -24,6 +24,7 @@ const productionEnv = () => ({
   API_TOKENS: 'a-long-enough-api-token',
   ADMIN_PASSWORD: 'correct horse battery',
   WEBHOOK_URL: 'https://example.com/webhooks/plaid',
+  PUBLIC_URL: 'https://sync.example.com',
 });
 
 async function problems(env: NodeJS.ProcessEnv): Promise<string[]> {
@@ -83,7 +84,36 @@ describe('loadConfig', () => {
       'TOKEN_ENCRYPTION_KEY: is required when PLAID_ENV is production',
       'API_TOKENS: is required when PLAID_ENV is production',
       'ADMIN_PASSWORD: is required when PLAID_ENV is production',
+      'PUBLIC_URL: is required when PLAID_ENV is production',
     ]);
+  });
+
+  it('reads PUBLIC_URL as a list of origins, and defaults to loopback names at PORT in simulator mode', async () => {
+    const { config } = await loadConfig({ ...productionEnv(), PUBLIC_URL: 'https://Sync.example.com, http://localhost:8080/' });
+    expect(config.publicOrigins).toEqual([
+      { protocol: 'https:', hostname: 'sync.example.com', port: '' },
+      { protocol: 'http:', hostname: 'localhost', port: '8080' },
+    ]);
+    const simulator = await loadConfig({ DATA_DIR: dataDir, PORT: '4000' });
+    expect(simulator.config.publicOrigins.map((origin) => `${origin.protocol}//${origin.hostname}:${origin.port}`)).toEqual([
+      'http://127.0.0.1:4000',
+      'http://localhost:4000',
+      'http://[::1]:4000',
+    ]);
+    expect(simulator.config.adminSession).toEqual({ idleTimeoutSeconds: 1800, absoluteTimeoutSeconds: 28800 });
+    expect(simulator.config.adminLogin).toEqual({ windowSeconds: 900, maxFailuresPerAddress: 5, maxFailuresTotal: 10 });
+  });
+
+  it('rejects a PUBLIC_URL that is not a list of origins, bad metrics hosts and an idle timeout over the absolute one', async () => {
+    for (const value of ['sync.example.com', 'ftp://sync.example.com', 'https://sync.example.com/admin', 'https://user@sync.example.com', ' , ']) {
+      expect(await problems({ ...productionEnv(), PUBLIC_URL: value }), value).toEqual([expect.stringMatching(/^PUBLIC_URL: /)]);
+    }
+    expect(await problems({ ...productionEnv(), METRICS_ALLOWED_HOSTS: 'prometheus.internal, http://x/metrics' })).toEqual([
+      expect.stringMatching(/^METRICS_ALLOWED_HOSTS: "http:\/\/x\/metrics" must be a host name/),
+    ]);
+    expect(
+      await problems({ ...productionEnv(), ADMIN_SESSION_IDLE_TIMEOUT_SECONDS: '7200', ADMIN_SESSION_ABSOLUTE_TIMEOUT_SECONDS: '3600' }),
+    ).toEqual(['ADMIN_SESSION_IDLE_TIMEOUT_SECONDS: must not exceed ADMIN_SESSION_ABSOLUTE_TIMEOUT_SECONDS']);
   });
 
   it('rejects an invalid encryption key, short API tokens and a short admin password', async () => {

@@ -43,6 +43,11 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     keyring: parseKeyring(`test:${randomBytes(32).toString('base64')}`),
     apiTokens: [TEST_API_TOKEN],
     adminPassword: TEST_ADMIN_PASSWORD,
+    // Requests made with app.request('/path') name the host `localhost`.
+    publicOrigins: [{ protocol: 'http:', hostname: 'localhost', port: '' }],
+    metricsAllowedHosts: [],
+    adminSession: { idleTimeoutSeconds: 30 * 60, absoluteTimeoutSeconds: 8 * 60 * 60 },
+    adminLogin: { windowSeconds: 15 * 60, maxFailuresPerAddress: 5, maxFailuresTotal: 10 },
     logLevel: 'info',
     syncCron: '0 * * * *',
     workerConcurrency: 2,
