@@ -67,6 +67,10 @@ function filters(sql: Sql, params: ListParams) {
     case 'new_accounts':
       conditions.push(sql`i.new_accounts_available and i.status <> 'disconnected'`);
       break;
+    case 'error':
+      // Active by status but broken all the same (a permanent error the status check or a sync met).
+      conditions.push(sql`i.status = 'active' and i.error_code is not null`);
+      break;
     default:
       conditions.push(sql`i.status = ${params.status}`);
   }

@@ -21,9 +21,10 @@ const ASSETS: Record<string, Asset> = {
   'htmx.min.js': load(require.resolve('htmx.org/dist/htmx.min.js'), 'text/javascript; charset=utf-8'),
   'admin.js': load(new URL('./static/admin.js', import.meta.url).pathname, 'text/javascript; charset=utf-8'),
   'admin.css': load(new URL('./static/admin.css', import.meta.url).pathname, 'text/css; charset=utf-8'),
+  'favicon.svg': load(new URL('./static/favicon.svg', import.meta.url).pathname, 'image/svg+xml'),
 };
 
-export type AssetName = 'htmx.min.js' | 'admin.js' | 'admin.css';
+export type AssetName = 'htmx.min.js' | 'admin.js' | 'admin.css' | 'favicon.svg';
 
 /** A URL that changes with the file's content, so browsers may cache it for a long time. */
 export function assetUrl(name: AssetName): string {
