@@ -146,6 +146,8 @@ describe('item actions', () => {
     const res = await built.app.request('/admin/items/refresh-all', { method: 'POST', headers: session.headers() });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('Status check and sync queued for 0 items');
+    // The list refreshes at once (its trigger includes this event), not only at its next idle poll.
+    expect(res.headers.get('hx-trigger')).toBe('items-changed');
     expect((built.deps.queue as ReturnType<typeof recordingWorkQueue>).statusChecks).toEqual([{ trigger: 'refresh_all' }]);
   });
 });
