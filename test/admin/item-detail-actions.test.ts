@@ -238,6 +238,10 @@ describe('item data and live updates', () => {
     expect(list).toMatch(new RegExp(`<tr id="item-${broken.id}" class="item-row broken"[^>]*data-broken="true"`));
     expect(list).toMatch(/badge-active">active<\/span><span class="badge badge-bad" title="Plaid reports INVALID_ACCESS_TOKEN[^"]*">error</);
     expect(list).not.toContain('Detail Bank');
+    // Sorted by status, it comes with the broken logins, before the healthy items.
+    const sorted = await (await built.app.request('/admin/items?sort=status', { headers: { cookie: session.cookie } })).text();
+    expect(sorted.indexOf('Broken Token Bank')).toBeGreaterThan(0);
+    expect(sorted.indexOf('Broken Token Bank')).toBeLessThan(sorted.indexOf('Detail Bank'));
     const detail = await (await built.app.request(`/admin/items/${broken.id}`, { headers: { cookie: session.cookie } })).text();
     expect(detail).toMatch(/id="item-live" data-status="active" data-broken="true"/);
     expect(detail).toContain('INVALID_ACCESS_TOKEN');
