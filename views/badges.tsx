@@ -20,6 +20,13 @@ export interface StatusFacts {
   pendingDisconnectAt: Date | null;
   consentExpiresAt: Date | null;
   newAccountsAvailable: boolean;
+  /** The last error Plaid reported for the item; on an `active` item it means the item is broken all the same. */
+  errorCode: string | null;
+}
+
+/** Active by status, but the last status check or sync met a permanent error (INVALID_ACCESS_TOKEN, say). */
+export function brokenWhileActive(facts: Pick<StatusFacts, 'status' | 'errorCode'>): boolean {
+  return facts.status === 'active' && facts.errorCode !== null;
 }
 
 export function expiresSoon(facts: StatusFacts, now = Date.now(), warningDays = 7): boolean {
@@ -34,6 +41,7 @@ export function StatusBadges(props: { item: StatusFacts }) {
   return (
     <span class="badges" data-status={item.status}>
       <Badge tone={item.status} label={STATUS_LABELS[item.status]} />
+      {brokenWhileActive(item) && <Badge tone="bad" label="error" title={`Plaid reports ${item.errorCode ?? ''}: the item is not syncing`} />}
       {expiresSoon(item) && (
         <Badge tone="warning" label="pending expiration" title={expiry ? `disconnects at ${expiry.toISOString()}` : undefined} />
       )}

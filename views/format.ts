@@ -18,10 +18,43 @@ export function formatDuration(start: Date, end: Date | null): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-/** Balances arrive as numeric text; they are shown as stored, never through a float. */
+const minorUnits = new Map<string, number | null>();
+
+/** The currency's minor units (2 for USD, 0 for JPY); null for a code Intl does not accept (unofficial ones such as USDT). */
+function minorUnitsOf(currency: string): number | null {
+  if (!minorUnits.has(currency)) {
+    try {
+      minorUnits.set(currency, new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? null);
+    } catch {
+      minorUnits.set(currency, null);
+    }
+  }
+  return minorUnits.get(currency)!;
+}
+
+const DECIMAL = /^-?\d+(\.(\d+))?$/;
+
+/**
+ * Amounts arrive as numeric text and are formatted from that text (Intl formats a decimal string
+ * exactly), never through a float: at least the currency's minor units (861.40 USD, 1,200 JPY),
+ * and never fewer digits than stored (a price kept to four decimals keeps them).
+ */
 export function formatMoney(amount: string | null, currency: string | null): string {
   if (amount === null) return '—';
-  return currency === null ? amount : `${amount} ${currency}`;
+  const match = DECIMAL.exec(amount);
+  const units = currency === null ? null : minorUnitsOf(currency);
+  if (match === null || units === null) return currency === null ? amount : `${amount} ${currency}`;
+  const stored = match[2]?.replace(/0+$/, '').length ?? 0;
+  const digits = new Intl.NumberFormat('en-US', { minimumFractionDigits: units, maximumFractionDigits: Math.min(20, Math.max(units, stored)) });
+  return `${digits.format(amount as Intl.StringNumericLiteral)} ${currency}`;
+}
+
+/** A quantity (shares, units) from its numeric text, trailing zeros dropped, never through a float. */
+export function formatQuantity(value: string): string {
+  const match = DECIMAL.exec(value);
+  if (match === null) return value;
+  const stored = match[2]?.replace(/0+$/, '').length ?? 0;
+  return new Intl.NumberFormat('en-US', { maximumFractionDigits: Math.min(20, stored) }).format(value as Intl.StringNumericLiteral);
 }
 
 export function shortId(id: string): string {

@@ -1,5 +1,5 @@
 import type { ItemSummary } from '../src/admin/item-list-query.js';
-import { StatusBadges } from './badges.js';
+import { brokenWhileActive, StatusBadges } from './badges.js';
 import { shortId } from './format.js';
 import { SyncCell } from './sync-progress.js';
 
@@ -16,9 +16,10 @@ export function ItemRow(props: { item: ItemSummary; live: LiveProgress }) {
   return (
     <tr
       id={`item-${item.id}`}
-      class="item-row"
+      class={brokenWhileActive(item) ? 'item-row broken' : 'item-row'}
       data-item-id={item.id}
       data-status={item.status}
+      data-broken={brokenWhileActive(item) ? 'true' : undefined}
       data-live={poll ? 'polling' : 'idle'}
       hx-get={live.pollUrl}
       hx-trigger={poll ? 'every 1s' : undefined}

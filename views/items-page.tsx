@@ -1,5 +1,6 @@
 import type { ItemPage } from '../src/admin/item-list-query.js';
 import { listQueryString, SORT_KEYS, STATUS_FILTERS, type ListParams, type SortKey } from '../src/admin/list-params.js';
+import { IDLE_POLL_SECONDS } from '../src/admin/live-progress.js';
 import { PRODUCTS } from '../src/db/schema/index.js';
 import { ItemRow, type LiveProgress } from './item-row.js';
 import { Layout } from './layout.js';
@@ -50,31 +51,54 @@ function Pager(props: { page: ItemPage; params: ListParams }) {
   );
 }
 
-export function ItemsResults(props: { page: ItemPage; params: ListParams; liveFor: (id: string) => LiveProgress }) {
+/** The event an action's answer raises (`HX-Trigger`) when it changed what the list shows. */
+export const ITEMS_CHANGED_EVENT = 'items-changed';
+
+export interface ItemsResultsProps {
+  page: ItemPage;
+  params: ListParams;
+  liveFor: (id: string) => LiveProgress;
+  /** This view with the version it shows: answered 204 while nothing changed. */
+  pollUrl: string;
+}
+
+/**
+ * The list of this view. It asks every few seconds, and at once after an action that changes the
+ * list, whether anything changed (statuses move through webhooks, checks and other operators).
+ */
+export function ItemsResults(props: ItemsResultsProps) {
   const { page, params } = props;
   return (
-    <section id="items-results" class="results">
-      <table class="items-table">
-        <thead>
-          <tr>
-            {(['institution', 'user', 'status'] as const).map((key) => (
-              <SortHeader params={params} sort={key} class={`col-${key}`} />
+    <section
+      id="items-results"
+      class="results"
+      hx-get={props.pollUrl}
+      hx-trigger={`every ${IDLE_POLL_SECONDS}s, ${ITEMS_CHANGED_EVENT} from:body`}
+      hx-swap="outerHTML"
+    >
+      <div class="table-scroll">
+        <table class="items-table">
+          <thead>
+            <tr>
+              {(['institution', 'user', 'status'] as const).map((key) => (
+                <SortHeader params={params} sort={key} class={`col-${key}`} />
+              ))}
+              <th class="col-products">Products</th>
+              <SortHeader params={params} sort="last_sync" class="col-sync" />
+              <th class="col-error">Last error</th>
+              <th class="col-accounts num">Accounts</th>
+              <th class="col-actions">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.items.map((item) => (
+              <ItemRow item={item} live={props.liveFor(item.id)} />
             ))}
-            <th class="col-products">Products</th>
-            <SortHeader params={params} sort="last_sync" class="col-sync" />
-            <th class="col-error">Last error</th>
-            <th class="col-accounts num">Accounts</th>
-            <th class="col-actions">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {page.items.map((item) => (
-            <ItemRow item={item} live={props.liveFor(item.id)} />
-          ))}
-        </tbody>
-      </table>
+          </tbody>
+        </table>
+      </div>
       {page.items.length === 0 && <p class="empty">No items match these filters.</p>}
       <Pager page={page} params={params} />
     </section>
@@ -105,7 +129,7 @@ function Filters(props: { params: ListParams }) {
           <option value="">any</option>
           {STATUS_FILTERS.map((status) => (
             <option value={status} selected={params.status === status}>
-              {status.replace('_', ' ')}
+              {status === 'error' ? 'active with an error' : status.replace('_', ' ')}
             </option>
           ))}
         </select>
@@ -151,13 +175,10 @@ function Filters(props: { params: ListParams }) {
   );
 }
 
-export interface ItemsPageProps {
-  page: ItemPage;
-  params: ListParams;
+export interface ItemsPageProps extends ItemsResultsProps {
   csrfToken: string;
   simulator: boolean;
   refreshAllAvailable: boolean;
-  liveFor: (id: string) => LiveProgress;
 }
 
 export function ItemsPage(props: ItemsPageProps) {
@@ -181,7 +202,7 @@ export function ItemsPage(props: ItemsPageProps) {
         </div>
       </div>
       <Filters params={props.params} />
-      <ItemsResults page={props.page} params={props.params} liveFor={props.liveFor} />
+      <ItemsResults page={props.page} params={props.params} liveFor={props.liveFor} pollUrl={props.pollUrl} />
     </Layout>
   );
 }

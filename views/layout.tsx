@@ -38,6 +38,7 @@ export function Layout(props: LayoutProps) {
         <meta name="htmx-config" content={HTMX_CONFIG} />
         {props.csrfToken !== undefined && <meta name="csrf-token" content={props.csrfToken} />}
         <title>{`${props.title} · plaid-sync`}</title>
+        <link rel="icon" type="image/svg+xml" href={assetUrl('favicon.svg')} />
         <link rel="stylesheet" href={assetUrl('admin.css')} />
         <script src={assetUrl('htmx.min.js')} defer></script>
         <script src={assetUrl('admin.js')} defer></script>
@@ -73,10 +74,13 @@ export function Layout(props: LayoutProps) {
   );
 }
 
-/** A message swapped into the flash area out of band, next to whatever fragment the action returns. */
-export function Flash(props: { tone: 'ok' | 'error'; message: string }) {
+/**
+ * A message for the flash area: out of band, next to whatever fragment the action returns; or, for
+ * a failed action retargeted at `#flash`, as the answer itself (`oob={false}`).
+ */
+export function Flash(props: { tone: 'ok' | 'error'; message: string; oob?: boolean }) {
   return (
-    <div id="flash" class="flash-area" hx-swap-oob="true" aria-live="polite">
+    <div id="flash" class="flash-area" hx-swap-oob={props.oob === false ? undefined : 'true'} aria-live="polite">
       <p class={`flash flash-${props.tone}`} role={props.tone === 'error' ? 'alert' : 'status'}>
         {props.message}
       </p>

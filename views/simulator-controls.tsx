@@ -1,3 +1,5 @@
+import type { ItemStatus } from '../src/db/schema/index.js';
+
 /** Simulator mode only: lets a newcomer drive each flow from the page. */
 export function SimulatorLinkControl() {
   return (
@@ -15,12 +17,23 @@ export function SimulatorLinkControl() {
 }
 
 const ITEM_CONTROLS = [
-  { action: 'advance', label: 'Advance (new transactions)', title: 'The bank posts new transactions; a sync follows' },
-  { action: 'break-login', label: 'Break login', title: 'The bank asks the user to log in again (ITEM_LOGIN_REQUIRED); a sync follows' },
-  { action: 'revoke', label: 'Revoke', title: 'The user revokes access at the bank (USER_PERMISSION_REVOKED); a sync follows' },
+  { action: 'advance', label: 'Advance (new transactions)', title: 'The bank posts new transactions; a sync follows', enabled: (s: ItemStatus) => s !== 'disconnected' },
+  {
+    action: 'break-login',
+    label: 'Break login',
+    title: 'The bank asks the user to log in again (ITEM_LOGIN_REQUIRED); a sync follows',
+    enabled: (s: ItemStatus) => s === 'active',
+  },
+  {
+    action: 'repair-login',
+    label: 'Repair login',
+    title: 'The user completes Fix Connection (update mode in Link) and the app tells the service; the item is active again and syncs',
+    enabled: (s: ItemStatus) => s === 'needs_reauth',
+  },
+  { action: 'revoke', label: 'Revoke', title: 'The user revokes access at the bank (USER_PERMISSION_REVOKED); a sync follows', enabled: (s: ItemStatus) => s !== 'disconnected' },
 ] as const;
 
-export function SimulatorItemControls(props: { itemId: string; disabled: boolean }) {
+export function SimulatorItemControls(props: { itemId: string; status: ItemStatus }) {
   return (
     <div class="action-group sim-group" aria-label="Simulator controls">
       <span class="group-label">Simulator</span>
@@ -33,7 +46,7 @@ export function SimulatorItemControls(props: { itemId: string; disabled: boolean
           hx-target="#item-live"
           hx-swap="outerHTML"
           title={control.title}
-          disabled={props.disabled}
+          disabled={!control.enabled(props.status)}
         >
           {control.label}
         </button>

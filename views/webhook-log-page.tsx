@@ -33,8 +33,8 @@ export function WebhookRow(props: { row: WebhookLogRow; replayAvailable: boolean
       <td>
         <WebhookOutcomeBadge status={row.status} />
       </td>
-      <td class="error-cell" title={row.error ?? undefined}>
-        {row.error ?? ''}
+      <td class="error-cell" title={row.error ?? undefined} data-plaid-error={row.plaidErrorCode ?? undefined}>
+        {[row.plaidErrorCode, row.error].filter(Boolean).join(' · ')}
       </td>
       <td class="col-actions">
         <button
@@ -83,26 +83,28 @@ export function WebhookLogPage(props: WebhookLogPageProps) {
           </a>
         ))}
       </nav>
-      <table class="data-table">
-        <thead>
-          <tr>
-            <th>Received</th>
-            <th>Type</th>
-            <th>Code</th>
-            <th>Item</th>
-            <th>Outcome</th>
-            <th>Error</th>
-            <th class="col-actions">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((row) => (
-            <WebhookRow row={row} replayAvailable={props.replayAvailable} />
-          ))}
-        </tbody>
-      </table>
+      <div class="table-scroll">
+        <table class="data-table webhook-table">
+          <thead>
+            <tr>
+              <th>Received</th>
+              <th>Type</th>
+              <th>Code</th>
+              <th>Item</th>
+              <th>Outcome</th>
+              <th>Error</th>
+              <th class="col-actions">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.rows.map((row) => (
+              <WebhookRow row={row} replayAvailable={props.replayAvailable} />
+            ))}
+          </tbody>
+        </table>
+      </div>
       {props.rows.length === 0 && <p class="empty">No webhooks recorded.</p>}
     </Layout>
   );

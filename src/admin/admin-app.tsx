@@ -80,7 +80,7 @@ export function adminRoutes(deps: AdminDeps, options: AdminOptions = {}) {
   admin.route('/', itemActionRoutes(deps, operations));
   admin.route('/', webhookRoutes(deps, operations));
   admin.route('/', backfillRoutes(deps, operations));
-  admin.route('/', simulatorRoutes(deps));
+  admin.route('/', simulatorRoutes(deps, operations));
   admin.all('*', (c) => renderError(c, 404, 'No such page.'));
 
   function renderError(c: Context<AdminEnv>, status: ContentfulStatusCode, message: string) {
@@ -88,7 +88,7 @@ export function adminRoutes(deps: AdminDeps, options: AdminOptions = {}) {
       // An htmx action shows its failure in the flash area, leaving the fragment it targeted alone.
       c.header('HX-Retarget', '#flash');
       c.header('HX-Reswap', 'outerHTML');
-      return c.html(<Flash tone="error" message={message} />, status);
+      return c.html(<Flash tone="error" message={message} oob={false} />, status);
     }
     const requestId = c.get('requestId' as never) as string | undefined;
     return c.html(<ErrorPage status={status} message={message} csrfToken={c.var.session?.csrfToken} simulator={simulator} requestId={requestId} />, status);

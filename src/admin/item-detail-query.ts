@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { plaidAccounts, syncRuns, webhookEvents } from '../db/schema/index.js';
 
@@ -61,6 +61,11 @@ export function hasRunningSync(db: Database, itemId: string) {
     .then((rows) => rows.length > 0);
 }
 
+/** The Plaid error a webhook carries (`ITEM ERROR`, `USER_PERMISSION_REVOKED`): its code only, never the body. */
+export function plaidErrorCodeOf() {
+  return sql<string | null>`${webhookEvents.body}->'error'->>'error_code'`;
+}
+
 export function recentItemWebhooks(db: Database, itemId: string) {
   return db
     .select({
@@ -70,6 +75,7 @@ export function recentItemWebhooks(db: Database, itemId: string) {
       webhookCode: webhookEvents.webhookCode,
       status: webhookEvents.status,
       error: webhookEvents.error,
+      plaidErrorCode: plaidErrorCodeOf(),
     })
     .from(webhookEvents)
     .where(eq(webhookEvents.itemId, itemId))

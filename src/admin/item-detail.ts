@@ -2,8 +2,14 @@ import type { AdminDeps } from './admin-deps.js';
 import { isProduct, type Product } from '../db/schema/index.js';
 import { NotFoundError } from '../http/errors.js';
 import type { ItemDetail } from '../../views/item-detail-page.js';
+import type { LiveProgress } from '../../views/item-row.js';
+import { itemData } from './item-data-query.js';
 import { itemAccounts, recentItemWebhooks, recentSyncRuns } from './item-detail-query.js';
 import { findItemSummary, type ItemSummary } from './item-list-query.js';
+import { liveProgress, versionedUrl, versionOf } from './live-progress.js';
+
+export const rowPath = (itemId: string) => `/admin/items/${itemId}/row`;
+export const livePath = (itemId: string) => `/admin/items/${itemId}/live`;
 
 export async function loadItemSummary(deps: Pick<AdminDeps, 'sql'>, itemId: string): Promise<ItemSummary> {
   const item = await findItemSummary(deps.sql, itemId);
@@ -13,12 +19,28 @@ export async function loadItemSummary(deps: Pick<AdminDeps, 'sql'>, itemId: stri
 
 export async function loadItemDetail(deps: Pick<AdminDeps, 'sql' | 'db'>, itemId: string): Promise<ItemDetail> {
   const item = await loadItemSummary(deps, itemId);
-  const [accounts, runs, webhooks] = await Promise.all([
+  const [accounts, data, runs, webhooks] = await Promise.all([
     itemAccounts(deps.db, itemId),
+    itemData(deps.sql, itemId),
     recentSyncRuns(deps.db, itemId),
     recentItemWebhooks(deps.db, itemId),
   ]);
-  return { item, accounts, runs, webhooks };
+  const products = syncableProducts(item, accounts.map((account) => account.product));
+  return { item, products, accounts, data, runs, webhooks };
+}
+
+export interface ItemLiveState {
+  live: LiveProgress;
+  idlePollUrl: string;
+  /** The digest of the detail: an idle poll sending it back is answered 204 while nothing changed. */
+  version: string;
+}
+
+/** How an item's live part polls: every second while work runs or is awaited, else the idle poll. */
+export function itemLiveState(detail: ItemDetail, since: Date | undefined): ItemLiveState {
+  const path = livePath(detail.item.id);
+  const version = versionOf(detail);
+  return { live: liveProgress(detail.item, { pollPath: path, since }), idlePollUrl: versionedUrl(path, version), version };
 }
 
 /** The products the service syncs for an item: those Plaid reports, else those its accounts are scoped to. */

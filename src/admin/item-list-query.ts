@@ -67,6 +67,10 @@ function filters(sql: Sql, params: ListParams) {
     case 'new_accounts':
       conditions.push(sql`i.new_accounts_available and i.status <> 'disconnected'`);
       break;
+    case 'error':
+      // Active by status but broken all the same (a permanent error the status check or a sync met).
+      conditions.push(sql`i.status = 'active' and i.error_code is not null`);
+      break;
     default:
       conditions.push(sql`i.status = ${params.status}`);
   }
@@ -102,9 +106,9 @@ function ordering(sql: Sql, params: ListParams) {
     case 'created':
       return sql`i.created_at ${dir}, i.id`;
     case 'status':
-      // Ascending puts what needs an operator first: broken logins, then expiring consent.
+      // Ascending puts what needs an operator first: broken logins and active items with an error, then expiring consent.
       return sql`case i.status when 'needs_reauth' then 0 when 'active' then
-          case when i.pending_disconnect_at is not null or i.new_accounts_available then 1 else 2 end
+          case when i.error_code is not null then 0 when i.pending_disconnect_at is not null or i.new_accounts_available then 1 else 2 end
         else 3 end ${dir}, i.institution_name nulls last, i.id`;
   }
 }

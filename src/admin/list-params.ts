@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { PRODUCTS } from '../db/schema/index.js';
 
-/** Status filters: the item statuses plus the two conditions operators act on before they bite. */
-export const STATUS_FILTERS = ['active', 'needs_reauth', 'disconnected', 'pending_disconnect', 'new_accounts'] as const;
+/** Status filters: the item statuses, active items with an error, and the two conditions operators act on before they bite. */
+export const STATUS_FILTERS = ['active', 'needs_reauth', 'disconnected', 'error', 'pending_disconnect', 'new_accounts'] as const;
 export type StatusFilter = (typeof STATUS_FILTERS)[number];
 
 /**

@@ -1,6 +1,23 @@
+import { createHash } from 'node:crypto';
 import type { Sql } from '../db/client.js';
 import type { LiveProgress } from '../../views/item-row.js';
 import type { ItemSummary } from './item-list-query.js';
+
+/**
+ * How often an idle fragment (the items list, an item's live part) asks whether anything changed:
+ * a webhook, a scheduled status check or another operator can change what it shows at any time.
+ */
+export const IDLE_POLL_SECONDS = 5;
+
+/** A short digest of what a fragment shows; an idle poll that sends it back gets 204 while it still matches. */
+export function versionOf(shown: unknown): string {
+  return createHash('sha256').update(JSON.stringify(shown)).digest('base64url').slice(0, 16);
+}
+
+/** `url` with the version of what it rendered, for the idle poll. */
+export function versionedUrl(url: string, version: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}v=${version}`;
+}
 
 /** How long a fragment keeps polling for queued work that has not started. */
 export const WAIT_FOR_START_MS = 60_000;

@@ -16,17 +16,18 @@ function load(file: string, contentType: string): Asset {
   return { body, contentType, version: createHash('sha256').update(body).digest('hex').slice(0, 12) };
 }
 
-export type AssetName = 'htmx.min.js' | 'admin.js' | 'admin.css';
+export type AssetName = 'htmx.min.js' | 'admin.js' | 'admin.css' | 'favicon.svg';
 
 /**
  * Everything the admin page loads comes from the service itself: the CSP allows no other origin.
- * A Map, not an object literal, so a requested name is only ever one of these three: `constructor`,
+ * A Map, not an object literal, so a requested name is only ever one of these: `constructor`,
  * `__proto__` and other names every object inherits find nothing.
  */
 const ASSETS = new Map<string, Asset>([
   ['htmx.min.js', load(require.resolve('htmx.org/dist/htmx.min.js'), 'text/javascript; charset=utf-8')],
   ['admin.js', load(new URL('./static/admin.js', import.meta.url).pathname, 'text/javascript; charset=utf-8')],
   ['admin.css', load(new URL('./static/admin.css', import.meta.url).pathname, 'text/css; charset=utf-8')],
+  ['favicon.svg', load(new URL('./static/favicon.svg', import.meta.url).pathname, 'image/svg+xml')],
 ] satisfies [AssetName, Asset][]);
 
 /** A URL that changes with the file's content, so browsers may cache it for a long time. */

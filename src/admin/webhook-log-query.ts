@@ -1,6 +1,7 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { plaidItems, webhookEvents, type WebhookOutcome } from '../db/schema/index.js';
+import { plaidErrorCodeOf } from './item-detail-query.js';
 
 export const WEBHOOK_LOG_LIMIT = 100;
 
@@ -17,6 +18,7 @@ export function recentWebhooks(db: Database, outcome: WebhookOutcome | undefined
       institutionName: plaidItems.institutionName,
       status: webhookEvents.status,
       error: webhookEvents.error,
+      plaidErrorCode: plaidErrorCodeOf(),
     })
     .from(webhookEvents)
     .leftJoin(plaidItems, eq(plaidItems.id, webhookEvents.itemId))

@@ -34,6 +34,20 @@ export async function markItemActive(db: Executor, itemId: string): Promise<bool
 }
 
 /**
+ * A permanent error that leaves the status alone (an access token Plaid no longer accepts, say):
+ * recorded so the API and the admin page show the item as broken instead of healthy. The next
+ * healthy status check (`markItemActive`) clears it.
+ */
+export async function recordItemError(db: Executor, itemId: string, error: StatusError): Promise<boolean> {
+  const rows = await db
+    .update(plaidItems)
+    .set({ errorCode: error.code, errorMessage: error.message ?? null, updatedAt: sql`now()` })
+    .where(and(eq(plaidItems.id, itemId), ne(plaidItems.status, 'disconnected')))
+    .returning({ id: plaidItems.id });
+  return rows.length > 0;
+}
+
+/**
  * Soft delete: the item is `disconnected` and its active accounts `inactive`. Transactions,
  * holdings and liabilities stay as read-only history; the sync engine never writes a disconnected item.
  */

@@ -3,7 +3,7 @@ import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { syncedProductsOf } from '../plaid/item-products.js';
 import { PlaidCallError, createPlaidCaller, type PlaidCall } from '../providers/plaid/plaid-call.js';
-import { markItemActive, markItemDisconnected, markItemNeedsReauth } from '../services/item-status.js';
+import { markItemActive, markItemDisconnected, markItemNeedsReauth, recordItemError } from '../services/item-status.js';
 import type { SyncScheduler } from '../sync/sync-scheduler.js';
 import type { TokenVault } from '../vault/token-vault.js';
 import { itemSyncProducts } from './item-sync-products.js';
@@ -66,7 +66,13 @@ export async function checkItemStatus(
       await deps.db.transaction((tx) => markItemDisconnected(tx, item.id, { code: error.plaid.code, message: error.plaid.message }));
       return { status: 'disconnected', errorCode: error.plaid.code };
     }
-    throw error;
+    if (error.plaid.kind === 'transient') throw error;
+    // Permanent (INVALID_ACCESS_TOKEN, say): retrying cannot help, and an item left looking healthy
+    // while every check fails hides it from the operator. Record it; the status stays.
+    await recordItemError(deps.db, item.id, { code: error.plaid.code, message: error.plaid.message });
+    await deps.sql`update plaid_items set last_status_check_at = now() where id = ${item.id}`;
+    deps.logger.warn({ itemId: item.id, plaidErrorCode: error.plaid.code }, 'status_check_item_error');
+    return { status: 'unchanged', errorCode: error.plaid.code };
   }
 
   const plaidError = response.item.error;

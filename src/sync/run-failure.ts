@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { PlaidCallError, AbortedError } from '../providers/plaid/plaid-call.js';
 import { CursorMovedError } from '../plaid/products/transactions.js';
-import { markItemDisconnected, markItemNeedsReauth } from '../services/item-status.js';
+import { markItemDisconnected, markItemNeedsReauth, recordItemError } from '../services/item-status.js';
 import { TokenVaultError } from '../vault/token-vault.js';
 import { finishRun, type RunKey } from './run-lock.js';
 import type { SyncCounts, SyncFailure } from './sync-outcome.js';
@@ -32,7 +32,8 @@ export function describeFailure(error: unknown): SyncFailure {
 /**
  * Records a failed run and applies what the error means for the item, in one transaction: login
  * required → `needs_reauth`; item gone or consent revoked → `disconnected` (soft delete); product
- * not supported → the product is marked unsupported, the item untouched.
+ * not supported → the product is marked unsupported, the item untouched; any other permanent Plaid
+ * error (`fatal`, e.g. INVALID_ACCESS_TOKEN) → recorded on the item, whose status stays.
  */
 export async function recordFailure(db: Database, runId: string, key: RunKey, failure: SyncFailure, counts: SyncCounts): Promise<void> {
   await db.transaction(async (tx) => {
@@ -42,6 +43,7 @@ export async function recordFailure(db: Database, runId: string, key: RunKey, fa
     const statusError = { code: failure.code, message: failure.message };
     if (failure.kind === 'needs_reauth') await markItemNeedsReauth(tx, key.itemId, statusError);
     if (failure.kind === 'revoked') await markItemDisconnected(tx, key.itemId, statusError);
+    if (failure.kind === 'fatal') await recordItemError(tx, key.itemId, statusError);
     if (failure.kind === 'product_unsupported') {
       await tx.execute(sql`
         update plaid_items set unsupported_products = array_append(unsupported_products, ${key.product}), updated_at = now()

@@ -56,11 +56,13 @@ export interface AcquiredRun {
 }
 
 /** The guard of every commit: the item row locked until the commit, and a disconnected item never written. */
-async function lockLiveItem(tx: Executor, itemId: string): Promise<ItemStatus> {
-  const rows = await tx.execute<{ status: ItemStatus }>(sql`select status from plaid_items where id = ${itemId} for update`);
-  const status = rows[0]?.status;
-  if (status === undefined || status === 'disconnected') throw new ItemDisconnectedError('the item is disconnected');
-  return status;
+async function lockLiveItem(tx: Executor, itemId: string): Promise<{ status: ItemStatus; errored: boolean }> {
+  const rows = await tx.execute<{ status: ItemStatus; errored: boolean }>(
+    sql`select status, error_code is not null as errored from plaid_items where id = ${itemId} for update`,
+  );
+  const row = rows[0];
+  if (row === undefined || row.status === 'disconnected') throw new ItemDisconnectedError('the item is disconnected');
+  return row;
 }
 
 export interface ExecutedRun {
@@ -127,8 +129,8 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Execu
           await deps.hooks.beforeCommit?.(point);
           const finished = await finishRunSeeingFollowUp(tx, run.runId, key, counts);
           if (!finished.finished) throw new RunFencedError('run abandoned');
-          // A clean sync proves the login works again.
-          if (locked.value === 'needs_reauth') await markItemActive(tx, run.itemId);
+          // A clean sync proves the login (or whatever error was recorded) works again.
+          if (locked.value.status === 'needs_reauth' || locked.value.errored) await markItemActive(tx, run.itemId);
           followUp = finished.followUp;
           return counts;
         }),

@@ -39,7 +39,10 @@ describe('item detail page', () => {
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('Detail Bank');
-    expect(html).toContain('98765.4321 USD');
+    // Formatted from the stored decimal text: grouped, at least the currency's minor units, no digit lost.
+    expect(html).toContain('98,765.4321 USD');
+    expect(html).toContain('5,000.00 USD');
+    expect(html).toContain('12.34 USD');
     expect(html).toMatch(/data-account-status="replaced"[\s\S]*?New Checking<\/td>/);
     expect(html).toContain('INSTITUTION_DOWN');
     expect(html).toMatch(/<td>admin<\/td>[\s\S]*?1\.5 s[\s\S]*?>42</);
@@ -94,7 +97,9 @@ describe('item actions', () => {
     await insertSyncRun(database.sql, item.id, { startedAt: new Date() });
     const done = await (await built.app.request(`/admin/items/${item.id}/live?since=${since}`, { headers: session.headers() })).text();
     expect(done).toContain('data-live="idle"');
-    expect(done).not.toContain('hx-trigger');
+    // Idle, it only asks every few seconds whether anything changed.
+    expect(done).not.toContain('every 1s');
+    expect(done).toMatch(/hx-get="\/admin\/items\/[^"?]+\/live\?v=[\w-]+" hx-trigger="every 5s"/);
   });
 
   it('refuses actions on a disconnected item with a message in the flash area', async () => {
@@ -102,7 +107,10 @@ describe('item actions', () => {
     const res = await built.app.request(`/admin/items/${disconnected.id}/sync/transactions`, { method: 'POST', headers: session.headers() });
     expect(res.status).toBe(409);
     expect(res.headers.get('hx-retarget')).toBe('#flash');
-    expect(await res.text()).toContain('A disconnected item is never synced');
+    const html = await res.text();
+    expect(html).toContain('A disconnected item is never synced');
+    // The answer itself replaces #flash (admin.js lets htmx swap it); out of band it would swap nothing.
+    expect(html).toMatch(/^<div id="flash" class="flash-area" aria-live="polite"><p class="flash flash-error" role="alert">/);
     expect(syncs.requests).toHaveLength(0);
   });
 
@@ -139,6 +147,8 @@ describe('item actions', () => {
     const res = await built.app.request('/admin/items/refresh-all', { method: 'POST', headers: session.headers() });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('Status check and sync queued for 0 items');
+    // The list refreshes at once (its trigger includes this event), not only at its next idle poll.
+    expect(res.headers.get('hx-trigger')).toBe('items-changed');
     expect((built.deps.queue as ReturnType<typeof recordingWorkQueue>).statusChecks).toEqual([{ trigger: 'refresh_all' }]);
   });
 });
@@ -154,5 +164,97 @@ describe('outside simulator mode', () => {
       const res = await sandbox.app.request(path, { method: 'POST', headers: own.headers() });
       expect(res.status, path).toBe(403);
     }
+  });
+});
+
+describe('item data and live updates', () => {
+  it('shows the newest transactions, holdings and liabilities of the item, money in its currency\'s minor units', async () => {
+    const { sql } = database;
+    const shop = await insertItem(sql, built.deps.vault, { institutionName: 'Data Bank', products: ['transactions', 'investments', 'liabilities'] });
+    const checking = await insertAccount(sql, shop, { name: 'Yen Checking', balance: '1200' });
+    await sql`update plaid_accounts set iso_currency_code = 'JPY' where id = ${checking}`;
+    const usd = await insertAccount(sql, shop, { name: 'Dollar Checking', balance: '861.4' });
+    for (let day = 1; day <= 30; day++) {
+      await sql`insert into plaid_transactions (plaid_transaction_id, account_id, item_id, amount, iso_currency_code, date, name)
+        values (${`tx-${shop.id}-${day}`}, ${usd}, ${shop.id}, ${`${day}.5`}, 'USD', ${`2024-06-${String(day).padStart(2, '0')}`}, ${`Shop day ${day}`})`;
+    }
+    await sql`insert into plaid_transactions (plaid_transaction_id, account_id, item_id, amount, iso_currency_code, date, name)
+      values (${`tx-${shop.id}-yen`}, ${checking}, ${shop.id}, '1500', 'JPY', '2024-06-15', 'Ramen')`;
+    const brokerage = await insertAccount(sql, shop, { name: 'Brokerage', product: 'investments', balance: '100' });
+    await sql`insert into securities (security_id, name, ticker_symbol) values (${`sec-${shop.id}`}, 'Platypus Index Fund', 'PLAT')`;
+    await sql`insert into investment_holdings (account_id, security_id, item_id, quantity, institution_price, institution_value, iso_currency_code)
+      values (${brokerage}, ${`sec-${shop.id}`}, ${shop.id}, '12.5000', '80.1', '1001.25', 'USD')`;
+    const card = await insertAccount(sql, shop, { name: 'Credit Card', product: 'liabilities', balance: '410.7' });
+    await sql`insert into liabilities (account_id, item_id, kind, detail)
+      values (${card}, ${shop.id}, 'credit', ${JSON.stringify({ minimum_payment_amount: 25, next_payment_due_date: '2024-07-01' })}::jsonb)`;
+
+    const html = await (await built.app.request(`/admin/items/${shop.id}`, { headers: { cookie: session.cookie } })).text();
+    const transactions = html.slice(html.indexOf('id="item-transactions"'), html.indexOf('id="item-holdings"'));
+    expect(transactions).toContain('Recent transactions (latest 25)');
+    expect(transactions.match(/<tr data-pending/g)).toHaveLength(25);
+    expect(transactions).toMatch(/2024-06-30[\s\S]*Shop day 30[\s\S]*30.50 USD/);
+    expect(transactions).not.toContain('Shop day 5<');
+    expect(transactions).toContain('1,500 JPY');
+    expect(html).toContain('1,200 JPY');
+    expect(html).toContain('861.40 USD');
+    expect(html).toMatch(/Platypus Index Fund[\s\S]*PLAT[\s\S]*Brokerage[\s\S]*12.5<[\s\S]*1,001.25 USD/);
+    expect(html).toMatch(/Credit Card<\/td><td>credit<\/td><td class="num mono">410.70 USD<\/td><td class="num mono">25.00 USD<\/td><td class="mono">2024-07-01/);
+  });
+
+  it('answers an idle poll with 204 while nothing changed, and with the new state (buttons disabled) once the item is disconnected', async () => {
+    const { sql } = database;
+    const live = await insertItem(sql, built.deps.vault, { institutionName: 'Live Bank' });
+    const first = await (await built.app.request(`/admin/items/${live.id}/live`, { headers: session.headers() })).text();
+    const pollUrl = /hx-get="([^"]+\?v=[^"]+)"/.exec(first)![1]!;
+    expect((await built.app.request(pollUrl, { headers: session.headers() })).status).toBe(204);
+    expect(first).not.toMatch(/data-action="resync"[^>]*disabled/);
+
+    await sql`update plaid_items set status = 'disconnected', error_code = 'USER_PERMISSION_REVOKED' where id = ${live.id}`;
+    const changed = await built.app.request(pollUrl, { headers: session.headers() });
+    expect(changed.status).toBe(200);
+    const html = await changed.text();
+    expect(html).toContain('data-status="disconnected"');
+    for (const action of ['resync', 'backfill', 'check-status']) expect(html).toMatch(new RegExp(`data-action="${action}"[^>]*disabled`));
+    for (const action of ['advance', 'break-login', 'repair-login', 'revoke']) expect(html).toMatch(new RegExp(`data-sim-action="${action}"[^>]*disabled`));
+  });
+
+  it('polls the items list for changes: 204 while unchanged, the new list once an item moved', async () => {
+    const { sql } = database;
+    const page = await (await built.app.request('/admin/items?q=Poll%20Bank', { headers: { cookie: session.cookie } })).text();
+    expect(page).toMatch(/id="items-results"[^>]*hx-trigger="every 5s, items-changed from:body"/);
+    const pollUrl = /id="items-results"[^>]*hx-get="([^"]+)"/.exec(page)![1]!.replaceAll('&amp;', '&');
+    expect(pollUrl).toMatch(/^\/admin\/items\?q=Poll\+Bank&v=/);
+    const headers = session.headers({ 'hx-target': 'items-results' });
+    expect((await built.app.request(pollUrl, { headers })).status).toBe(204);
+    await insertItem(sql, built.deps.vault, { institutionName: 'Poll Bank' });
+    const changed = await built.app.request(pollUrl, { headers });
+    expect(changed.status).toBe(200);
+    expect(await changed.text()).toContain('Poll Bank');
+  });
+
+  it('marks an active item with a recorded error as broken, in the list (with its filter) and on its page', async () => {
+    const { sql } = database;
+    const broken = await insertItem(sql, built.deps.vault, { institutionName: 'Broken Token Bank', errorCode: 'INVALID_ACCESS_TOKEN' });
+    const list = await (await built.app.request('/admin/items?status=error', { headers: { cookie: session.cookie } })).text();
+    expect(list).toMatch(new RegExp(`<tr id="item-${broken.id}" class="item-row broken"[^>]*data-broken="true"`));
+    expect(list).toMatch(/badge-active">active<\/span><span class="badge badge-bad" title="Plaid reports INVALID_ACCESS_TOKEN[^"]*">error</);
+    expect(list).not.toContain('Detail Bank');
+    // Sorted by status, it comes with the broken logins, before the healthy items.
+    const sorted = await (await built.app.request('/admin/items?sort=status', { headers: { cookie: session.cookie } })).text();
+    expect(sorted.indexOf('Broken Token Bank')).toBeGreaterThan(0);
+    expect(sorted.indexOf('Broken Token Bank')).toBeLessThan(sorted.indexOf('Detail Bank'));
+    const detail = await (await built.app.request(`/admin/items/${broken.id}`, { headers: { cookie: session.cookie } })).text();
+    expect(detail).toMatch(/id="item-live" data-status="active" data-broken="true"/);
+    expect(detail).toContain('INVALID_ACCESS_TOKEN');
+  });
+
+  it('shows the Plaid error code of ITEM ERROR webhooks in the webhook log and on the item page', async () => {
+    const body = { webhook_type: 'ITEM', webhook_code: 'ERROR', item_id: item.plaidItemId, error: { error_code: 'INVALID_ACCESS_TOKEN', error_message: 'gone' } };
+    await database.sql`insert into webhook_events (webhook_type, webhook_code, plaid_item_id, item_id, body, body_sha256, status)
+      values ('ITEM', 'ERROR', ${item.plaidItemId}, ${item.id}, ${JSON.stringify(body)}::jsonb, 'y', 'processed')`;
+    const log = await (await built.app.request('/admin/webhooks', { headers: { cookie: session.cookie } })).text();
+    expect(log).toMatch(/<td>ITEM<\/td><td>ERROR<\/td>[\s\S]*?data-plaid-error="INVALID_ACCESS_TOKEN">INVALID_ACCESS_TOKEN</);
+    const detail = await (await built.app.request(`/admin/items/${item.id}`, { headers: { cookie: session.cookie } })).text();
+    expect(detail).toMatch(/<td>ERROR<\/td>[\s\S]*?<td class="error-cell">INVALID_ACCESS_TOKEN<\/td>/);
   });
 });

@@ -60,6 +60,28 @@ describe('simulator controls', () => {
     expect(html).toContain('data-status="needs_reauth"');
   });
 
+  it('repairs the login as Fix Connection does: update-mode link token, Link completed, the service told; refused when nothing is broken', async () => {
+    syncs.requests.length = 0;
+    const requestsBefore = simulator.requests.length;
+    const res = await built.app.request(`/admin/simulator/items/${linked.id}/repair-login`, { method: 'POST', headers: session.headers() });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('data-status="active"');
+    expect(html).toContain('completed Fix Connection');
+    expect(simulator.control.item(linked.plaidItemId).errorCode).toBeNull();
+    // The app's path: /link/token/create in update mode (the item's token), then /item/get and /accounts/get (completeReauth).
+    const calls = simulator.requests.slice(requestsBefore).map((r) => r.endpoint);
+    expect(calls).toEqual(expect.arrayContaining(['/link/token/create', '/item/get', '/accounts/get']));
+    expect(simulator.requests.slice(requestsBefore).find((r) => r.endpoint === '/link/token/create')!.body.access_token).toBeTruthy();
+    expect(syncs.requests).toEqual([expect.objectContaining({ itemId: linked.id, product: 'transactions', trigger: 'reauth' })]);
+    expect((await database.sql`select status, error_code from plaid_items where id = ${linked.id}`)[0]).toEqual({ status: 'active', error_code: null });
+
+    const again = await built.app.request(`/admin/simulator/items/${linked.id}/repair-login`, { method: 'POST', headers: session.headers() });
+    expect(again.status).toBe(409);
+    expect(again.headers.get('hx-retarget')).toBe('#flash');
+    expect(await again.text()).toContain('nothing to repair');
+  });
+
   it('advances and revokes through the simulator', async () => {
     const before = simulator.control.item(linked.plaidItemId).transactionCount;
     await built.app.request(`/admin/simulator/items/${linked.id}/advance`, { method: 'POST', headers: session.headers() });

@@ -73,6 +73,26 @@ describe('status check (/item/get → status → syncs)', () => {
     expect(await check(item.id).run).toEqual({ status: 'skipped', reason: 'item_disconnected' });
   });
 
+  it('a permanent error other than login or revocation (INVALID_ACCESS_TOKEN) is recorded on the item, which stays active, and not retried', async () => {
+    const created = simulator.control.createItem({ products: [Products.Transactions] });
+    // A well-formed token the simulator never issued.
+    const id = await insertItem(app.deps, { plaidItemId: created.itemId, accessToken: `access-sandbox-${created.itemId}-unknown` });
+    const { run, syncs } = check(id);
+    expect(await run).toEqual({ status: 'unchanged', errorCode: 'INVALID_ACCESS_TOKEN' });
+    expect(await status(id)).toMatchObject({ status: 'active', error_code: 'INVALID_ACCESS_TOKEN', checked: true });
+    const [row] = await database.sql<{ error_message: string }[]>`select error_message from plaid_items where id = ${id}`;
+    expect(row!.error_message).toMatch(/access token/);
+    expect(row!.error_message).not.toContain('access-sandbox');
+    expect(syncs.requests).toEqual([]);
+
+    // Healthy again (here: the simulator item is linked with its real token), the check clears it.
+    await database.sql`delete from plaid_items where id = ${id}`;
+    const healthy = await insertItem(app.deps, { plaidItemId: created.itemId, accessToken: created.accessToken });
+    await database.sql`update plaid_items set error_code = 'INVALID_ACCESS_TOKEN' where id = ${healthy}`;
+    expect(await check(healthy).run).toMatchObject({ status: 'active' });
+    expect(await status(healthy)).toMatchObject({ status: 'active', error_code: null });
+  });
+
   it('a transient Plaid failure throws (the job is retried) and leaves the status alone', async () => {
     const item = await linked();
     simulator.control.addFault({ endpoint: '/item/get', kind: 'internal_error', count: 2 });

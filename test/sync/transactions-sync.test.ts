@@ -218,6 +218,22 @@ describe('transactions sync', () => {
     expect(await itemRow(database.db, item.itemId)).toMatchObject({ status: 'active', error_code: null });
   });
 
+  it('records any other permanent error on the item, which stays active, and a clean sync clears it', async () => {
+    const item = await seed({ transactionCount: 10 });
+    const [stored] = await database.db.execute<{ ciphertext: string; key_id: string }>(
+      sql`select access_token_ciphertext as ciphertext, access_token_key_id as key_id from plaid_items where id = ${item.itemId}`,
+    );
+    // A well-formed token the simulator never issued: Plaid's INVALID_ACCESS_TOKEN, which no retry fixes.
+    const unknown = harness.vault.encrypt(`access-sandbox-${randomUUID()}`, item.plaidItemId);
+    await database.db.execute(sql`update plaid_items set access_token_ciphertext = ${unknown.ciphertext}, access_token_key_id = ${unknown.keyId} where id = ${item.itemId}`);
+    expect(await run(item)).toMatchObject({ status: 'failed', error: { code: 'INVALID_ACCESS_TOKEN', kind: 'fatal' } });
+    expect(await itemRow(database.db, item.itemId)).toMatchObject({ status: 'active', error_code: 'INVALID_ACCESS_TOKEN' });
+
+    await database.db.execute(sql`update plaid_items set access_token_ciphertext = ${stored!.ciphertext}, access_token_key_id = ${stored!.key_id} where id = ${item.itemId}`);
+    expect((await run(item)).status).toBe('succeeded');
+    expect(await itemRow(database.db, item.itemId)).toMatchObject({ status: 'active', error_code: null });
+  });
+
   it.each([
     ['ITEM_NOT_FOUND', (id: string) => sim.control.revokeItem(id)],
     ['USER_PERMISSION_REVOKED', (id: string) => sim.control.revokePermission(id)],
