@@ -2,7 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { accountExtended, plaidAccounts, plaidTransactions } from '../db/schema/index.js';
 import { ConflictError, NotFoundError } from '../http/errors.js';
 import type { Executor } from './item-status.js';
-import type { AccountSettings } from './item-views.js';
+import { transactionRecord, type AccountSettings } from './read-models/index.js';
 import { decodeCursor, encodeCursor } from './transaction-cursor.js';
 
 interface AccountRef {
@@ -38,23 +38,7 @@ export async function listAccountTransactions(db: Executor, input: AccountRef & 
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   return {
-    transactions: page.map((row) => ({
-      id: row.plaidTransactionId,
-      account_id: row.accountId,
-      date: row.date,
-      authorized_date: row.authorizedDate,
-      name: row.name,
-      merchant_name: row.merchantName,
-      // numeric as Postgres holds it, a decimal string; positive is money out (Plaid's convention).
-      amount: row.amount,
-      iso_currency_code: row.isoCurrencyCode,
-      unofficial_currency_code: row.unofficialCurrencyCode,
-      pending: row.pending,
-      pending_transaction_id: row.pendingTransactionId,
-      category_primary: row.categoryPrimary,
-      category_detailed: row.categoryDetailed,
-      payment_channel: row.paymentChannel,
-    })),
+    transactions: page.map(transactionRecord),
     next_cursor: rows.length > input.limit && last ? encodeCursor({ date: last.date, id: last.plaidTransactionId }) : null,
   };
 }
