@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, exists, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { investmentHoldings, investmentTransactions, plaidAccounts, securities } from '../../db/schema/index.js';
 import type { Executor } from '../item-status.js';
 import type { HoldingRecord, InvestmentTransactionRecord, SecurityRecord } from './schemas.js';
@@ -64,12 +64,13 @@ export function investmentTransactionRecord(row: InvestmentTransactionRow): Inve
  * their accounts holds or traded: ids cannot be probed across users, like every other record.
  */
 function heldOrTradedBy(userId: string): SQL {
-  const account = (column: SQL | typeof investmentHoldings.accountId) =>
-    sql`exists (select 1 from ${plaidAccounts} where ${plaidAccounts.id} = ${column} and ${plaidAccounts.userId} = ${userId})`;
-  return or(
-    exists(sql`select 1 from ${investmentHoldings} where ${investmentHoldings.securityId} = ${securities.securityId} and ${account(investmentHoldings.accountId)}`),
-    exists(sql`select 1 from ${investmentTransactions} where ${investmentTransactions.securityId} = ${securities.securityId} and ${account(sql`${investmentTransactions.accountId}`)}`),
-  )!;
+  return sql`(
+    exists (
+      select 1 from investment_holdings h join plaid_accounts a on a.id = h.account_id
+      where h.security_id = ${securities.securityId} and a.user_id = ${userId})
+    or exists (
+      select 1 from investment_transactions t join plaid_accounts a on a.id = t.account_id
+      where t.security_id = ${securities.securityId} and a.user_id = ${userId}))`;
 }
 
 /** The securities among `ids` (Plaid security ids) that the user holds or traded, in one query. */
