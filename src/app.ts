@@ -9,7 +9,7 @@ import { requestLogger } from './http/request-logger.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics/metrics.js';
 import { apiRoutes, openApiDocument } from './routes/api/index.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type ServicePhase } from './routes/health.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
 import type { WorkQueue } from './queue/work-queue.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -28,6 +28,8 @@ export interface AppDeps {
   syncs: SyncScheduler;
   /** The durable queue behind webhook intake, status checks and refresh-all. */
   queue: WorkQueue;
+  /** Where start-up or shutdown is; `/readyz` answers ready only in `ready`. */
+  phase?: () => ServicePhase;
 }
 
 /** Builds the HTTP app from its dependencies; starting servers and workers is `main.ts`'s job. */
@@ -43,7 +45,7 @@ export function createApp(deps: AppDeps) {
   app.onError(errorHandler(deps.logger));
   app.notFound(notFoundHandler);
 
-  app.route('/', healthRoutes({ sql: deps.healthSql ?? deps.sql, metrics: deps.metrics }));
+  app.route('/', healthRoutes({ sql: deps.healthSql ?? deps.sql, metrics: deps.metrics, phase: deps.phase }));
   app.route('/', webhookRoutes(deps));
   const api = apiRoutes(deps);
   const openApi = openApiDocument(api);

@@ -44,6 +44,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     apiTokens: [TEST_API_TOKEN],
     adminPassword: TEST_ADMIN_PASSWORD,
     logLevel: 'info',
+    logFormat: 'json',
     syncCron: '0 * * * *',
     workerConcurrency: 2,
     shutdownTimeoutMs: 1000,
