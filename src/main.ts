@@ -76,7 +76,9 @@ async function main(): Promise<void> {
   try {
     service = await startService(config, logger, { signal: abort.signal, stops });
   } catch (error) {
-    if (error instanceof StartupAborted) {
+    // A step can also fail because the terminal's Ctrl+C reached a helper process it ran: once a stop
+    // was asked for, ending here is the requested stop (everything started has been stopped already).
+    if (error instanceof StartupAborted || abort.signal.aborted) {
       logger.info('shutdown_complete');
       process.exit(0);
     }
