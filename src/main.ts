@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const { config, devSecrets } = loaded;
+  const { config, devSecrets, createdDevSecrets } = loaded;
   logger = createLogger(config.logLevel, undefined, config.logFormat);
   stops.setLogger(logger);
 
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   }
   logger.info({ url: service.url, plaidEnv: config.plaid.env }, 'service_started');
   if (devSecrets !== undefined) {
-    process.stderr.write(startupBanner({ config, devSecrets, url: service.url, simulatorUrl: service.simulatorUrl }));
+    process.stderr.write(startupBanner({ config, devSecrets, generated: createdDevSecrets !== undefined, url: service.url, simulatorUrl: service.simulatorUrl }));
   }
 }
 

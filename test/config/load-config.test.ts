@@ -68,6 +68,12 @@ describe('loadConfig', () => {
     expect(await problems({ DATA_DIR: dataDir, WORKER_CONCURRENCY: '-1' })).toEqual(['WORKER_CONCURRENCY: must be 0 or more']);
   });
 
+  it('takes LOG_FORMAT json (the default) or pretty, and refuses anything else', async () => {
+    expect((await loadConfig({ DATA_DIR: dataDir })).config.logFormat).toBe('json');
+    expect((await loadConfig({ DATA_DIR: dataDir, LOG_FORMAT: 'pretty' })).config.logFormat).toBe('pretty');
+    expect(await problems({ DATA_DIR: dataDir, LOG_FORMAT: 'xml' })).toEqual(['LOG_FORMAT: must be one of json, pretty']);
+  });
+
   it('names every bad field, one line each', async () => {
     expect(await problems({ DATA_DIR: dataDir, PORT: 'abc', LOG_LEVEL: 'loud' })).toEqual([
       'PORT: must be a number',

@@ -34,6 +34,7 @@ afterAll(async () => {
 interface Run {
   child: ChildProcess;
   dataDir: string;
+  base: string;
   output(): string;
   /** Resolves when the output matches. */
   waitFor(pattern: RegExp): Promise<void>;
@@ -71,6 +72,7 @@ async function firstStart(): Promise<Run> {
   return {
     child,
     dataDir,
+    base: `http://127.0.0.1:${env.PORT}`,
     output: () => text,
     waitFor: (pattern) =>
       new Promise((resolve, reject) => {
@@ -83,11 +85,14 @@ async function firstStart(): Promise<Run> {
   };
 }
 
+/** Polls /readyz until its first 200 (the issue: Ctrl+C at that moment left PostgreSQL running). */
 async function untilReady(run: Run): Promise<void> {
-  const port = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/;
-  await run.waitFor(/"service_started"/);
-  const base = `http://127.0.0.1:${port.exec(run.output())![1]}`;
-  expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  while (run.child.exitCode === null) {
+    const status = await fetch(`${run.base}/readyz`).then((res) => res.status, () => 0);
+    if (status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`exited before ready:\n${run.output()}`);
 }
 
 /** The process ended by the stop it was asked for, and left nothing behind. */
