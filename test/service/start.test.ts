@@ -213,6 +213,21 @@ describe('zero-configuration start on embedded PostgreSQL', () => {
     }
   }, START_TEST_TIMEOUT_MS);
 
+  it('says in one line that EMBEDDED_POSTGRES_PORT is in use, and releases what it had taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(Number(env.EMBEDDED_POSTGRES_PORT), '127.0.0.1', resolve));
+    try {
+      const result = await failedStart(env);
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        `plaid-sync: port ${env.EMBEDDED_POSTGRES_PORT} is in use (EMBEDDED_POSTGRES_PORT): stop what listens on it, or set EMBEDDED_POSTGRES_PORT to a free port`,
+      );
+      expect(await leftovers(dataDir)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  }, START_TEST_TIMEOUT_MS);
+
   // Only root hits it: the embedded PostgreSQL then runs as the postgres user (not root: skipped).
   it.skipIf(process.getuid?.() !== 0)('explains a DATA_DIR the postgres user cannot reach, instead of initdb\'s "Permission denied"', async () => {
     const parent = await mkdtemp(path.join(tmpdir(), 'plaid-sync-private-'));
