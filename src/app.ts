@@ -12,7 +12,7 @@ import { requestLogger } from './http/request-logger.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics/metrics.js';
 import { apiRoutes, openApiDocument } from './routes/api/index.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type ServicePhase } from './routes/health.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
 import type { WorkQueue } from './queue/work-queue.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -31,6 +31,8 @@ export interface AppDeps {
   syncs: SyncScheduler;
   /** The durable queue behind webhook intake, status checks and refresh-all. */
   queue: WorkQueue;
+  /** Where start-up or shutdown is; `/readyz` answers ready only in `ready`. */
+  phase?: () => ServicePhase;
 }
 
 /** Builds the HTTP app from its dependencies; starting servers and workers is `main.ts`'s job. */
@@ -57,7 +59,7 @@ export function createApp(deps: AppDeps) {
 
   // Metrics are unauthenticated: a DNS-rebound name must not let a web page read them (see ADR 0005).
   app.use('/metrics', hostGuard((host) => metricsHostAllowed(deps.config.publicOrigins, deps.config.metricsAllowedHosts, host)));
-  app.route('/', healthRoutes({ sql: deps.healthSql ?? deps.sql, metrics: deps.metrics }));
+  app.route('/', healthRoutes({ sql: deps.healthSql ?? deps.sql, metrics: deps.metrics, phase: deps.phase }));
   app.route('/', webhookRoutes(deps));
   const api = apiRoutes(deps);
   const openApi = openApiDocument(api);

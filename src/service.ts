@@ -1,5 +1,3 @@
-import { serve, type ServerType } from '@hono/node-server';
-import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import type { Config } from './config/load-config.js';
 import { connectDatabase } from './db/client.js';
@@ -13,6 +11,11 @@ import { seedDemoItems } from './simulator-demo/seed-demo-items.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
 import { createSyncEngine } from './sync/sync-engine.js';
 import { startQueueService } from './queue/queue-service.js';
+import { acquireDataDirLock } from './lifecycle/data-dir-lock.js';
+import { listenHttp } from './lifecycle/http-listener.js';
+import { throwIfAborted } from './lifecycle/startup-error.js';
+import { StopStack } from './lifecycle/stop-stack.js';
+import type { ServicePhase } from './routes/health.js';
 import { TokenVault } from './vault/token-vault.js';
 
 export interface RunningService {
@@ -22,58 +25,78 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-type Stopper = () => Promise<void>;
+export interface RunningService {
+  url: string;
+  databaseUrl: string;
+  /** The built-in Plaid simulator's address, in simulator mode without `PLAID_BASE_URL`. */
+  simulatorUrl: string | undefined;
+  /** Drains requests, stops background work, closes the pools, stops the embedded database, releases DATA_DIR. */
+  stop(): Promise<void>;
+}
 
-function closeServer(server: ServerType, timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      // Keep-alive sockets that will not finish in time are cut so shutdown has an upper bound.
-      if ('closeAllConnections' in server) server.closeAllConnections();
-    }, timeoutMs);
-    timer.unref();
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if ('closeIdleConnections' in server) server.closeIdleConnections();
-  });
+export interface StartOptions {
+  /** Aborted by a stop signal: start-up stops at its next step, undoes what it started and throws `StartupAborted`. */
+  signal?: AbortSignal;
+  /** Where each started part registers its stop; the caller keeps it for a forced exit during start-up. */
+  stops?: StopStack;
 }
 
 /**
- * Starts everything the service needs, in dependency order, and returns a stop function that
- * undoes it in reverse. If any step fails, what was already started is stopped again.
+ * Starts everything the service needs, in dependency order, registering each part's stop as soon as
+ * the part exists. Whatever ends start-up early (a failure or a stop signal) undoes what was started,
+ * in reverse. Order: DATA_DIR lock, HTTP port (so a taken port stops us before PostgreSQL starts),
+ * embedded PostgreSQL, migrations, pools, simulator, queue and workers, the app, demo items; only then
+ * does `/readyz` answer ready.
  */
-export async function startService(config: Config, logger: Logger): Promise<RunningService> {
-  const stoppers: Stopper[] = [];
-  const stopAll = async () => {
-    for (const stop of stoppers.reverse()) {
-      await stop().catch((error: Error) => logger.error({ err: { message: error.message } }, 'shutdown_step_failed'));
-    }
-    stoppers.length = 0;
+export async function startService(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningService> {
+  const { signal } = options;
+  const stops = options.stops ?? new StopStack(logger);
+  let phase: ServicePhase = 'starting';
+  const stop = async () => {
+    phase = 'stopping';
+    await stops.unwind();
   };
 
   try {
+    throwIfAborted(signal);
+    const embeddedDatabase = config.databaseUrl === undefined;
+    if (embeddedDatabase) {
+      // One service per DATA_DIR: a second one would share (and on exit stop) the first one's database.
+      const lock = await acquireDataDirLock(config.dataDir, { port: config.port });
+      stops.push('data-dir-lock', () => lock.release(), { essential: true });
+    }
+
+    const listener = await listenHttp({ port: config.port, host: config.host });
+    stops.push('http', () => listener.close(config.shutdownTimeoutMs));
+    throwIfAborted(signal);
+
     let databaseUrl = config.databaseUrl;
     if (databaseUrl === undefined) {
-      const embedded: EmbeddedPostgres = await startEmbeddedPostgres({
+      const starting = startEmbeddedPostgres({
         dataDir: config.dataDir,
         port: config.embeddedPostgresPort,
         onLog: (message) => logger.info({ component: 'embedded-postgres' }, message),
       });
-      stoppers.push(() => embedded.stop());
+      // Registered before the server is up: a forced exit in the middle of its start waits for the
+      // start to end and then stops it, rather than leaving it running behind a process that is gone.
+      stops.push('embedded-postgres', async () => (await starting.catch(() => undefined))?.stop(), { essential: true });
+      const embedded: EmbeddedPostgres = await starting;
       databaseUrl = embedded.url;
+      throwIfAborted(signal);
     }
 
     await runMigrations(databaseUrl);
+    throwIfAborted(signal);
     const database = connectDatabase(databaseUrl, { max: 10 });
-    stoppers.push(() => database.close());
+    stops.push('database', () => database.close());
 
     let plaidBaseUrl = config.plaid.baseUrl;
+    let simulatorUrl: string | undefined;
     if (config.plaid.env === 'simulator' && plaidBaseUrl === undefined) {
       // Zero-configuration mode: the built-in Plaid simulator, on a loopback port of its own.
       const simulator = await startSimulatorServer({ clientId: config.plaid.clientId, secret: config.plaid.secret, port: 0 });
-      stoppers.push(() => simulator.close());
-      plaidBaseUrl = simulator.url;
+      stops.push('simulator', () => simulator.close());
+      plaidBaseUrl = simulatorUrl = simulator.url;
       logger.info({ url: simulator.url }, 'simulator_started');
     }
     const metrics = createMetrics();
@@ -84,7 +107,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     // share a connection with) webhook intake and the API, whose answers Plaid and the app wait on.
     // A run can hold a COPY stream and its merge transaction at once, plus short queries: three each.
     const syncDatabase = connectDatabase(databaseUrl, { max: config.workerConcurrency * 3 + 2, applicationName: 'plaid-sync-workers' });
-    stoppers.push(() => syncDatabase.close());
+    stops.push('sync-database', () => syncDatabase.close());
     // A run left by a dead process is taken over once its heartbeat is this old; the heartbeat beats
     // four times and the recovery sweep twice in that window, capped at the engine's defaults.
     const staleAfterMs = (config.syncStaleAfterSeconds ?? 60) * 1000;
@@ -96,31 +119,35 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const queued = await startQueueService({
       config, databaseUrl, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine, staleAfterMs, recoverEveryMs: Math.min(30_000, staleAfterMs / 2),
     });
-    stoppers.push(() => queued.stop());
+    stops.push('queue', () => queued.stop());
+    throwIfAborted(signal);
     const syncs: SyncScheduler = queued.syncs;
-    // The admin page's simulator controls reach the simulator at the URL it actually listens on.
     // In simulator mode, items are linked with this service's own webhook address unless one is given,
     // so the simulator's webhooks reach /webhooks/plaid and every flow runs as it would with Plaid.
-    const ownWebhookUrl = config.plaid.env === 'simulator' && config.port !== 0 ? `http://127.0.0.1:${config.port}/webhooks/plaid` : undefined;
+    // The admin page's simulator controls reach the simulator at the URL it actually listens on.
+    const ownWebhookUrl = config.plaid.env === 'simulator' ? `http://127.0.0.1:${listener.port}/webhooks/plaid` : undefined;
     const appConfig = { ...config, webhookUrl: config.webhookUrl ?? ownWebhookUrl, plaid: { ...config.plaid, baseUrl: plaidBaseUrl } };
     // Readiness asks the database on a connection of its own: a pool busy with webhooks is not an outage.
     // A connection attempt gives up after 2 s, so one lost in the network does not hold readiness back.
     const health = connectDatabase(databaseUrl, { max: 1, applicationName: 'plaid-sync-health', connectTimeoutSeconds: 2 });
-    stoppers.push(() => health.close());
-    const app = createApp({ config: appConfig, db: database.db, sql: database.sql, healthSql: health.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue });
-
-    const server = await new Promise<ServerType>((resolve) => {
-      const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(instance));
+    stops.push('health-connection', () => health.close());
+    const app = createApp({
+      config: appConfig, db: database.db, sql: database.sql, healthSql: health.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue,
+      phase: () => phase,
     });
-    stoppers.push(() => closeServer(server, config.shutdownTimeoutMs));
+    listener.serve(app.fetch);
+    // Registered again so that a stop drains requests first, before the work and the database behind them go.
+    stops.push('http-drain', () => listener.close(config.shutdownTimeoutMs));
 
+    // The simulator's webhooks for the demo items need the app above to be serving already.
     if (config.plaid.env === 'simulator') await seedDemoItems({ config: appConfig, db: database.db, sql: database.sql, logger, vault, plaid, syncs });
+    throwIfAborted(signal);
 
-    const address = server.address() as AddressInfo;
-    const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-    return { url: `http://${host}:${address.port}`, databaseUrl, stop: stopAll };
+    phase = 'ready';
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    return { url: `http://${host.includes(':') ? `[${host}]` : host}:${listener.port}`, databaseUrl, simulatorUrl, stop };
   } catch (error) {
-    await stopAll();
+    await stop();
     throw error;
   }
 }

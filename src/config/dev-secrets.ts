@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -36,6 +36,20 @@ export async function loadOrCreateDevSecrets(dataDir: string): Promise<{ secrets
   }
   const secrets = generate();
   await mkdir(dataDir, { recursive: true });
-  await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  // Published whole and exclusively (link fails if the file exists): of two first starts racing (the
+  // DATA_DIR lock comes later), one writes and both use its secrets, never a half-written file.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(draft, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  try {
+    await link(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const kept = await readFile(file, 'utf8').then((text) => devSecretsSchema.safeParse(JSON.parse(text)), () => undefined);
+    if (kept?.success) return { secrets: kept.data, created: false };
+    // A file that holds no secrets is replaced, as the first read above does.
+    await rename(draft, file);
+  } finally {
+    await unlink(draft).catch(() => undefined);
+  }
   return { secrets, created: true };
 }

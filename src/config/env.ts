@@ -4,6 +4,7 @@ export const PLAID_ENVS = ['simulator', 'sandbox', 'production'] as const;
 export type PlaidEnv = (typeof PLAID_ENVS)[number];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const;
 
 const optionalString = z
   .string()
@@ -46,6 +47,7 @@ export const envSchema = z.object({
   ADMIN_LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt(5),
   ADMIN_LOGIN_MAX_FAILURES_TOTAL: positiveInt(10),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_FORMAT: z.enum(LOG_FORMATS, { error: `must be one of ${LOG_FORMATS.join(', ')}` }).default('json'),
   SYNC_CRON: z.string().min(1).default('0 * * * *'),
   // 0: this instance takes no jobs (serves HTTP only; workers run in other instances on the database).
   WORKER_CONCURRENCY: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').default(8),

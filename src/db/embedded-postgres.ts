@@ -5,6 +5,7 @@ import { access, chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node
 import path from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
+import { StartupError } from '../lifecycle/startup-error.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -60,6 +61,9 @@ function run(command: string, args: string[], as: RunAs): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       ...as,
+      // A process group of its own: a terminal's Ctrl+C reaches this process, which lets initdb or
+      // pg_ctl finish its step and then stops what it started, instead of a half-done step behind it.
+      detached: true,
       env: { ...process.env, LC_ALL: 'C' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -143,6 +147,50 @@ async function waitForConnections(adminUrl: string): Promise<void> {
   }
 }
 
+/**
+ * As root the cluster belongs to the postgres user, which must be able to pass through every directory
+ * above it. initdb would only say "Permission denied"; this names the directory and what to do.
+ */
+async function checkTraversable(dataDir: string, as: RunAs): Promise<void> {
+  if (as.uid === undefined) return;
+  const enterable = (dir: string) => run('test', ['-x', dir], as).then(() => true, () => false);
+  if (await enterable(dataDir)) return;
+  const parts = dataDir.split(path.sep).filter(Boolean);
+  for (let depth = 1; depth <= parts.length; depth++) {
+    const dir = path.join(path.sep, ...parts.slice(0, depth));
+    if (!(await enterable(dir))) {
+      throw new StartupError(
+        `DATA_DIR ${dataDir} is inside ${dir}, which the postgres user cannot enter (as root, the embedded PostgreSQL runs as postgres): ` +
+          'set DATA_DIR to a directory outside it (e.g. /var/lib/plaid-sync), or run plaid-sync as another user',
+      );
+    }
+  }
+}
+
+async function startServer(bins: Binaries, pgdata: string, options: EmbeddedPostgresOptions, as: RunAs): Promise<void> {
+  const port = options.port;
+  const settings = Object.entries(options.settings ?? {}).map(([name, value]) => `-c ${name}=${value}`);
+  await run(
+    bins.pg_ctl,
+    [
+      'start',
+      '--wait',
+      '--timeout=60',
+      `--pgdata=${pgdata}`,
+      `--log=${path.join(pgdata, 'server.log')}`,
+      `--options=${[`-p ${port}`, '-c listen_addresses=127.0.0.1', "-c unix_socket_directories=''", ...settings].join(' ')}`,
+    ],
+    as,
+  ).catch(async (error: Error) => {
+    const log = await readFile(path.join(pgdata, 'server.log'), 'utf8').catch(() => '');
+    const lastLines = log.trim().split('\n').slice(-5).join('\n');
+    if (/could not bind .*Address already in use/i.test(lastLines)) {
+      throw new StartupError(`port ${port} is in use (EMBEDDED_POSTGRES_PORT): stop what listens on it, or set EMBEDDED_POSTGRES_PORT to a free port`);
+    }
+    throw new Error(`embedded PostgreSQL did not start on port ${port}: ${error.message}\n${lastLines}`);
+  });
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const bins = await binaries();
   const as = await runAsUser();
@@ -157,6 +205,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const { mode } = await stat(dataDir);
     await chmod(dataDir, mode | 0o011);
   }
+  await checkTraversable(dataDir, as);
   if (!(await exists(path.join(pgdata, 'PG_VERSION')))) {
     const password = randomBytes(18).toString('base64url');
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
@@ -175,41 +224,30 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const password = (await readFile(passwordFile, 'utf8')).trim();
 
+  const stop = async () => {
+    await run(bins.pg_ctl, ['stop', '--wait', '--mode=fast', `--pgdata=${pgdata}`], as).catch((error: Error) => {
+      if (!/not running|No such file/i.test(error.message)) throw error;
+    });
+  };
+
   let port = await runningPort(pgdata);
   const started = port === undefined;
   if (port === undefined) {
     port = options.port;
-    await run(
-      bins.pg_ctl,
-      [
-        'start',
-        '--wait',
-        '--timeout=60',
-        `--pgdata=${pgdata}`,
-        `--log=${path.join(pgdata, 'server.log')}`,
-        `--options=${[`-p ${port}`, '-c listen_addresses=127.0.0.1', "-c unix_socket_directories=''", ...Object.entries(options.settings ?? {}).map(([name, value]) => `-c ${name}=${value}`)].join(' ')}`,
-      ],
-      as,
-    ).catch(async (error: Error) => {
-      const log = await readFile(path.join(pgdata, 'server.log'), 'utf8').catch(() => '');
-      const lastLines = log.trim().split('\n').slice(-5).join('\n');
-      throw new Error(`embedded PostgreSQL did not start on port ${port}: ${error.message}\n${lastLines}`);
-    });
+    await startServer(bins, pgdata, options, as);
   } else {
     options.onLog?.(`reusing the embedded PostgreSQL already running on port ${port}`);
   }
 
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
-  await waitForConnections(`${base}/postgres`);
-  await ensureDatabase(`${base}/postgres`, database);
+  try {
+    await waitForConnections(`${base}/postgres`);
+    await ensureDatabase(`${base}/postgres`, database);
+  } catch (error) {
+    // The caller gets no handle to a server that failed half-way, so it is stopped here.
+    if (started) await stop().catch(() => undefined);
+    throw error;
+  }
 
-  return {
-    url: `${base}/${database}`,
-    started,
-    async stop() {
-      await run(bins.pg_ctl, ['stop', '--wait', '--mode=fast', `--pgdata=${pgdata}`], as).catch((error: Error) => {
-        if (!/not running|No such file/i.test(error.message)) throw error;
-      });
-    },
-  };
+  return { url: `${base}/${database}`, started, stop };
 }

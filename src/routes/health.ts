@@ -10,10 +10,15 @@ import type { Metrics } from '../metrics/metrics.js';
  */
 export const READY_CHECK_TIMEOUT_MS = 1_000;
 
+/** Where the process is in its life: ready only between a finished start-up and the first stop signal. */
+export type ServicePhase = 'starting' | 'ready' | 'stopping';
+
 export interface HealthDeps {
   sql: Sql;
   metrics: Metrics;
   readyCheckTimeoutMs?: number;
+  /** Absent in tests that build the app alone: the app is then ready as soon as it exists. */
+  phase?: () => ServicePhase;
 }
 
 interface ReadinessChecks {
@@ -54,11 +59,14 @@ export function readinessCheck(sql: Sql, timeoutMs = READY_CHECK_TIMEOUT_MS): ()
   };
 }
 
-export function healthRoutes({ sql, metrics, readyCheckTimeoutMs }: HealthDeps) {
+export function healthRoutes({ sql, metrics, readyCheckTimeoutMs, phase }: HealthDeps) {
   const check = readinessCheck(sql, readyCheckTimeoutMs);
   return new Hono()
     .get('/healthz', (c) => c.json({ status: 'ok' }))
     .get('/readyz', async (c) => {
+      // Still starting (demo items being linked, workers not up) or draining: not ready, whatever the database says.
+      const current = phase?.() ?? 'ready';
+      if (current !== 'ready') return c.json({ status: current, checks: {} }, 503);
       const checks = await check();
       const ready = checks.database === 'ok' && checks.migrations === 'current';
       return c.json({ status: ready ? 'ready' : 'unavailable', checks }, ready ? 200 : 503);

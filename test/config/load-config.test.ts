@@ -69,6 +69,20 @@ describe('loadConfig', () => {
     expect(await problems({ DATA_DIR: dataDir, WORKER_CONCURRENCY: '-1' })).toEqual(['WORKER_CONCURRENCY: must be 0 or more']);
   });
 
+  it('gives two first starts racing on one DATA_DIR the same secrets (one generates, the other reads them)', async () => {
+    const [a, b] = await Promise.all([loadConfig({ DATA_DIR: dataDir }), loadConfig({ DATA_DIR: dataDir })]);
+    expect(a.config.adminPassword).toBe(b.config.adminPassword);
+    expect(a.config.apiTokens).toEqual(b.config.apiTokens);
+    const file = JSON.parse(await readFile(path.join(dataDir, 'dev-secrets.json'), 'utf8'));
+    expect(file.adminPassword).toBe(a.config.adminPassword);
+  });
+
+  it('takes LOG_FORMAT json (the default) or pretty, and refuses anything else', async () => {
+    expect((await loadConfig({ DATA_DIR: dataDir })).config.logFormat).toBe('json');
+    expect((await loadConfig({ DATA_DIR: dataDir, LOG_FORMAT: 'pretty' })).config.logFormat).toBe('pretty');
+    expect(await problems({ DATA_DIR: dataDir, LOG_FORMAT: 'xml' })).toEqual(['LOG_FORMAT: must be one of json, pretty']);
+  });
+
   it('names every bad field, one line each', async () => {
     expect(await problems({ DATA_DIR: dataDir, PORT: 'abc', LOG_LEVEL: 'loud' })).toEqual([
       'PORT: must be a number',

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, MAX_RECONNECT_DELAY_SECONDS, reconnectDelaySeconds, type DatabaseHandle } from '../../src/db/client.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import { healthRoutes } from '../../src/routes/health.js';
+import { healthRoutes, type ServicePhase } from '../../src/routes/health.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTcpProxy, type TcpProxy } from '../support/resilience-tcp-proxy.js';
 import { eventually } from '../support/webhook-items.js';
@@ -84,5 +84,17 @@ describe('/readyz across a database outage', () => {
     await proxy.setMode('forward');
     // The hung attempt gives up at the connect timeout; the next one reaches the database.
     await eventually(async () => ((await readyz(app)).status === 200 ? true : undefined), 15_000, 'ready again');
+  });
+});
+
+describe('readiness across the service life', () => {
+  it('answers 503 while the service starts or drains, whatever the database says, and 200 only once started', async () => {
+    let phase: ServicePhase = 'starting';
+    const app = healthRoutes({ sql: database.sql, metrics: createMetrics(), phase: () => phase });
+    expect(await readyz(app)).toEqual({ status: 503, body: { status: 'starting', checks: {} } });
+    phase = 'ready';
+    expect((await readyz(app)).status).toBe(200);
+    phase = 'stopping';
+    expect(await readyz(app)).toEqual({ status: 503, body: { status: 'stopping', checks: {} } });
   });
 });

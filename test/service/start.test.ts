@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { processAlive as alive } from '../../src/db/embedded-postgres.js';
+import { DEMO_ITEM_COUNT } from '../../src/simulator-demo/seed-demo-items.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leftovers, postmasterPid } from '../support/leftover-processes.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -25,10 +27,10 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-/** Starts the service as `npm start` does and resolves once it logs that it is listening. */
 /** Every process started, so a case that fails or times out half-way leaves none running. */
 const spawned: ChildProcess[] = [];
 
+/** Starts the service as `npm start` does and resolves once it logs that it has started. */
 function startService(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
@@ -49,11 +51,33 @@ function startService(env: Record<string, string>): Promise<Started> {
   });
 }
 
-async function postmasterPid(dataDir: string): Promise<number | undefined> {
-  const text = await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : Number(text.split('\n')[0]);
+/** A start expected to fail: its exit code and what it wrote. */
+function failedStart(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  spawned.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
+/** Polls /readyz from the moment of the call; resolves with what `atFirstReady` found when it first answered 200. */
+async function whenFirstReady<T>(base: string, atFirstReady: () => Promise<T>): Promise<T> {
+  for (;;) {
+    const status = await fetch(`${base}/readyz`).then((res) => res.status, () => 0);
+    if (status === 200) return atFirstReady();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function databaseUrl(password: string, port: string) {
+  return `postgres://postgres:${password}@127.0.0.1:${port}/plaid_sync`;
+}
 
 /** Each case starts the service (and PostgreSQL) up to three times; other test files share the cores. */
 const START_TEST_TIMEOUT_MS = 120_000;
@@ -82,30 +106,42 @@ describe('zero-configuration start on embedded PostgreSQL', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('starts, answers health and readiness, prints dev secrets once and stops PostgreSQL on SIGINT', async () => {
+  it('starts, is ready only once the demo items are linked, prints the banner and stops PostgreSQL on SIGINT', async () => {
     const started = Date.now();
-    const service = await startService(env);
     const base = `http://127.0.0.1:${env.PORT}`;
+    const starting = startService(env);
+    // The issue: /readyz said ready while the demo items were still being linked.
+    const itemsAtFirstReady = whenFirstReady(base, async () => {
+      const password = (await readFile(path.join(dataDir, 'postgres-password'), 'utf8')).trim();
+      const sql = postgres(databaseUrl(password, env.EMBEDDED_POSTGRES_PORT!), { max: 1, onnotice: () => undefined });
+      const [row] = await sql<{ items: number }[]>`select count(*)::int as items from plaid_items`;
+      await sql.end();
+      return row!.items;
+    });
+    const service = await starting;
+    expect(await itemsAtFirstReady).toBe(DEMO_ITEM_COUNT);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    expect((await fetch(`${base}/readyz`)).status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(30_000);
-    expect(service.output()).toContain('generated development secrets');
+    expect(Date.now() - started).toBeLessThan(START_TEST_TIMEOUT_MS);
 
     const secrets = JSON.parse(await readFile(path.join(dataDir, 'dev-secrets.json'), 'utf8'));
+    expect(service.output()).toContain('plaid-sync is ready, in simulator mode');
+    expect(service.output()).toContain(`password: ${secrets.adminPassword}`);
     expect(service.output()).toContain(secrets.apiToken);
+    // Readiness probes are routine: at LOG_LEVEL=info they leave no line.
+    expect(service.output()).not.toContain('"path":"/readyz"');
 
     const pid = await postmasterPid(dataDir);
     expect(pid).toBeDefined();
     service.child.kill('SIGINT');
     expect(await service.exited).toBe(0);
     expect(alive(pid!)).toBe(false);
-    expect(await postmasterPid(dataDir)).toBeUndefined();
+    expect(await leftovers(dataDir)).toEqual([]);
   }, START_TEST_TIMEOUT_MS);
 
-  it('reuses the same data on the next start and does not print the secrets again', async () => {
+  it('reuses the same data on the next start and prints the banner, password included, again', async () => {
     const first = await startService(env);
     const password = (await readFile(path.join(dataDir, 'postgres-password'), 'utf8')).trim();
-    const url = `postgres://postgres:${password}@127.0.0.1:${env.EMBEDDED_POSTGRES_PORT}/plaid_sync`;
+    const url = databaseUrl(password, env.EMBEDDED_POSTGRES_PORT!);
     const sql = postgres(url, { max: 1, onnotice: () => undefined });
     await sql`create table if not exists restart_marker (note text)`;
     await sql`insert into restart_marker values ('kept')`;
@@ -114,12 +150,16 @@ describe('zero-configuration start on embedded PostgreSQL', () => {
     expect(await first.exited).toBe(0);
 
     const second = await startService(env);
-    expect(second.output()).not.toContain('generated development secrets');
+    const secrets = JSON.parse(await readFile(path.join(dataDir, 'dev-secrets.json'), 'utf8'));
+    expect(second.output()).toContain('plaid-sync is ready, in simulator mode');
+    expect(second.output()).toContain(`admin page   http://127.0.0.1:${env.PORT}/admin   password: ${secrets.adminPassword}`);
+    expect(second.output()).toContain(path.join(dataDir, 'dev-secrets.json'));
     const again = postgres(url, { max: 1, onnotice: () => undefined });
     expect(await again`select note from restart_marker`).toEqual([{ note: 'kept' }]);
     await again.end();
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
+    expect(await leftovers(dataDir)).toEqual([]);
   }, START_TEST_TIMEOUT_MS);
 
   it('recovers after a crash: reuses a server left running, and clears a stale lock', async () => {
@@ -142,5 +182,68 @@ describe('zero-configuration start on embedded PostgreSQL', () => {
     expect((await fetch(`http://127.0.0.1:${env.PORT}/readyz`)).status).toBe(200);
     recovered.child.kill('SIGINT');
     expect(await recovered.exited).toBe(0);
+  }, START_TEST_TIMEOUT_MS);
+
+  it('refuses a second instance on the same DATA_DIR with one line, leaving the first one and its database alone', async () => {
+    const first = await startService(env);
+    const pid = await postmasterPid(dataDir);
+    const second = await failedStart({ ...env, PORT: String(await freePort()) });
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim()).toBe(
+      `plaid-sync: DATA_DIR ${dataDir} is in use by another plaid-sync (pid ${first.child.pid} on port ${env.PORT}): stop that one first, or give this one a DATA_DIR of its own`,
+    );
+    expect(alive(pid!)).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${env.PORT}/readyz`)).status).toBe(200);
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(await leftovers(dataDir)).toEqual([]);
+  }, START_TEST_TIMEOUT_MS);
+
+  it('says in one line that PORT is in use, and leaves nothing running (PostgreSQL never starts)', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(Number(env.PORT), '0.0.0.0', resolve));
+    try {
+      const result = await failedStart(env);
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(`plaid-sync: port ${env.PORT} is in use (PORT): stop what listens on it, or set PORT to a free port`);
+      expect(result.stdout).not.toContain('embedded-postgres');
+      expect(await leftovers(dataDir)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  }, START_TEST_TIMEOUT_MS);
+
+  it('says in one line that EMBEDDED_POSTGRES_PORT is in use, and releases what it had taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(Number(env.EMBEDDED_POSTGRES_PORT), '127.0.0.1', resolve));
+    try {
+      const result = await failedStart(env);
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        `plaid-sync: port ${env.EMBEDDED_POSTGRES_PORT} is in use (EMBEDDED_POSTGRES_PORT): stop what listens on it, or set EMBEDDED_POSTGRES_PORT to a free port`,
+      );
+      expect(await leftovers(dataDir)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  }, START_TEST_TIMEOUT_MS);
+
+  // Only root hits it: the embedded PostgreSQL then runs as the postgres user (not root: skipped).
+  it.skipIf(process.getuid?.() !== 0)('explains a DATA_DIR the postgres user cannot reach, instead of initdb\'s "Permission denied"', async () => {
+    const parent = await mkdtemp(path.join(tmpdir(), 'plaid-sync-private-'));
+    try {
+      await chmod(parent, 0o700);
+      const blocked = path.join(parent, 'data');
+      const result = await failedStart({ ...env, DATA_DIR: blocked });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        `plaid-sync: DATA_DIR ${blocked} is inside ${parent}, which the postgres user cannot enter (as root, the embedded PostgreSQL runs as postgres): ` +
+          'set DATA_DIR to a directory outside it (e.g. /var/lib/plaid-sync), or run plaid-sync as another user',
+      );
+      expect(result.stderr).not.toMatch(/Permission denied/i);
+      expect(await leftovers(blocked)).toEqual([]);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
   }, START_TEST_TIMEOUT_MS);
 });

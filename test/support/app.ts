@@ -49,6 +49,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     adminSession: { idleTimeoutSeconds: 30 * 60, absoluteTimeoutSeconds: 8 * 60 * 60 },
     adminLogin: { windowSeconds: 15 * 60, maxFailuresPerAddress: 5, maxFailuresTotal: 10 },
     logLevel: 'info',
+    logFormat: 'json',
     syncCron: '0 * * * *',
     workerConcurrency: 2,
     shutdownTimeoutMs: 1000,
