@@ -2,6 +2,7 @@ import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load-config.js';
 import { createLogger } from './logger.js';
 import { startService } from './service.js';
+import { errorLogFields } from './error-log-fields.js';
 
 async function main(): Promise<void> {
   let loaded;
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
         process.exit(0);
       },
       (error: Error) => {
-        logger.error({ err: { message: error.message } }, 'shutdown_failed');
+        logger.error(errorLogFields(error), 'shutdown_failed');
         process.exit(1);
       },
     );

@@ -14,6 +14,7 @@ import type { SyncScheduler } from './sync/sync-scheduler.js';
 import { createSyncEngine } from './sync/sync-engine.js';
 import { startQueueService } from './queue/queue-service.js';
 import { TokenVault } from './vault/token-vault.js';
+import { errorLogFields } from './error-log-fields.js';
 
 export interface RunningService {
   url: string;
@@ -47,7 +48,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const stoppers: Stopper[] = [];
   const stopAll = async () => {
     for (const stop of stoppers.reverse()) {
-      await stop().catch((error: Error) => logger.error({ err: { message: error.message } }, 'shutdown_step_failed'));
+      await stop().catch((error: Error) => logger.error(errorLogFields(error), 'shutdown_step_failed'));
     }
     stoppers.length = 0;
   };
