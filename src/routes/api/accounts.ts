@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../../app.js';
 import { listAccountTransactions, updateAccountSettings } from '../../services/account-service.js';
 import { createApiRouter } from './api-router.js';
-import { errorResponses, IdParams, SettingsSchema, UserHeaders } from './api-schemas.js';
+import { errorResponses, IdParams, SettingsSchema, storableString, UserHeaders } from './api-schemas.js';
 import { OK } from './http-status.js';
 
 const TransactionsQuery = z.object({
@@ -33,7 +33,7 @@ const TransactionPage = z
   .object({ transactions: z.array(TransactionSchema), next_cursor: z.string().nullable().openapi({ description: 'null on the last page' }) })
   .openapi('TransactionPage');
 
-const text = (max: number) => z.string().trim().min(1).max(max).nullable();
+const text = (max: number) => storableString().trim().min(1).max(max).nullable();
 
 const SettingsUpdate = z
   .object({
