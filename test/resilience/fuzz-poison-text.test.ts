@@ -1,0 +1,138 @@
+/* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access -- API response bodies are untyped JSON */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import type { Transaction } from 'plaid';
+import { describe, expect, it } from 'vitest';
+import { plaidAccounts, plaidItems } from '../../src/db/schema/index.js';
+import { isStorableText, storableJson, storableText } from '../../src/db/storable-text.js';
+import { TransactionStager } from '../../src/sync/transaction-staging.js';
+import { apiClient } from '../support/api-client.js';
+import { buildTestApp } from '../support/app.js';
+import { useSyncFixture } from '../support/sync-fixture.js';
+import { itemRow, seedItem, type SeededItem } from '../support/sync-harness.js';
+
+/**
+ * Text PostgreSQL cannot store, from Plaid and from users: one NUL or unpaired surrogate in one
+ * value used to fail every write of the item's data, so its cursor never moved again.
+ */
+const fx = useSyncFixture();
+
+const POISON = 'poison\u0000name';
+const LONE_HIGH = 'lone \uD800 high';
+const LONE_LOW = 'lone \uDC00 low';
+
+const run = (item: SeededItem) => fx.harness.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'webhook' });
+
+async function storedNames(itemId: string): Promise<string[]> {
+  const rows = await fx.database.db.execute<{ name: string }>(sql`select name from plaid_transactions where item_id = ${itemId}`);
+  return rows.map((row) => row.name);
+}
+
+describe('a transaction Plaid names with a NUL or an unpaired surrogate', () => {
+  it('syncs in a one-page update (the jsonb write): the cursor moves and the text is stored cleaned', async () => {
+    const item = await seedItem(fx.database.db, fx.sim.control, fx.harness.vault, fx.harness.plaid, { transactionCount: 20 });
+    expect(await run(item)).toMatchObject({ status: 'succeeded' });
+    const before = (await itemRow(fx.database.db, item.itemId)).transactions_cursor;
+    fx.sim.control.advance(item.plaidItemId, { added: 3, names: [POISON, LONE_HIGH, LONE_LOW] });
+
+    expect(await run(item)).toMatchObject({ status: 'succeeded', counts: { pages: 1, added: 3 } });
+    expect((await itemRow(fx.database.db, item.itemId)).transactions_cursor).not.toBe(before);
+    const names = await storedNames(item.itemId);
+    expect(names).toEqual(expect.arrayContaining(['poisonname', 'lone \uFFFD high', 'lone \uFFFD low']));
+    expect(fx.harness.logs.filter((line) => line.level === 'error')).toEqual([]);
+  });
+
+  it('syncs in a multi-page update (the staged COPY path)', async () => {
+    const item = await seedItem(fx.database.db, fx.sim.control, fx.harness.vault, fx.harness.plaid, { transactionCount: 700 });
+    fx.sim.control.advance(item.plaidItemId, { added: 2, names: [POISON, `tab\tand ${POISON}\\`] });
+
+    const outcome = await run(item);
+    expect(outcome).toMatchObject({ status: 'succeeded' });
+    expect(outcome.counts.pages).toBeGreaterThan(1);
+    expect((await itemRow(fx.database.db, item.itemId)).transactions_cursor).not.toBeNull();
+    expect(await storedNames(item.itemId)).toEqual(expect.arrayContaining(['poisonname', 'tab\tand poisonname\\']));
+  });
+});
+
+describe('the COPY escaping on its own', () => {
+  it('drops NUL instead of failing the COPY', async () => {
+    const runId = randomUUID();
+    const stager = await TransactionStager.open(fx.database.sql, runId);
+    const poisoned = {
+      transaction_id: 'txn-nul', account_id: 'acc\u0000-1', amount: 1.5, iso_currency_code: 'USD', unofficial_currency_code: null,
+      date: '2024-03-01', authorized_date: null, name: POISON, merchant_name: '\u0000', pending: false, pending_transaction_id: null,
+      personal_finance_category: { primary: 'FOOD\u0000', detailed: 'X', confidence_level: 'VERY_HIGH' }, payment_channel: 'online',
+    } as unknown as Transaction;
+    await stager.write({ added: [poisoned], modified: [], removed: [] });
+    await stager.finish();
+    const rows = await fx.database.sql<{ name: string; merchant_name: string; account_id: string; category_primary: string }[]>`
+      select name, merchant_name, account_id, category_primary from sync_staged_transactions where run_id = ${runId}`;
+    expect(rows).toEqual([{ name: 'poisonname', merchant_name: '', account_id: 'acc-1', category_primary: 'FOOD' }]);
+    await fx.database.sql`delete from sync_staged_transactions where run_id = ${runId}`;
+  });
+});
+
+describe('the boundary cleaning', () => {
+  it('makes any string PostgreSQL can store, inside any JSON shape, keys included', async () => {
+    // Each generated value goes through jsonb and text for real: the database is the judge.
+    await fc.assert(
+      fc.asyncProperty(fc.json({ depthSize: 'small' }).map((text) => JSON.parse(text) as unknown), fc.string({ unit: 'binary' }), async (value, text) => {
+        const wrapped = storableJson({ [text]: [value, text, { nested: `${text}\u0000` }] });
+        const clean = storableText(text);
+        expect(isStorableText(clean)).toBe(true);
+        const [row] = await fx.database.sql<{ ok: boolean }[]>`select ${JSON.stringify(wrapped)}::jsonb is not null as ok, ${clean}::text is not null as ok2`;
+        expect(row!.ok).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps well-formed text untouched, surrogate pairs included', () => {
+    for (const text of ['plain', 'Café ☕', 'emoji 😀 pair', 'a\tb\nc\\']) {
+      expect(isStorableText(text)).toBe(true);
+      expect(storableText(text)).toBe(text);
+    }
+    expect(isStorableText(POISON)).toBe(false);
+    expect(isStorableText(LONE_HIGH)).toBe(false);
+    expect(isStorableText('end \uD83D')).toBe(false);
+  });
+});
+
+describe('user text through the API', () => {
+  async function account(userId: string) {
+    const [item] = await fx.database.db
+      .insert(plaidItems)
+      .values({ userId, plaidItemId: `item-${randomUUID()}`, institutionId: `ins_${randomUUID()}`, accessTokenCiphertext: 'x', accessTokenKeyId: 'k', product: 'transactions' })
+      .returning();
+    const [row] = await fx.database.db
+      .insert(plaidAccounts)
+      .values({ itemId: item!.id, userId, plaidAccountId: `acc-${randomUUID()}`, product: 'transactions', name: 'Checking', type: 'depository' })
+      .returning();
+    return row!;
+  }
+
+  it('answers 422 in the one error shape for a NUL or an unpaired surrogate in a nickname or notes, and stores nothing', async () => {
+    const { app, logs } = buildTestApp(fx.database);
+    const api = apiClient(app);
+    const target = await account(api.userId);
+    for (const body of [{ nickname: POISON }, { notes: LONE_HIGH }, { nickname: 'ok', notes: `x${LONE_LOW}` }]) {
+      const res = await api.patch(`/accounts/${target.id}/settings`, body);
+      expect(res.status).toBe(422);
+      expect(res.body.error).toMatchObject({ code: 'validation_failed' });
+      expect(JSON.stringify(res.body)).not.toContain('poison');
+    }
+    const [stored] = await fx.database.db.execute<{ nickname: string | null }>(sql`select nickname from plaid_accounts where id = ${target.id}`);
+    expect(stored!.nickname).toBeNull();
+    expect(logs.filter((line) => line.level === 'error')).toEqual([]);
+    expect((await api.patch(`/accounts/${target.id}/settings`, { nickname: 'Café 😀' })).status).toBe(200);
+  });
+
+  it('answers 422 for a NUL in the exchange’s institution name', async () => {
+    const { app } = buildTestApp(fx.database);
+    const res = await apiClient(app).post('/plaid/transactions/exchange', {
+      public_token: 'public-sandbox-x', product: 'transactions', institution: { institution_id: 'ins_109508', name: POISON },
+    });
+    expect(res.status).toBe(422);
+  });
+});
