@@ -55,3 +55,26 @@ export function storableJson<T>(value: T): T {
   }
   return value;
 }
+
+/** Whether a parsed JSON value can be stored as jsonb as it is: every string and key storable, at most `maxDepth` levels deep. */
+export function isStorableJson(value: unknown, maxDepth: number): boolean {
+  const stack: { node: unknown; depth: number }[] = [{ node: value, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (typeof node === 'string') {
+      if (!isStorableText(node)) return false;
+      continue;
+    }
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= maxDepth) return false;
+    if (Array.isArray(node)) {
+      for (const element of node) stack.push({ node: element, depth: depth + 1 });
+      continue;
+    }
+    for (const [key, element] of Object.entries(node)) {
+      if (!isStorableText(key)) return false;
+      stack.push({ node: element, depth: depth + 1 });
+    }
+  }
+  return true;
+}

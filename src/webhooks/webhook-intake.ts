@@ -38,8 +38,9 @@ export async function receiveWebhook(
   input: { rawBody: Uint8Array; verification: string | undefined },
 ): Promise<IntakeResult> {
   const { logger, metrics } = deps;
+  let verified;
   try {
-    await deps.verify(input.rawBody, input.verification);
+    verified = await deps.verify(input.rawBody, input.verification);
   } catch (error) {
     if (error instanceof WebhookVerificationError) {
       metrics.webhookSignatureRejected.inc({ reason: error.reason });
@@ -70,7 +71,9 @@ export async function receiveWebhook(
   const plaidItemId = parsed.webhook.item_id ?? null;
   const action = actionFor(parsed);
   const sha256 = createHash('sha256').update(input.rawBody).digest('hex');
-  const verificationSha256 = createHash('sha256').update(input.verification ?? '').digest('hex');
+  // "The same delivery again" is decided on what Plaid signed, not on the token's text: a re-spelled
+  // copy of a captured token, or its high-S twin, is still the same delivery.
+  const verificationSha256 = verified.deliverySha256;
 
   const row = await deps.recorder.record({ type, code, plaidItemId, sha256, verificationSha256, text, action });
   if (row.status === 'processed' || row.status === 'received') deps.notify();
