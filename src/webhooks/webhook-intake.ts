@@ -3,6 +3,7 @@ import type { WebhookOutcome } from '../db/schema/operations.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { VerificationKeyUnavailableError, WebhookVerificationError } from './verification-error.js';
+import { KEY_FETCH_BUDGET_EXHAUSTED } from './verification-keys.js';
 import { actionFor } from './webhook-actions.js';
 import type { WebhookRecorder } from './webhook-recorder.js';
 import { InvalidWebhookBodyError, parseWebhook } from './webhook-schemas.js';
@@ -49,8 +50,15 @@ export async function receiveWebhook(
       return { status: 401, outcome: 'rejected' };
     }
     if (error instanceof VerificationKeyUnavailableError) {
-      metrics.webhookSignatureRejected.inc({ reason: 'key_unavailable' });
-      logger.error({ plaidErrorCode: error.code }, 'webhook_key_unavailable');
+      // Past the key-fetch budget, a flood of forged ids is the likely cause: a warning, not an error
+      // per request (Plaid retries a genuine delivery once the budget allows a fetch again).
+      if (error.code === KEY_FETCH_BUDGET_EXHAUSTED) {
+        metrics.webhookSignatureRejected.inc({ reason: 'key_fetch_budget' });
+        logger.warn({ bytes: input.rawBody.byteLength }, 'webhook_key_fetch_budget_exhausted');
+      } else {
+        metrics.webhookSignatureRejected.inc({ reason: 'key_unavailable' });
+        logger.error({ plaidErrorCode: error.code }, 'webhook_key_unavailable');
+      }
       return { status: 503, outcome: 'unavailable' };
     }
     throw error;
