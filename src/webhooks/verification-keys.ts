@@ -24,6 +24,8 @@ export interface VerificationKeyCacheOptions {
    * ids: every forged delivery with a new `kid` would otherwise make a call with our credentials.
    */
   fetchesPerMinute?: number;
+  /** The budget's window; a minute unless a test needs it to turn sooner. */
+  budgetWindowSeconds?: number;
   /** Key fetches in flight at once at most; further ones wait for a slot (they already hold a budget token). */
   maxConcurrentFetches?: number;
   now?: () => number;
@@ -74,7 +76,7 @@ export class VerificationKeyCache {
     this.refreshMs = options.refreshMs ?? 60 * 60 * 1000;
     this.unknownKidTtlMs = options.unknownKidTtlMs ?? 15 * 60 * 1000;
     this.now = options.now ?? Date.now;
-    this.budget = new RateLimiterMemory({ points: options.fetchesPerMinute ?? 10, duration: 60 });
+    this.budget = new RateLimiterMemory({ points: options.fetchesPerMinute ?? 10, duration: options.budgetWindowSeconds ?? 60 });
     this.maxConcurrent = options.maxConcurrentFetches ?? 2;
   }
 
