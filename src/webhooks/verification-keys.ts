@@ -83,9 +83,14 @@ export class VerificationKeyCache {
   async get(kid: string): Promise<VerificationKey> {
     let entry = this.keys.get(kid);
     if (entry && this.now() - entry.fetchedAt > this.refreshMs) {
-      // A known key never waits for a fetch slot: it is served as cached while the refresh runs, and
-      // a refresh that fails for a transient reason (or for budget) keeps the key already verified once.
-      this.fetchOnce(kid).catch(() => undefined);
+      // A known key never queues for a fetch slot: it is refreshed now only if a slot and the budget
+      // are free, and a refresh that cannot run or fails for a transient reason keeps serving the key
+      // already verified once (the next delivery tries again).
+      try {
+        entry = await this.fetchOnce(kid, false);
+      } catch (error) {
+        if (!(error instanceof VerificationKeyUnavailableError)) throw error;
+      }
     } else if (!entry) {
       const unknownUntil = this.unknown.get(kid);
       if (unknownUntil !== undefined && unknownUntil > this.now()) throw new WebhookVerificationError('unknown_key');
@@ -95,16 +100,17 @@ export class VerificationKeyCache {
     return entry.key;
   }
 
-  private fetchOnce(kid: string): Promise<CachedKey> {
+  private fetchOnce(kid: string, queue = true): Promise<CachedKey> {
     const pending = this.inFlight.get(kid);
     if (pending) return pending;
-    const fetching = this.load(kid).finally(() => this.inFlight.delete(kid));
+    const fetching = this.load(kid, queue).finally(() => this.inFlight.delete(kid));
     this.inFlight.set(kid, fetching);
     return fetching;
   }
 
-  /** Takes a token of the minute's budget (or refuses), then waits for a free fetch slot. */
-  private async slot(): Promise<() => void> {
+  /** Takes a token of the minute's budget (or refuses), then a fetch slot, waiting for one if `queue`. */
+  private async slot(queue: boolean): Promise<() => void> {
+    if (!queue && this.running >= this.maxConcurrent) throw new VerificationKeyUnavailableError(KEY_FETCH_BUDGET_EXHAUSTED);
     try {
       await this.budget.consume('key-fetch');
     } catch {
@@ -120,8 +126,8 @@ export class VerificationKeyCache {
     };
   }
 
-  private async load(kid: string): Promise<CachedKey> {
-    const release = await this.slot();
+  private async load(kid: string, queue: boolean): Promise<CachedKey> {
+    const release = await this.slot(queue);
     let jwk: JWKPublicKey;
     try {
       jwk = await this.options.fetchKey(kid);
