@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import axios, { isAxiosError, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import type { Transaction } from 'plaid';
 import { describe, expect, it } from 'vitest';
 import { plaidAccounts, plaidItems } from '../../src/db/schema/index.js';
 import { isStorableText, storableJson, storableText } from '../../src/db/storable-text.js';
+import { createPlaidClient, type PlaidAxios } from '../../src/plaid/client.js';
 import { TransactionStager } from '../../src/sync/transaction-staging.js';
 import { apiClient } from '../support/api-client.js';
 import { buildTestApp } from '../support/app.js';
@@ -51,6 +53,43 @@ describe('a transaction Plaid names with a NUL or an unpaired surrogate', () => 
     expect(outcome.counts.pages).toBeGreaterThan(1);
     expect((await itemRow(fx.database.db, item.itemId)).transactions_cursor).not.toBeNull();
     expect(await storedNames(item.itemId)).toEqual(expect.arrayContaining(['poisonname', 'tab\tand poisonname\\']));
+  });
+});
+
+describe('the Plaid client, for every endpoint', () => {
+  /** A Plaid that answers every call with `body` (and `status`), poison included, without a network. */
+  function plaidAnswering(status: number, body: object) {
+    const instance = axios.create({
+      adapter: (config: InternalAxiosRequestConfig): Promise<AxiosResponse> => {
+        const response = { data: JSON.stringify(body), status, statusText: 'x', headers: { 'content-type': 'application/json' }, config };
+        return status < 400 ? Promise.resolve(response) : Promise.reject(new axios.AxiosError('failed', 'ERR_BAD_REQUEST', config, null, response));
+      },
+    });
+    return createPlaidClient({ env: 'simulator', clientId: 'c', secret: 's', baseUrl: 'https://plaid.invalid', axios: instance as unknown as PlaidAxios });
+  }
+
+  it('cleans accounts, holdings, securities, liabilities and institution names, keys included', async () => {
+    const poisoned = {
+      accounts: [{ account_id: 'a\u0000', name: POISON, official_name: LONE_HIGH, balances: { iso_currency_code: 'USD' } }],
+      securities: [{ security_id: 's', name: `Fund ${LONE_LOW}`, ticker_symbol: 'T\u0000' }],
+      liabilities: { credit: [{ aprs: [{ apr_type: POISON }] }] },
+      institution: { name: POISON },
+      [`odd${POISON}`]: 1,
+    };
+    const { data } = await plaidAnswering(200, poisoned).accountsGet({ access_token: 'x' });
+    const text = JSON.stringify(data);
+    expect(text).not.toContain('\\u0000');
+    expect(text).not.toMatch(/\\ud[89ab]/i);
+    expect(data.accounts[0]).toMatchObject({ account_id: 'a', name: 'poisonname', official_name: 'lone \uFFFD high' });
+    expect(data).toHaveProperty('oddpoisonname', 1);
+  });
+
+  it('cleans the text of Plaid error bodies too (stored as an item’s last error)', async () => {
+    const error = await plaidAnswering(400, { error_type: 'ITEM_ERROR', error_code: 'ITEM_LOGIN_REQUIRED', error_message: POISON, display_message: LONE_HIGH })
+      .itemGet({ access_token: 'x' })
+      .catch((caught: unknown) => caught);
+    if (!isAxiosError(error)) throw new Error('expected a Plaid error');
+    expect(error.response?.data).toMatchObject({ error_message: 'poisonname', display_message: 'lone \uFFFD high' });
   });
 });
 
