@@ -7,6 +7,18 @@
 const SUSPECT = /[\0\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+const UNSTORABLE_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+
+/**
+ * Whether JSON text may decode to something `storableJson` would change. Without a `\u0000` or
+ * surrogate escape it cannot: JSON refuses a raw NUL in a string, and decoded UTF-8 holds no lone
+ * surrogate. (An escaped backslash before `u0000` also matches: a false alarm only costs the walk.)
+ * The `\u` search is native and cheap; the pattern runs only on text that has escapes at all.
+ */
+export function mayHoldUnstorableText(json: string): boolean {
+  return json.includes('\\u') && UNSTORABLE_ESCAPE.test(json);
+}
+
 /** Whether PostgreSQL can store `value` as text and inside jsonb. */
 export function isStorableText(value: string): boolean {
   if (!SUSPECT.test(value)) return true;

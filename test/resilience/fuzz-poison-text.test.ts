@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { Transaction } from 'plaid';
 import { describe, expect, it } from 'vitest';
 import { plaidAccounts, plaidItems } from '../../src/db/schema/index.js';
-import { isStorableText, storableJson, storableText } from '../../src/db/storable-text.js';
+import { isStorableText, mayHoldUnstorableText, storableJson, storableText } from '../../src/db/storable-text.js';
 import { createPlaidClient, type PlaidAxios } from '../../src/plaid/client.js';
 import { TransactionStager } from '../../src/sync/transaction-staging.js';
 import { apiClient } from '../support/api-client.js';
@@ -124,6 +124,20 @@ describe('the boundary cleaning', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('never skips text the walk would change: the pre-check on the raw JSON has no false negatives', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (key, value) => {
+        const text = JSON.stringify({ [key]: [value, { value }] });
+        const cleaned = JSON.stringify(storableJson(JSON.parse(text) as unknown));
+        if (!mayHoldUnstorableText(text)) expect(cleaned).toBe(text);
+      }),
+      { numRuns: 2_000 },
+    );
+    expect(mayHoldUnstorableText(JSON.stringify({ name: POISON }))).toBe(true);
+    expect(mayHoldUnstorableText(JSON.stringify({ name: LONE_LOW }))).toBe(true);
+    expect(mayHoldUnstorableText(JSON.stringify({ name: 'Café 😀 \u003c' }))).toBe(false);
   });
 
   it('keeps well-formed text untouched, surrogate pairs included', () => {
