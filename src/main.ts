@@ -3,6 +3,7 @@ import { loadConfig } from './config/load-config.js';
 import { startupBanner } from './lifecycle/startup-banner.js';
 import { StartupAborted, StartupError } from './lifecycle/startup-error.js';
 import { StopStack } from './lifecycle/stop-stack.js';
+import { errorLogFields } from './error-log-fields.js';
 import { createLogger, type Logger } from './logger.js';
 import { startService, type RunningService } from './service.js';
 
@@ -42,7 +43,7 @@ function onSignal(signal: NodeJS.Signals): void {
       process.exit(0);
     },
     (error: Error) => {
-      logger?.error({ err: { message: error.message } }, 'shutdown_failed');
+      logger?.error(errorLogFields(error), 'shutdown_failed');
       process.exit(1);
     },
   );
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   // A crash still stops the embedded PostgreSQL and frees DATA_DIR; only SIGKILL leaves them behind
   // (the next start then reuses the server and takes over the stale lock).
   process.on('uncaughtException', (error) => {
-    if (logger) logger.fatal({ err: { message: error.message, stack: error.stack } }, 'crashed');
+    if (logger) logger.fatal(errorLogFields(error), 'crashed');
     else process.stderr.write(`plaid-sync crashed: ${error.stack ?? error.message}\n`);
     exitAfter(stops.unwind({ essentialOnly: true }), 1);
   });

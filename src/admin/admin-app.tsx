@@ -19,6 +19,7 @@ import { loginRoutes } from './login-routes.js';
 import { simulatorRoutes } from './simulator-routes.js';
 import { staticRoutes } from './static-assets.js';
 import { webhookRoutes } from './webhook-routes.js';
+import { errorLogFields } from '../error-log-fields.js';
 
 const SELF = ["'self'"];
 
@@ -97,7 +98,7 @@ export function adminRoutes(deps: AdminDeps, options: AdminOptions = {}) {
   admin.onError((error, c) => {
     if (error instanceof AppError) return renderError(c, error.status, error.message);
     if (error instanceof HTTPException) return renderError(c, 422, error.message || 'bad request');
-    deps.logger.error({ err: { message: error.message, name: error.name, stack: error.stack }, requestId: c.get('requestId' as never) }, 'admin_error');
+    deps.logger.error({ ...errorLogFields(error), requestId: c.get('requestId' as never) }, 'admin_error');
     return renderError(c, 500, 'Internal error; the details are in the service log.');
   });
 

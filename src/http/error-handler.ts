@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from '../logger.js';
 import { AppError, type ErrorBody } from './errors.js';
+import { errorLogFields } from '../error-log-fields.js';
 
 function body(c: Context, code: string, message: string, details?: Record<string, unknown>): ErrorBody {
   const requestId = (c.get('requestId') as string | undefined) ?? 'unknown';
@@ -19,7 +20,7 @@ export function errorHandler(logger: Logger) {
       return c.json(body(c, code, error.message || 'bad request'), status);
     }
     // Internal details stay in the log; the client gets a generic message and the request id.
-    logger.error({ err: { message: error.message, name: error.name, stack: error.stack }, requestId: c.get<string>('requestId') }, 'unhandled_error');
+    logger.error({ ...errorLogFields(error), requestId: c.get<string>('requestId') }, 'unhandled_error');
     return c.json(body(c, 'internal_error', 'internal server error'), 500);
   };
 }

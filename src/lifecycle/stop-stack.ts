@@ -1,3 +1,4 @@
+import { errorLogFields } from '../error-log-fields.js';
 import type { Logger } from '../logger.js';
 
 interface Step {
@@ -32,7 +33,7 @@ export class StopStack {
     for (const step of [...this.steps].reverse()) {
       if (options.essentialOnly && !step.essential) continue;
       step.running ??= step.stop().catch((error: Error) => {
-        this.logger?.error({ step: step.name, err: { message: error.message } }, 'shutdown_step_failed');
+        this.logger?.error({ step: step.name, ...errorLogFields(error) }, 'shutdown_step_failed');
       });
       await step.running;
     }

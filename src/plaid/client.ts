@@ -1,4 +1,6 @@
+import axios, { type AxiosInstance } from 'axios';
 import { Configuration, PlaidApi, PlaidEnvironments } from 'plaid';
+import { mayHoldUnstorableText, storableJson } from '../db/storable-text.js';
 
 /** The axios instance type as the SDK declares it (its CommonJS view of axios). */
 export type PlaidAxios = ConstructorParameters<typeof PlaidApi>[2];
@@ -14,12 +16,33 @@ export interface PlaidClientOptions {
   axios?: PlaidAxios;
 }
 
+/**
+ * Plaid's text is sanitised as it arrives, once, for every endpoint: a NUL or an unpaired surrogate
+ * in a transaction name, a merchant, a security or an institution name (or an error message) would
+ * otherwise fail every write of that item's data, so its sync could never move forward again.
+ * It runs on the response text before axios parses it (error bodies included), so a page without
+ * such escapes costs one native substring search (~0.04 ms for a 500-transaction page) instead of a
+ * walk over every parsed string (~1.6 ms).
+ */
+function cleanText(data: unknown): unknown {
+  if (typeof data !== 'string' || !mayHoldUnstorableText(data)) return data;
+  try {
+    return storableJson(JSON.parse(data) as unknown);
+  } catch {
+    return data;
+  }
+}
+
 /** The official SDK client; every Plaid call in the service goes through one of these. */
 export function createPlaidClient(options: PlaidClientOptions): PlaidApi {
   const basePath = options.baseUrl?.replace(/\/+$/, '') ?? (options.env === 'production' ? PlaidEnvironments.production : PlaidEnvironments.sandbox);
   if (options.env === 'simulator' && options.baseUrl === undefined) {
     throw new Error('simulator mode needs the simulator base URL');
   }
+  // The same axios at runtime; the SDK's types see it through CommonJS, ours through ESM.
+  const instance = (options.axios as unknown as AxiosInstance | undefined) ?? axios.create();
+  const defaults = instance.defaults.transformResponse ?? [];
+  instance.defaults.transformResponse = [cleanText, ...(Array.isArray(defaults) ? defaults : [defaults])];
   return new PlaidApi(
     new Configuration({
       basePath,
@@ -30,6 +53,6 @@ export function createPlaidClient(options: PlaidClientOptions): PlaidApi {
       },
     }),
     basePath,
-    options.axios,
+    instance as unknown as PlaidAxios,
   );
 }

@@ -85,8 +85,3 @@ export function classifyPlaidError(error: unknown): ClassifiedPlaidError {
   }
   return { kind: 'fatal', code: 'UNKNOWN', type: undefined, httpStatus: undefined, message: error instanceof Error ? error.message : 'unknown error', requestId: undefined };
 }
-
-/** Plaid's error text for a log line: code, type, status and request id, never the request. */
-export function plaidErrorLogFields(error: ClassifiedPlaidError) {
-  return { plaidErrorCode: error.code, plaidErrorType: error.type, plaidStatus: error.httpStatus, plaidRequestId: error.requestId, plaidMessage: error.message };
-}

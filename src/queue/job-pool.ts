@@ -1,6 +1,7 @@
 import type PgBoss from 'pg-boss';
 import type { Logger } from '../logger.js';
 import { CompletionBatcher } from './job-completions.js';
+import { errorLogFields, errorSummary } from '../error-log-fields.js';
 
 export type JobHandler<T = object> = (job: PgBoss.JobWithMetadata<T>, signal: AbortSignal) => Promise<object | undefined>;
 
@@ -124,7 +125,7 @@ export class JobPool {
         // busy must not, or a queue can keep landing on those wake-ups and never be first.
         if (looked) this.rotation = (this.rotation + 1) % queues.length;
       } catch (error) {
-        logger.warn({ err: { message: (error as Error).message } }, 'queue_fetch_failed');
+        logger.warn(errorLogFields(error), 'queue_fetch_failed');
       }
       if (this.stopping) break;
       // Full: wait for a slot. Idle, or every queue drained: wait for a poll or a local enqueue.
@@ -159,12 +160,13 @@ export class JobPool {
         const output = await queue.handler(job, controller.signal);
         if (!controller.signal.aborted) await this.completions.complete(queue.name, job.id, output ?? {});
       } catch (error) {
-        const message = error instanceof Error ? error.message : 'job failed';
-        this.options.logger.warn({ queue: queue.name, jobId: job.id, retryCount: job.retryCount, err: { message } }, 'job_failed');
+        // pg-boss keeps the output in its job row: the same reduced text as the log, never a query's parameters.
+        const message = errorSummary(error);
+        this.options.logger.warn({ queue: queue.name, jobId: job.id, retryCount: job.retryCount, ...errorLogFields(error) }, 'job_failed');
         if (!controller.signal.aborted) await this.boss.fail(queue.name, job.id, { message });
       }
     })()
-      .catch((error: Error) => this.options.logger.error({ queue: queue.name, jobId: job.id, err: { message: error.message } }, 'job_state_update_failed'))
+      .catch((error: Error) => this.options.logger.error({ queue: queue.name, jobId: job.id, ...errorLogFields(error) }, 'job_state_update_failed'))
       .finally(() => {
         this.running.delete(job.id);
         // A slot is free: look again at the queues that may still hold jobs.

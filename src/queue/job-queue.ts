@@ -2,6 +2,7 @@ import PgBoss from 'pg-boss';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
 import { QUEUE_DEFINITIONS } from './queue-names.js';
+import { errorLogFields } from '../error-log-fields.js';
 
 export const QUEUE_SCHEMA = 'pgboss';
 
@@ -32,7 +33,7 @@ export async function startJobQueue(options: JobQueueOptions): Promise<PgBoss> {
     supervise: options.background ?? true,
   });
   boss.on('error', (error: Error & { queue?: string }) => {
-    options.logger.error({ err: { message: error.message }, queue: error.queue }, 'queue_error');
+    options.logger.error({ ...errorLogFields(error), queue: error.queue }, 'queue_error');
   });
   // pg-boss's schema install and each queue's partition are DDL on shared tables: two instances
   // starting together can deadlock there, so start-up is serialized by a session advisory lock.

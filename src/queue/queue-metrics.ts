@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { QUEUE_SCHEMA } from './job-queue.js';
 import { ALL_QUEUES } from './queue-names.js';
+import { errorLogFields } from '../error-log-fields.js';
 
 type GaugeMetrics = Pick<Metrics, 'queueDepth' | 'queueOldestJobAge' | 'itemsByStatus'>;
 
@@ -34,7 +35,7 @@ export async function refreshQueueMetrics(sql: Sql, metrics: GaugeMetrics): Prom
 /** Keeps the gauges a few seconds fresh; a failed read (database restarting) keeps the last values. */
 export function startQueueMetrics(sql: Sql, metrics: GaugeMetrics, logger: Logger, everyMs = 5_000): () => void {
   const refresh = () =>
-    refreshQueueMetrics(sql, metrics).catch((error: Error) => logger.debug({ err: { message: error.message } }, 'queue_metrics_failed'));
+    refreshQueueMetrics(sql, metrics).catch((error: Error) => logger.debug(errorLogFields(error), 'queue_metrics_failed'));
   void refresh();
   const timer = setInterval(() => void refresh(), everyMs);
   timer.unref();

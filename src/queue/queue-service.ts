@@ -17,6 +17,7 @@ import { recoverOrphanedSyncJobs } from './orphaned-sync-jobs.js';
 import { fanOutStatusChecks, type StatusCheckJobData } from './status-fanout.js';
 import { syncJobHandler } from './sync-job-handler.js';
 import { PgBossWorkQueue, type WebhookEventJobData } from './work-queue.js';
+import { errorLogFields } from '../error-log-fields.js';
 
 export interface QueueServiceDeps {
   config: Pick<Config, 'syncCron' | 'workerConcurrency' | 'shutdownTimeoutMs' | 'statusChecksPerMinute' | 'queuePollIntervalSeconds' | 'cronCheckIntervalSeconds'>;
@@ -101,7 +102,7 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
       .then(() => recoverOrphanedSyncJobs({ boss, sql: deps.sql, syncs, logger, staleAfterMs: deps.staleAfterMs ?? 60_000 }))
       .then(
         () => undefined,
-        (error: Error) => logger.warn({ err: { message: error.message } }, 'sync_recovery_failed'),
+        (error: Error) => logger.warn(errorLogFields(error), 'sync_recovery_failed'),
       );
   void recover();
   const recovery = setInterval(() => void recover(), deps.recoverEveryMs ?? 30_000);

@@ -1,7 +1,7 @@
 import type { ItemPublicTokenExchangeResponse } from 'plaid';
 import { plaidItems, type Product } from '../db/schema/index.js';
 import { ValidationError } from '../http/errors.js';
-import { classifyPlaidError, plaidErrorLogFields } from '../plaid/errors.js';
+import { errorLogFields } from '../error-log-fields.js';
 import { inferLinkedProduct, syncedProductsOf } from '../plaid/item-products.js';
 import { callPlaid } from '../plaid/plaid-request-error.js';
 import { insertPlaidAccounts } from './account-records.js';
@@ -111,6 +111,6 @@ async function removeAtPlaid(deps: ServiceDeps, exchanged: ItemPublicTokenExchan
     await deps.plaid.itemRemove({ access_token: exchanged.access_token });
     deps.logger.info({ plaidItemId: exchanged.item_id }, 'refused_item_removed');
   } catch (error) {
-    deps.logger.warn({ plaidItemId: exchanged.item_id, ...plaidErrorLogFields(classifyPlaidError(error)) }, 'refused_item_remove_failed');
+    deps.logger.warn({ plaidItemId: exchanged.item_id, ...errorLogFields(error) }, 'refused_item_remove_failed');
   }
 }

@@ -1,5 +1,6 @@
-import { classifyPlaidError, plaidErrorLogFields } from '../plaid/errors.js';
+import { errorLogFields } from '../error-log-fields.js';
 import { NotFoundError } from '../http/errors.js';
+import { classifyPlaidError } from '../plaid/errors.js';
 import { PlaidRequestError } from '../plaid/plaid-request-error.js';
 import { accessTokenOf, loadOwnedItem, type ItemRow } from './item-access.js';
 import { markItemDisconnected, type Executor } from './item-status.js';
@@ -45,11 +46,11 @@ async function removeAtPlaid(deps: ServiceDeps, item: ItemRow): Promise<void> {
     const classified = classifyPlaidError(error);
     // Already gone at Plaid (revoked, or removed before): the goal of the call is met.
     if (classified.kind === 'revoked') {
-      deps.logger.info({ itemId: item.id, ...plaidErrorLogFields(classified) }, 'item_already_removed_at_plaid');
+      deps.logger.info({ itemId: item.id, ...errorLogFields(error) }, 'item_already_removed_at_plaid');
       return;
     }
     // Anything else keeps the item as it was: marking it disconnected while Plaid still bills for it would hide the cost.
-    deps.logger.warn({ itemId: item.id, ...plaidErrorLogFields(classified) }, 'item_remove_failed');
+    deps.logger.warn({ itemId: item.id, ...errorLogFields(error) }, 'item_remove_failed');
     throw new PlaidRequestError(classified);
   }
 }

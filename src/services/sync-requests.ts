@@ -1,6 +1,7 @@
 import type { Product } from '../db/schema/index.js';
 import type { SyncTrigger } from '../sync/sync-scheduler.js';
 import type { ServiceDeps } from './service-deps.js';
+import { errorLogFields } from '../error-log-fields.js';
 
 /**
  * Asks for one sync per product. The item is already committed when this runs, so a scheduler
@@ -15,7 +16,7 @@ export async function requestSyncs(
     try {
       await deps.syncs.request({ itemId: input.itemId, product, trigger: input.trigger });
     } catch (error) {
-      deps.logger.warn({ itemId: input.itemId, product, trigger: input.trigger, err: { message: (error as Error).message } }, 'sync_request_failed');
+      deps.logger.warn({ itemId: input.itemId, product, trigger: input.trigger, ...errorLogFields(error) }, 'sync_request_failed');
     }
   }
 }

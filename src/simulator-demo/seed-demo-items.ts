@@ -1,3 +1,4 @@
+import { errorLogFields } from '../error-log-fields.js';
 import type { ServiceDeps } from '../services/service-deps.js';
 import type { Sql } from '../db/client.js';
 import { linkDemoItem } from './link-demo-item.js';
@@ -20,7 +21,7 @@ export async function seedDemoItems(deps: ServiceDeps & { sql: Sql }, count = DE
     }
     deps.logger.info({ linked }, 'demo_items_linked');
   } catch (error) {
-    deps.logger.warn({ linked, err: { message: (error as Error).message } }, 'demo_items_failed');
+    deps.logger.warn({ linked, ...errorLogFields(error) }, 'demo_items_failed');
   }
   return linked;
 }

@@ -29,6 +29,8 @@ export interface AdvanceSpec {
   modified?: number;
   removed?: number;
   posted?: number;
+  /** Names for the added transactions, in order (hostile text included): the rest keep their merchant's. */
+  names?: string[];
 }
 
 export interface AdvanceSummary {
@@ -139,6 +141,8 @@ export class ChangeLog {
       const pending = this.factory.startsPending(target);
       this.append(Op.Add, target, pending ? NEW_PENDING : NEW_POSTED, day);
       if (pending) this.pending.add(target);
+      const name = spec.names?.[i];
+      if (name !== undefined) this.factory.rename(target, name);
       touched.add(target);
       summary.added.push(this.factory.transactionId(target));
     }

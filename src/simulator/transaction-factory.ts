@@ -50,6 +50,8 @@ export class TransactionFactory {
   private readonly accountTotal: number;
   private readonly templatesByKind = new Map<AccountKind, WeightedTemplates>();
   private readonly idKey: number;
+  /** Names an advance chose (see `AdvanceSpec.names`); every other name comes from the seed. */
+  private readonly names = new Map<number, string>();
 
   constructor(private readonly itemKey: number, accounts: readonly TransactionAccount[]) {
     this.accounts = accounts.filter((a) => ACCOUNT_WEIGHT[a.kind] > 0);
@@ -67,6 +69,10 @@ export class TransactionFactory {
 
   transactionId(target: number): string {
     return plaidId(this.idKey, target);
+  }
+
+  rename(target: number, name: string): void {
+    this.names.set(target, name);
   }
 
   /** Whether a transaction created by an advance starts out pending; decided by its own seed. */
@@ -93,7 +99,7 @@ export class TransactionFactory {
       authorized_date: dayToDate(authorizedDay),
       authorized_datetime: null,
       datetime: null,
-      name: template.name,
+      name: this.names.get(target) ?? template.name,
       merchant_name: template.merchant,
       merchant_entity_id: strings.entityId,
       logo_url: strings.logoUrl,

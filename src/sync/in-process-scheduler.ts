@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { SyncEngine } from './sync-engine.js';
 import type { SyncOutcome } from './sync-outcome.js';
 import type { SyncRequest, SyncScheduler } from './sync-scheduler.js';
+import { errorLogFields } from '../error-log-fields.js';
 
 export interface InProcessSchedulerOptions {
   engine: SyncEngine;
@@ -26,7 +27,7 @@ export function createInProcessScheduler(options: InProcessSchedulerOptions): Ru
   const recover = () =>
     engine.recoverStaleRuns().then(
       () => undefined,
-      (error: Error) => logger.warn({ err: { message: error.message } }, 'sync_recovery_failed'),
+      (error: Error) => logger.warn(errorLogFields(error), 'sync_recovery_failed'),
     );
   void recover();
   const timer = setInterval(() => void recover(), options.recoverEveryMs ?? 30_000);

@@ -11,6 +11,7 @@ import { EMPTY_COUNTS, type SkipReason, type SyncOutcome } from './sync-outcome.
 import { executeRun, type SyncHooks } from './sync-run.js';
 import type { SyncRequest } from './sync-scheduler.js';
 import { discardOrphanedStagedRows } from './transaction-staging.js';
+import { errorLogFields } from '../error-log-fields.js';
 
 export interface SyncEngineOptions {
   db: Database;
@@ -165,7 +166,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
 
   function launch(key: string, slot: Slot, request: SyncRequest, mode: Mode): Promise<SyncOutcome> {
     const settle = attempt(slot, request, mode).catch((error: Error): SyncOutcome => {
-      options.logger.error({ item_id: request.itemId, product: request.product, err: { message: error.message } }, 'sync_engine_error');
+      options.logger.error({ item_id: request.itemId, product: request.product, ...errorLogFields(error) }, 'sync_engine_error');
       return { status: 'failed', runId: null, counts: EMPTY_COUNTS, error: { code: 'INTERNAL_ERROR', message: 'the sync failed with an internal error', kind: 'internal' } };
     });
     return settle.finally(() => {

@@ -15,6 +15,7 @@ import { recordRun } from './run-telemetry.js';
 import type { SyncCounts, SyncOutcome } from './sync-outcome.js';
 import type { SyncTrigger } from './sync-scheduler.js';
 import { discardStagedRows } from './transaction-staging.js';
+import { errorLogFields } from '../error-log-fields.js';
 
 export interface RunPoint {
   runId: string;
@@ -86,7 +87,7 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Execu
   const beat = setInterval(() => {
     heartbeat(deps.db, run.runId, pages).then(
       (alive) => alive || controller.abort(new RunFencedError('run abandoned')),
-      (error: Error) => deps.logger.warn({ run_id: run.runId, err: { message: error.message } }, 'sync_heartbeat_failed'),
+      (error: Error) => deps.logger.warn({ run_id: run.runId, ...errorLogFields(error) }, 'sync_heartbeat_failed'),
     );
   }, deps.heartbeatMs);
   beat.unref();
@@ -139,11 +140,11 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Execu
     outcome = { status: 'succeeded', runId: run.runId, counts, changed: counts.added + counts.modified + counts.removed > 0 };
   } catch (error) {
     const failure = describeFailure(signal.aborted ? signal.reason : error);
-    if (failure.code === 'INTERNAL_ERROR') deps.logger.error({ run_id: run.runId, err: { message: (error as Error).message } }, 'sync_internal_error');
+    if (failure.code === 'INTERNAL_ERROR') deps.logger.error({ run_id: run.runId, ...errorLogFields(error) }, 'sync_internal_error');
     outcome = { status: 'failed', runId: run.runId, counts: partial, error: failure };
     if (failure.code !== 'RUN_ABANDONED') {
       await recordFailure(deps.db, run.runId, key, failure, partial).catch((recordError: Error) =>
-        deps.logger.error({ run_id: run.runId, err: { message: recordError.message } }, 'sync_failure_not_recorded'),
+        deps.logger.error({ run_id: run.runId, ...errorLogFields(recordError) }, 'sync_failure_not_recorded'),
       );
     }
   } finally {

@@ -4,11 +4,13 @@ import type { Sql } from '../db/client.js';
 
 export const STAGED_KIND = { added: 0, modified: 1, removed: 2 } as const;
 
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-const ESCAPABLE = /[\\\t\n\r]/g;
+// COPY's text format has no spelling for NUL (`\0` is the byte 0, which UTF-8 text refuses), so it
+// is dropped, as the Plaid client already does: a value must never fail the COPY of a whole run.
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '' };
+const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
+const ESCAPABLE = /[\\\t\n\r\0]/g;
 
-/** One field in COPY's text format: `\N` for null, backslash, tab and line breaks escaped. */
+/** One field in COPY's text format: `\N` for null, backslash, tab and line breaks escaped, NUL dropped. */
 export function copyField(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value === 'boolean') return value ? 't' : 'f';

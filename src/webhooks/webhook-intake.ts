@@ -3,6 +3,7 @@ import type { WebhookOutcome } from '../db/schema/operations.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { VerificationKeyUnavailableError, WebhookVerificationError } from './verification-error.js';
+import { KEY_FETCH_BUDGET_EXHAUSTED } from './verification-keys.js';
 import { actionFor } from './webhook-actions.js';
 import type { WebhookRecorder } from './webhook-recorder.js';
 import { InvalidWebhookBodyError, parseWebhook } from './webhook-schemas.js';
@@ -38,8 +39,9 @@ export async function receiveWebhook(
   input: { rawBody: Uint8Array; verification: string | undefined },
 ): Promise<IntakeResult> {
   const { logger, metrics } = deps;
+  let verified;
   try {
-    await deps.verify(input.rawBody, input.verification);
+    verified = await deps.verify(input.rawBody, input.verification);
   } catch (error) {
     if (error instanceof WebhookVerificationError) {
       metrics.webhookSignatureRejected.inc({ reason: error.reason });
@@ -48,8 +50,15 @@ export async function receiveWebhook(
       return { status: 401, outcome: 'rejected' };
     }
     if (error instanceof VerificationKeyUnavailableError) {
-      metrics.webhookSignatureRejected.inc({ reason: 'key_unavailable' });
-      logger.error({ plaidErrorCode: error.code }, 'webhook_key_unavailable');
+      // Past the key-fetch budget, a flood of forged ids is the likely cause: a warning, not an error
+      // per request (Plaid retries a genuine delivery once the budget allows a fetch again).
+      if (error.code === KEY_FETCH_BUDGET_EXHAUSTED) {
+        metrics.webhookSignatureRejected.inc({ reason: 'key_fetch_budget' });
+        logger.warn({ bytes: input.rawBody.byteLength }, 'webhook_key_fetch_budget_exhausted');
+      } else {
+        metrics.webhookSignatureRejected.inc({ reason: 'key_unavailable' });
+        logger.error({ plaidErrorCode: error.code }, 'webhook_key_unavailable');
+      }
       return { status: 503, outcome: 'unavailable' };
     }
     throw error;
@@ -70,7 +79,9 @@ export async function receiveWebhook(
   const plaidItemId = parsed.webhook.item_id ?? null;
   const action = actionFor(parsed);
   const sha256 = createHash('sha256').update(input.rawBody).digest('hex');
-  const verificationSha256 = createHash('sha256').update(input.verification ?? '').digest('hex');
+  // "The same delivery again" is decided on what Plaid signed, not on the token's text: a re-spelled
+  // copy of a captured token, or its high-S twin, is still the same delivery.
+  const verificationSha256 = verified.deliverySha256;
 
   const row = await deps.recorder.record({ type, code, plaidItemId, sha256, verificationSha256, text, action });
   if (row.status === 'processed' || row.status === 'received') deps.notify();

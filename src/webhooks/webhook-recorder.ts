@@ -12,7 +12,7 @@ export interface Delivery {
   code: string;
   plaidItemId: string | null;
   sha256: string;
-  /** SHA-256 of the `Plaid-Verification` token that came with it. */
+  /** The delivery's identity from its `Plaid-Verification` token, whatever its spelling (see `VerifiedToken`). */
   verificationSha256: string;
   /** The body as received (already known to be JSON). */
   text: string;

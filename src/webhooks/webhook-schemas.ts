@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isStorableJson } from '../db/storable-text.js';
 
 /**
  * The webhooks of plaid-reference section 2 as a discriminated union. The SDK's interfaces type
@@ -94,6 +95,9 @@ const SCHEMA_BY_PAIR = new Map<string, z.ZodType<KnownWebhook>>(
   knownWebhook.options.map((option) => [`${option.shape.webhook_type.value}/${option.shape.webhook_code.value}`, option]),
 );
 
+/** Plaid's webhooks nest three levels at most; PostgreSQL's jsonb parser gives up somewhere past a few thousand. */
+const MAX_WEBHOOK_DEPTH = 32;
+
 /**
  * A body that is not JSON, or lacks the webhook envelope, is not a webhook (400). A known type and
  * code whose fields are wrong is also a 400: acting on it could write nonsense. An unknown pair is
@@ -106,6 +110,9 @@ export function parseWebhook(text: string): ParsedWebhook {
   } catch {
     throw new InvalidWebhookBodyError('body is not JSON');
   }
+  // Recorded as jsonb: a body PostgreSQL would refuse is answered 400 here, signed or not, instead
+  // of failing its insert (and the batch of deliveries written with it) with a 500.
+  if (!isStorableJson(json, MAX_WEBHOOK_DEPTH)) throw new InvalidWebhookBodyError('body holds text or nesting that cannot be stored');
   const outer = envelope.safeParse(json);
   if (!outer.success) throw new InvalidWebhookBodyError('body is not a Plaid webhook');
   const schema = SCHEMA_BY_PAIR.get(`${outer.data.webhook_type}/${outer.data.webhook_code}`);

@@ -17,7 +17,29 @@ export interface WebhookVerifierOptions {
   now?: () => number;
 }
 
-export type WebhookVerifier = (rawBody: Uint8Array, header: string | undefined) => Promise<void>;
+/** What a verified token proves, for the duplicate check. */
+export interface VerifiedToken {
+  /**
+   * SHA-256 (hex) of the signing input (`header.payload`, what Plaid signed) and the signature in
+   * its low-S form. An ECDSA signature is malleable: `(r, n − s)` verifies as well as `(r, s)`, so
+   * the token's text cannot identify a delivery, and high-S signatures cannot be refused either
+   * (nothing says Plaid's signer normalises s). `r` is Plaid's random nonce, so two deliveries of the
+   * same body in the same second still differ, while a captured token re-signed as its twin does not.
+   */
+  deliverySha256: string;
+}
+
+/** The order of P-256's base point; `s` and `n − s` are the two signatures of one signing. */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+function lowS(signature: Buffer): Buffer {
+  const s = BigInt(`0x${signature.subarray(32).toString('hex')}`);
+  if (s <= P256_ORDER / 2n) return signature;
+  const low = Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex');
+  return Buffer.concat([signature.subarray(0, 32), low]);
+}
+
+export type WebhookVerifier = (rawBody: Uint8Array, header: string | undefined) => Promise<VerifiedToken>;
 
 /**
  * Checks a delivery the way Plaid specifies: an ES256 JWS (compact form) signed by a key Plaid
@@ -49,6 +71,9 @@ export function createWebhookVerifier({ keys, now = () => Math.floor(Date.now() 
     const key = await keys.get(protectedHeader.kid);
     const signature = Buffer.from(encodedSignature, 'base64url');
     if (signature.byteLength !== ES256_SIGNATURE_BYTES) throw new WebhookVerificationError('signature');
+    // node's decoder ignores padding and the unused low bits of the last character, so several
+    // spellings decode to one signature; only the one an encoder writes (RFC 7515: no padding) is taken.
+    if (signature.toString('base64url') !== encodedSignature) throw new WebhookVerificationError('malformed');
     const signed = Buffer.from(`${encodedHeader}.${encodedPayload}`, 'ascii');
     if (!verify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature)) throw new WebhookVerificationError('signature');
 
@@ -59,6 +84,7 @@ export function createWebhookVerifier({ keys, now = () => Math.floor(Date.now() 
     if (typeof claimed !== 'string' || !SHA256_HEX.test(claimed)) throw new WebhookVerificationError('body_hash');
     const actual = createHash('sha256').update(rawBody).digest();
     if (!timingSafeEqual(actual, Buffer.from(claimed, 'hex'))) throw new WebhookVerificationError('body_hash');
+    return { deliverySha256: createHash('sha256').update(signed).update('.').update(lowS(signature)).digest('hex') };
   };
 }
 

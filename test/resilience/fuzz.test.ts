@@ -173,7 +173,10 @@ describe('fuzzed webhooks, API and admin requests', () => {
         statuses.set(String(res.status), (statuses.get(String(res.status)) ?? 0) + 1);
         kinds.set(input.kind, (kinds.get(input.kind) ?? 0) + 1);
         if (++done === Math.ceil(WEBHOOK_CASES / 10)) warmHeap = heapMb();
-        expect(res.status, `${input.kind}: ${answer}`).toBeLessThan(500);
+        // Past the key-fetch budget an unknown kid is answered 503 (verify later) without a Plaid
+        // call; every other refusal is a 4xx.
+        const budgeted = res.status === 503 && answer.includes('"verification_unavailable"');
+        if (!budgeted) expect(res.status, `${input.kind}: ${answer}`).toBeLessThan(500);
         expect(res.status, `${input.kind} was accepted`).not.toBe(200);
         expect(await fingerprint()).toBe(before);
       }),

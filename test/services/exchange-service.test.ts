@@ -46,7 +46,7 @@ describe('exchangePublicToken', () => {
     expect(failure).toBeInstanceOf(AppError);
     expect(failure).toMatchObject({ status: 422, message: MISSING_PRODUCT_MESSAGE });
     const line = logs.find((l) => l.msg === 'refused_item_remove_failed');
-    expect(line).toMatchObject({ plaidItemId: link.itemId, plaidErrorCode: 'INTERNAL_SERVER_ERROR' });
+    expect(line).toMatchObject({ plaidItemId: link.itemId, err: { plaidErrorCode: 'INTERNAL_SERVER_ERROR' } });
     expect(JSON.stringify(line)).not.toContain(simulator.control.item(link.itemId).accessToken);
     expect(simulator.control.item(link.itemId).removed).toBe(false);
   });

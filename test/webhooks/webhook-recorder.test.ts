@@ -86,8 +86,9 @@ describe('webhook recorder (group commit)', () => {
   it('retries a failed batch one delivery at a time: only the delivery the database refuses fails', async () => {
     const queue = recordingWorkQueue();
     const recorder = new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300, maxInFlight: 1 });
-    // Valid JSON that PostgreSQL's jsonb refuses (a NUL character inside a string).
-    const poisoned = delivery(`{"webhook_type":"ASSETS","webhook_code":"PRODUCT_READY","note":"\\u0000"}`);
+    // Valid JSON that PostgreSQL's jsonb refuses (a NUL character inside a string); the intake
+    // answers such a body 400 before it reaches the recorder, so it is built here past that check.
+    const poisoned = { ...delivery(`{"webhook_type":"ASSETS","webhook_code":"PRODUCT_READY"}`), text: `{"webhook_type":"ASSETS","webhook_code":"PRODUCT_READY","note":"\\u0000"}` };
     const lead = recorder.record(delivery(syncUpdate(plaidItemIds[2]!)));
     const batch = [
       recorder.record(delivery(syncUpdate(plaidItemIds[3]!))),

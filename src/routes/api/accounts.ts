@@ -3,7 +3,7 @@ import type { AppDeps } from '../../app.js';
 import { getAccount, listAccountTransactions, updateAccountSettings } from '../../services/account-service.js';
 import { TransactionSchema } from '../../services/read-models/index.js';
 import { createApiRouter } from './api-router.js';
-import { AccountSchema, errorResponses, IdParams, SettingsSchema, UserHeaders } from './api-schemas.js';
+import { AccountSchema, errorResponses, IdParams, SettingsSchema, storableString, UserHeaders } from './api-schemas.js';
 import { OK } from './http-status.js';
 import { booleanQuery, checkDateRange, dateQuery, pageQuery } from './list-queries.js';
 
@@ -15,7 +15,7 @@ export const TransactionPage = z
   .object({ transactions: z.array(TransactionSchema), next_cursor: z.string().nullable().openapi({ description: 'null on the last page' }) })
   .openapi('TransactionPage');
 
-const text = (max: number) => z.string().trim().min(1).max(max).nullable();
+const text = (max: number) => storableString().trim().min(1).max(max).nullable();
 
 const SettingsUpdate = z
   .object({

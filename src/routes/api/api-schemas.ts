@@ -1,4 +1,11 @@
 import { z } from '@hono/zod-openapi';
+import { isStorableText } from '../../db/storable-text.js';
+
+/**
+ * Text a client sends that the service stores: a NUL or an unpaired surrogate is refused (422), not
+ * silently changed, so what the client reads back is what it sent.
+ */
+export const storableString = () => z.string().refine(isStorableText, 'must not contain NUL characters or unpaired UTF-16 surrogates');
 
 /** The one error shape (see src/http/errors.ts), as documented. */
 export const ErrorSchema = z

@@ -3,15 +3,15 @@ import type { AppDeps } from '../../app.js';
 import { exchangePublicToken } from '../../services/exchange-service.js';
 import { getItem } from '../../services/item-service.js';
 import { createApiRouter } from './api-router.js';
-import { errorResponses, ItemWithAccountsSchema, ProductSchema, UserHeaders } from './api-schemas.js';
+import { errorResponses, ItemWithAccountsSchema, ProductSchema, storableString, UserHeaders } from './api-schemas.js';
 import { CREATED } from './http-status.js';
 
 const ExchangeRequest = z
   .object({
-    public_token: z.string().min(1).max(512).openapi({ example: 'public-sandbox-5c2e5b1a-0000-4000-8000-000000000000' }),
+    public_token: storableString().min(1).max(512).openapi({ example: 'public-sandbox-5c2e5b1a-0000-4000-8000-000000000000' }),
     product: ProductSchema.nullish().openapi({ description: 'The product linked for; inferred from Plaid’s item metadata when omitted' }),
     institution: z
-      .object({ institution_id: z.string().min(1).max(128).openapi({ example: 'ins_109508' }), name: z.string().max(256).nullish() })
+      .object({ institution_id: storableString().min(1).max(128).openapi({ example: 'ins_109508' }), name: storableString().max(256).nullish() })
       .nullish()
       .openapi({ description: 'From Link’s metadata; lets a duplicate be refused before Plaid creates an item' }),
   })

@@ -30,7 +30,7 @@ const completeLink = z.object({
 
 /** Item actions: POST /simulator/items/:itemId/<name> with a JSON body (optional). */
 const itemActions: Record<string, (control: SimulatorControl, itemId: string, body: unknown) => unknown> = {
-  advance: (c, id, body) => c.advance(id, z.object({ added: count, modified: count, removed: count, posted: count }).parse(body)),
+  advance: (c, id, body) => c.advance(id, z.object({ added: count, modified: count, removed: count, posted: count, names: z.array(z.string().max(1000)).max(1000).optional() }).parse(body)),
   ready: (c, id, body) => c.markReady(id, z.object({ phase: z.enum(['initial', 'historical']).optional() }).parse(body).phase),
   'login-required': (c, id) => c.loginRequired(id),
   'repair-login': (c, id) => c.repairLogin(id),

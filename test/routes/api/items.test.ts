@@ -125,7 +125,7 @@ describe('DELETE /api/items/{id}', () => {
     const res = await api.delete(`/items/${item.id}`);
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('disconnected');
-    expect(logs.some((l) => l.msg === 'item_already_removed_at_plaid' && l.plaidErrorCode === 'ITEM_NOT_FOUND')).toBe(true);
+    expect(logs.some((l) => l.msg === 'item_already_removed_at_plaid' && (l.err as { plaidErrorCode?: string } | undefined)?.plaidErrorCode === 'ITEM_NOT_FOUND')).toBe(true);
   });
 
   it('keeps the item when Plaid cannot remove it (503), so nothing is billed unseen', async () => {
