@@ -71,7 +71,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     let plaidBaseUrl = config.plaid.baseUrl;
     if (config.plaid.env === 'simulator' && plaidBaseUrl === undefined) {
       // Zero-configuration mode: the built-in Plaid simulator, on a loopback port of its own.
-      const simulator = await startSimulatorServer({ clientId: config.plaid.clientId, secret: config.plaid.secret, port: 0 });
+      // Its state lives in the same database as the service's, so restarts continue where they left off.
+      const simulator = await startSimulatorServer({ clientId: config.plaid.clientId, secret: config.plaid.secret, port: 0, stateDatabaseUrl: databaseUrl });
       stoppers.push(() => simulator.close());
       plaidBaseUrl = simulator.url;
       logger.info({ url: simulator.url }, 'simulator_started');

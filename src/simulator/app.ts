@@ -17,6 +17,17 @@ const SERVER_ERROR = 500;
 
 export function buildApp(ctx: SimulatorContext, events: ItemEvents, control: SimulatorControl): Hono {
   const app = new Hono();
+  app.use(async (c, next) => {
+    await next();
+    if (ctx.saveChanges === null) return;
+    try {
+      await ctx.saveChanges();
+    } catch {
+      // The change stays in memory and is saved with the next one; the caller learns it did not stick yet.
+      const body = JSON.stringify(plaidErrors.internalServerError().toBody(ctx.nextRequestId()));
+      c.res = new Response(body, { status: SERVER_ERROR, headers: { 'content-type': 'application/json' } });
+    }
+  });
   registerLinkRoutes(app, ctx);
   registerItemRoutes(app, ctx, events);
   registerTransactionRoutes(app, ctx, events);
