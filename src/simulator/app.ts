@@ -8,6 +8,7 @@ import { registerInstitutionRoutes } from './routes/institutions.js';
 import { registerInvestmentRoutes } from './routes/investments.js';
 import { registerItemRoutes } from './routes/items.js';
 import { registerLiabilityRoutes } from './routes/liabilities.js';
+import { registerLinkPage } from './routes/link-page.js';
 import { registerLinkRoutes } from './routes/link.js';
 import { registerSandboxRoutes } from './routes/sandbox.js';
 import { registerTransactionRoutes } from './routes/transactions.js';
@@ -36,6 +37,7 @@ export function buildApp(ctx: SimulatorContext, events: ItemEvents, control: Sim
   registerInstitutionRoutes(app, ctx);
   registerSandboxRoutes(app, ctx, events);
   registerControlRoutes(app, ctx, control);
+  registerLinkPage(app, ctx, control);
   app.notFound((c) => c.json(plaidErrors.notFound().toBody(ctx.nextRequestId()), NOT_FOUND));
   app.onError((_error, c) => c.json(plaidErrors.internalServerError().toBody(ctx.nextRequestId()), SERVER_ERROR));
   return app;
