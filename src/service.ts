@@ -94,7 +94,8 @@ export async function startService(config: Config, logger: Logger, options: Star
     let simulatorUrl: string | undefined;
     if (config.plaid.env === 'simulator' && plaidBaseUrl === undefined) {
       // Zero-configuration mode: the built-in Plaid simulator, on a loopback port of its own.
-      const simulator = await startSimulatorServer({ clientId: config.plaid.clientId, secret: config.plaid.secret, port: 0 });
+      // Its state lives in the same database as the service's, so restarts continue where they left off.
+      const simulator = await startSimulatorServer({ clientId: config.plaid.clientId, secret: config.plaid.secret, port: 0, stateDatabaseUrl: databaseUrl });
       stops.push('simulator', () => simulator.close());
       plaidBaseUrl = simulatorUrl = simulator.url;
       logger.info({ url: simulator.url }, 'simulator_started');

@@ -19,7 +19,8 @@ export type LinkTokenInput = { userId: string } & ({ mode: 'normal'; products: r
  * products, with the service's webhook URL and the user as Plaid's client user id. Update mode
  * (Fix Connection) opens Link on an existing item: its access token, no products, and account
  * selection when Plaid said new accounts are available. A disconnected item has no live token; it
- * is re-linked in normal mode instead.
+ * is re-linked in normal mode instead. In simulator mode the token also opens the simulator's Link
+ * page (`hosted_link_url`), so the whole flow works without a front end.
  */
 export async function createLinkToken(deps: ServiceDeps, input: LinkTokenInput) {
   const base: LinkTokenCreateRequest = {
@@ -36,6 +37,12 @@ export async function createLinkToken(deps: ServiceDeps, input: LinkTokenInput) 
     if (item.status === 'disconnected') throw itemDisconnectedError(item.id);
     request = { ...base, access_token: accessTokenOf(deps.vault, item), update: { account_selection_enabled: item.newAccountsAvailable } };
   }
+  // The built-in simulator serves a Link page of its own, opened as Plaid's Hosted Link would be.
+  if (deps.config.plaid?.env === 'simulator') request = { ...request, hosted_link: {} };
   const created = await callPlaid(() => deps.plaid.linkTokenCreate(request));
-  return { link_token: created.link_token, expiration: created.expiration };
+  return {
+    link_token: created.link_token,
+    expiration: created.expiration,
+    ...(created.hosted_link_url !== undefined ? { hosted_link_url: created.hosted_link_url } : {}),
+  };
 }

@@ -7,7 +7,8 @@ import type { TokenVault } from '../vault/token-vault.js';
 
 /** What the link, exchange and item services use; a subset of the app's dependencies. */
 export interface ServiceDeps {
-  config: Pick<Config, 'webhookUrl'>;
+  /** plaid.env: in simulator mode, link tokens also open the simulator's Link page. */
+  config: Pick<Config, 'webhookUrl'> & { plaid?: Pick<Config['plaid'], 'env'> };
   db: Database;
   logger: Logger;
   vault: TokenVault;

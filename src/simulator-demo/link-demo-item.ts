@@ -5,12 +5,16 @@ import { exchangePublicToken } from '../services/exchange-service.js';
 import type { ItemRow } from '../services/item-access.js';
 import type { ServiceDeps } from '../services/service-deps.js';
 
-/** Institutions of the built-in simulator, each linked for a product it offers. */
+/**
+ * Institutions of the built-in simulator, each linked for a product it offers. The first three (the
+ * items of a first start) cover transactions, investments and liabilities, one each.
+ */
 export const DEMO_INSTITUTIONS = [
   { institutionId: 'ins_109508', product: Products.Transactions },
+  { institutionId: 'ins_sim_brokerage', product: Products.Investments },
+  { institutionId: 'ins_sim_lender', product: Products.Liabilities },
   { institutionId: 'ins_109509', product: Products.Transactions },
   { institutionId: 'ins_109512', product: Products.Transactions },
-  { institutionId: 'ins_sim_brokerage', product: Products.Investments },
 ] as const;
 
 /**

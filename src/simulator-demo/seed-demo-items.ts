@@ -6,7 +6,8 @@ import { linkDemoItem } from './link-demo-item.js';
 export const DEMO_ITEM_COUNT = 3;
 
 /**
- * Simulator mode, first start: links a few demo items so the admin page shows live data at once.
+ * Simulator mode, first start: links a few demo items so the admin page shows live data at once, one
+ * for each product (transactions, investments, liabilities).
  * Only an empty database is seeded, so restarts and real data are left alone. A failure is logged
  * and the service starts anyway: the demo is a convenience, not a dependency.
  */

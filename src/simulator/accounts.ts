@@ -5,6 +5,8 @@ import { Rng, mix, plaidId } from './prng.js';
 
 export interface SimAccount {
   kind: AccountKind;
+  /** Position in the institution's account list for the Item's products; the account's data follows from it. */
+  index: number;
   account: AccountBase;
   /** Set by USER_ACCOUNT_REVOKED; the account then disappears from responses. */
   revoked: boolean;
@@ -55,6 +57,7 @@ export function buildAccount(itemKey: number, kind: AccountKind, index: number, 
   if (spec.type === AccountType.Investment) available = current;
   return {
     kind,
+    index,
     revoked: false,
     account: {
       account_id: plaidId(mix(itemKey, 0xacc), index),

@@ -40,6 +40,14 @@ export interface AdvanceSummary {
   posted: { pending_transaction_id: string; transaction_id: string }[];
 }
 
+/** The events appended after the initial history, as saved simulator state keeps them. */
+export interface SavedEvents {
+  ops: string;
+  targets: string;
+  aux: string;
+  days: string;
+}
+
 export interface SyncPage {
   added: Transaction[];
   modified: Transaction[];
@@ -69,7 +77,7 @@ export class ChangeLog {
     private readonly factory: TransactionFactory,
     readonly baseCount: number,
     private readonly today: number,
-    historyDays: number,
+    readonly historyDays: number,
   ) {
     this.basePending = factory.hasAccounts && baseCount >= 4 ? Math.min(25, Math.max(1, Math.floor(baseCount * 0.02))) : 0;
     this.firstDay = today - historyDays;
@@ -158,6 +166,25 @@ export class ChangeLog {
       summary.removed.push(this.factory.transactionId(target));
     }
     return summary;
+  }
+
+  /** The appended events; the initial history is regenerated from the Item's key, so it is not saved. */
+  savedEvents(): SavedEvents {
+    return { ops: this.ops.toBase64(), targets: this.targets.toBase64(), aux: this.aux.toBase64(), days: this.days.toBase64() };
+  }
+
+  /** Replays saved events onto a fresh log of the same Item, rebuilding the indexes and pending set. */
+  restoreEvents(saved: SavedEvents): void {
+    if (this.ops.length > 0) throw new Error('events are restored onto a fresh change log only');
+    const [ops, targets, aux, days] = [saved.ops, saved.targets, saved.aux, saved.days].map((text) => IntColumn.fromBase64(text)) as [IntColumn, IntColumn, IntColumn, IntColumn];
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops.at(i) as OpCode;
+      const target = targets.at(i);
+      const extra = aux.at(i);
+      this.append(op, target, extra, days.at(i));
+      if (op === Op.Remove) this.pending.delete(target);
+      else if (op === Op.Add && extra === NEW_PENDING) this.pending.add(target);
+    }
   }
 
   pendingCount(): number {

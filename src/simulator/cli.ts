@@ -16,6 +16,8 @@ const USAGE = `Usage: npm run simulator -- [options]
   --fault-kind <kind>     ${faultKinds.join(' | ')} (default internal_error)
   --rate-limits           enforce Plaid's Sandbox per-minute rate limits
   --today <YYYY-MM-DD>    fix "today" for generated dates
+  --state-database-url <url>  keep items, tokens and histories in this PostgreSQL (schema plaid_simulator)
+                          so a restart continues where it left off (default: in memory)
   --help                  show this text
 `;
 
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
       'fault-kind': { type: 'string' },
       'rate-limits': { type: 'boolean' },
       today: { type: 'string' },
+      'state-database-url': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
     defaultTransactionCount: number(values.transactions, 'transactions', 250),
     rateLimits: values['rate-limits'] ?? false,
     today: values.today,
+    stateDatabaseUrl: values['state-database-url'],
   });
   const faultRate = number(values['fault-rate'], 'fault-rate', 0);
   if (faultRate > 0) server.simulator.control.addFault({ kind: faultKind, rate: faultRate });

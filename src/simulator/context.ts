@@ -27,6 +27,8 @@ export interface SimulatorOptions {
   now?: () => number;
   /** Fixes "today" (YYYY-MM-DD) for generated dates, for byte-identical data across days. */
   today?: string;
+  /** Where a browser reaches this simulator, for Hosted Link URLs (startSimulatorServer sets it from its address). */
+  publicUrl?: string;
 }
 
 export interface SimulatorContext {
@@ -40,6 +42,12 @@ export interface SimulatorContext {
   calls: CallStats;
   /** Aborted by close() so held responses are released. */
   closing: AbortController;
+  /** Request ids are numbered; saved state keeps the number so they never repeat after a restart. */
+  requests: { next: number };
+  /** Base URL of the Link page; null until the simulator knows where it listens. */
+  publicUrl: string | null;
+  /** Saves the changes a request made before its answer goes out; null when state lives in memory only. */
+  saveChanges: (() => Promise<void>) | null;
   nextRequestId(): string;
 }
 
@@ -52,7 +60,7 @@ export function createContext(options: SimulatorOptions): SimulatorContext {
   const timeoutMs = options.webhookTimeoutMs ?? Math.max(1_000, 10_000 * timeScale);
   const limiter = new RateLimiter(clock);
   limiter.enabled = options.rateLimits ?? false;
-  let requests = 0;
+  const requests = { next: 0 };
   return {
     options: {
       clientId: options.clientId,
@@ -69,6 +77,9 @@ export function createContext(options: SimulatorOptions): SimulatorContext {
     limiter,
     calls: new CallStats(),
     closing: new AbortController(),
-    nextRequestId: () => new Rng(mix(seed, 0x4e9, requests++)).base62(15),
+    requests,
+    publicUrl: options.publicUrl ?? null,
+    saveChanges: null,
+    nextRequestId: () => new Rng(mix(seed, 0x4e9, requests.next++)).base62(15),
   };
 }

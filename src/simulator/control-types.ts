@@ -38,6 +38,8 @@ export interface CompleteLinkInput {
   /** Ignored in update mode; default ins_109508. */
   institutionId?: string;
   transactionCount?: number;
+  /** Link's account selection (normal mode): positions in the institution's account list; default all. */
+  accountIndexes?: number[];
 }
 
 export interface LinkCompletion {

@@ -62,6 +62,7 @@ export function createControl(ctx: SimulatorContext, events: ItemEvents): Simula
         historyDays: record.historyDays,
         userId: record.userId,
         transactionCount: input.transactionCount,
+        accountIndexes: input.accountIndexes,
       });
       return { publicToken: ctx.store.issuePublicToken(fresh.itemId), itemId: fresh.itemId, updateMode: false, webhookFired: false };
     },

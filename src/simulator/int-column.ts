@@ -17,6 +17,20 @@ export class IntColumn {
     return this.data[index] as number;
   }
 
+  /** The values as base64 of their little-endian Int32 bytes, for saved simulator state. */
+  toBase64(): string {
+    const bytes = Buffer.alloc(this.length * 4);
+    for (let i = 0; i < this.length; i++) bytes.writeInt32LE(this.data[i] as number, i * 4);
+    return bytes.toString('base64');
+  }
+
+  static fromBase64(text: string): IntColumn {
+    const bytes = Buffer.from(text, 'base64');
+    const column = new IntColumn();
+    for (let offset = 0; offset + 4 <= bytes.length; offset += 4) column.push(bytes.readInt32LE(offset));
+    return column;
+  }
+
   get bytes(): number {
     return this.data.byteLength;
   }

@@ -137,7 +137,9 @@ export class ItemEvents {
     const rng = new Rng(mix(item.key, 0x17a, item.investmentSequence++));
     for (let i = 0; i < added; i++) {
       const ordinal = 1_000_000 + item.investmentTransactions.length;
-      item.investmentTransactions.push(investmentTransaction(item.key, rng.pick(accounts).account.account_id, ordinal, this.ctx.clock.todayDay(), rng));
+      const added = investmentTransaction(item.key, rng.pick(accounts).account.account_id, ordinal, this.ctx.clock.todayDay(), rng);
+      item.investmentTransactions.push(added);
+      item.addedInvestmentTransactions.push(added);
     }
     sortNewestFirst(item.investmentTransactions);
     const fired = this.notify(item, W.investmentsDefaultUpdate(item.itemId, added, 0)) !== null;

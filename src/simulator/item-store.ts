@@ -1,12 +1,12 @@
 import { Products } from './plaid-enums.js';
 import type { Holding, InvestmentTransaction } from 'plaid';
-import { createAccounts, maskKeyFor, isInvestmentAccount, isTransactionAccount } from './accounts.js';
+import { buildAccount, maskKeyFor, isInvestmentAccount, isTransactionAccount } from './accounts.js';
 import type { SimAccount } from './accounts.js';
 import { ChangeLog } from './change-log.js';
 import type { Clock } from './clock.js';
 import { dayToDate } from './clock.js';
 import { accountKindsFor, findInstitution, unsupportedProducts } from './institutions.js';
-import type { InstitutionProfile } from './institutions.js';
+import type { AccountKind, InstitutionProfile } from './institutions.js';
 import { initialHoldings, initialInvestmentTransactions } from './investments-data.js';
 import { PlaidApiError, plaidErrors } from './plaid-errors.js';
 import { Rng, mix, plaidId } from './prng.js';
@@ -35,6 +35,8 @@ export interface SimItem {
   newAccountsAvailable: boolean;
   holdings: Holding[];
   investmentTransactions: InvestmentTransaction[];
+  /** The investment transactions added after creation, in order; saved state keeps only these. */
+  addedInvestmentTransactions: InvestmentTransaction[];
   investmentSequence: number;
   liabilityRevisions: Map<string, number>;
   createdAt: string;
@@ -54,6 +56,34 @@ export interface CreateItemInput {
   webhook?: string | null;
   ready?: boolean;
   userId?: string | null;
+  /** Link's account selection: positions in the institution's account list for these products (default all). */
+  accountIndexes?: number[];
+}
+
+export interface AssembleInput {
+  itemId: string;
+  key: number;
+  accessToken: string;
+  institution: InstitutionProfile;
+  products: Products[];
+  accountIndexes: number[];
+  webhook: string | null;
+  userId: string | null;
+  transactionCount: number;
+  historyDays: number;
+  today: number;
+  createdAt: string;
+}
+
+export interface PublicTokenRecord {
+  itemId: string;
+  expiresAt: number;
+}
+
+/** Counters that number items and tokens; saved so ids never repeat after a restart. */
+export interface StoreCounters {
+  items: number;
+  tokens: number;
 }
 
 export interface LinkTokenRecord {
@@ -66,6 +96,8 @@ export interface LinkTokenRecord {
   historyDays: number;
   /** Set for update mode. */
   itemId: string | null;
+  /** Hosted Link: where the finished Link page sends the browser (null: the page shows the result). */
+  completionRedirectUri?: string | null;
 }
 
 const PUBLIC_TOKEN_TTL_MS = 30 * 60 * 1000;
@@ -74,10 +106,12 @@ const ACCESS_TOKEN = /^access-sandbox-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 export class ItemStore {
   private readonly items = new Map<string, SimItem>();
   private readonly byToken = new Map<string, string>();
-  private readonly publicTokens = new Map<string, { itemId: string; expiresAt: number }>();
+  private readonly publicTokens = new Map<string, PublicTokenRecord>();
   private readonly linkTokens = new Map<string, LinkTokenRecord>();
   private counter = 0;
   private tokenCounter = 0;
+  /** Keys (`item:<id>`, `public:<token>`, `link:<token>`) whose saved copy may be out of date. */
+  private readonly dirty = new Set<string>();
 
   constructor(
     private readonly seed: number,
@@ -91,28 +125,53 @@ export class ItemStore {
     if (input.products.length === 0) throw plaidErrors.invalidField('at least one product is required');
     const missing = unsupportedProducts(institution, input.products);
     if (missing.length > 0) throw plaidErrors.productsNotSupported(missing);
+    const count = input.transactionCount ?? this.defaultTransactionCount;
+    if (!Number.isSafeInteger(count) || count < 0 || count > 2_000_000_000) throw plaidErrors.invalidField('transaction count must be an integer between 0 and 2000000000');
+    const kinds = accountKindsFor(institution, input.products);
+    const indexes = input.accountIndexes ?? kinds.map((_kind, index) => index);
+    if (indexes.length === 0 || indexes.some((index) => !Number.isInteger(index) || index < 0 || index >= kinds.length)) {
+      throw plaidErrors.invalidField('account selection must name at least one of the institution\'s accounts');
+    }
     const ordinal = this.counter++;
-    const key = mix(this.seed, ordinal, 0x17e4);
-    const itemId = plaidId(mix(this.seed, 0x17e4), ordinal);
-    const accessToken = `access-sandbox-${this.uuid()}`;
-    const accounts = createAccounts(key, accountKindsFor(institution, input.products), maskKeyFor(this.seed, institution.institution.institution_id));
-    const today = this.clock.todayDay();
+    const now = this.clock.iso();
+    const item = this.assemble({
+      itemId: plaidId(mix(this.seed, 0x17e4), ordinal),
+      key: mix(this.seed, ordinal, 0x17e4),
+      accessToken: `access-sandbox-${this.uuid()}`,
+      institution,
+      products: [...input.products],
+      accountIndexes: indexes,
+      webhook: input.webhook ?? null,
+      userId: input.userId ?? null,
+      transactionCount: count,
+      historyDays: input.historyDays ?? 90,
+      today: this.clock.todayDay(),
+      createdAt: now,
+    });
+    if (input.ready === false) item.ready = 'not_ready';
+    this.add(item);
+    return item;
+  }
+
+  /** An Item as created, from what identifies it; every generated part follows from its key. */
+  assemble(input: AssembleInput): SimItem {
+    const { key, today } = input;
+    const kinds = accountKindsFor(input.institution, input.products);
+    const maskKey = maskKeyFor(this.seed, input.institution.institution.institution_id);
+    const accounts = input.accountIndexes.map((index) => buildAccount(key, kinds[index] as AccountKind, index, maskKey));
     const wantsTransactions = input.products.includes(Products.Transactions);
     const factory = new TransactionFactory(key, wantsTransactions
       ? accounts.filter((a) => isTransactionAccount(a.kind)).map((a) => ({ accountId: a.account.account_id, kind: a.kind }))
       : []);
     const investmentIds = accounts.filter((a) => isInvestmentAccount(a.kind)).map((a) => a.account.account_id);
-    const count = input.transactionCount ?? this.defaultTransactionCount;
-    if (!Number.isSafeInteger(count) || count < 0 || count > 2_000_000_000) throw plaidErrors.invalidField('transaction count must be an integer between 0 and 2000000000');
-    const now = this.clock.iso();
-    const item: SimItem = {
-      itemId, key, tag: itemId.slice(0, 8), accessToken, institution,
-      products: [...input.products],
-      webhook: input.webhook ?? null,
-      userId: input.userId ?? null,
+    return {
+      itemId: input.itemId, key, tag: input.itemId.slice(0, 8), accessToken: input.accessToken, institution: input.institution,
+      products: input.products,
+      webhook: input.webhook,
+      userId: input.userId,
       accounts,
-      log: new ChangeLog(factory, count, today, input.historyDays ?? 90),
-      ready: input.ready === false ? 'not_ready' : 'historical',
+      log: new ChangeLog(factory, input.transactionCount, today, input.historyDays),
+      ready: 'historical',
       syncCalled: false,
       error: null,
       removed: false,
@@ -120,18 +179,23 @@ export class ItemStore {
       newAccountsAvailable: false,
       holdings: initialHoldings(key, investmentIds, dayToDate(today)),
       investmentTransactions: initialInvestmentTransactions(key, investmentIds, today),
+      addedInvestmentTransactions: [],
       investmentSequence: 0,
       liabilityRevisions: new Map(),
-      createdAt: now,
-      lastTransactionsUpdate: now,
+      createdAt: input.createdAt,
+      lastTransactionsUpdate: input.createdAt,
       lastWebhook: null,
       today,
       rng: new Rng(mix(key, 0xad5)),
       forcedMutations: 0,
     };
-    this.items.set(itemId, item);
-    this.byToken.set(accessToken, itemId);
-    return item;
+  }
+
+  /** Adds a created or restored Item. */
+  add(item: SimItem): void {
+    this.items.set(item.itemId, item);
+    this.byToken.set(item.accessToken, item.itemId);
+    this.touch(item.itemId);
   }
 
   /** The Item behind an access token, as Plaid resolves it for product endpoints. */
@@ -140,6 +204,7 @@ export class ItemStore {
     const itemId = this.byToken.get(token);
     const item = itemId === undefined ? undefined : this.items.get(itemId);
     if (!item) throw plaidErrors.invalidAccessToken();
+    this.touch(item.itemId);
     if (item.removed) throw plaidErrors.itemNotFound();
     return item;
   }
@@ -148,6 +213,7 @@ export class ItemStore {
   get(itemId: string): SimItem {
     const item = this.items.get(itemId);
     if (!item) throw new PlaidApiError(404, plaidErrors.notFound().errorType, 'ITEM_NOT_FOUND', `no simulated item ${itemId}`);
+    this.touch(itemId);
     return item;
   }
 
@@ -158,6 +224,7 @@ export class ItemStore {
   issuePublicToken(itemId: string): string {
     const token = `public-sandbox-${this.uuid()}`;
     this.publicTokens.set(token, { itemId, expiresAt: this.clock.now() + PUBLIC_TOKEN_TTL_MS });
+    this.dirty.add(`public:${token}`);
     return token;
   }
 
@@ -166,16 +233,18 @@ export class ItemStore {
     const record = this.publicTokens.get(token);
     if (!/^public-sandbox-/.test(token) || !record) throw plaidErrors.invalidPublicToken('provided public token is in an invalid format or does not exist');
     this.publicTokens.delete(token);
+    this.dirty.add(`public:${token}`);
     if (record.expiresAt <= this.clock.now()) throw plaidErrors.invalidPublicToken('provided public token is expired');
     const item = this.get(record.itemId);
     if (item.removed) throw plaidErrors.itemNotFound();
     return item;
   }
 
-  createLinkToken(record: Omit<LinkTokenRecord, 'token' | 'expiresAt'>): LinkTokenRecord {
-    const ttl = record.itemId === null ? 4 * 60 * 60 * 1000 : 30 * 60 * 1000;
+  createLinkToken(record: Omit<LinkTokenRecord, 'token' | 'expiresAt'>, ttlMs?: number): LinkTokenRecord {
+    const ttl = ttlMs ?? (record.itemId === null ? 4 * 60 * 60 * 1000 : 30 * 60 * 1000);
     const full: LinkTokenRecord = { ...record, token: `link-sandbox-${this.uuid()}`, expiresAt: this.clock.now() + ttl };
     this.linkTokens.set(full.token, full);
+    this.dirty.add(`link:${full.token}`);
     return full;
   }
 
@@ -186,7 +255,53 @@ export class ItemStore {
     return record;
   }
 
+  /** Marks an Item's saved copy as possibly stale; every lookup does, since callers may change it. */
+  touch(itemId: string): void {
+    this.dirty.add(`item:${itemId}`);
+  }
+
+  /** The keys changed since the last call; a failed save puts them back with markDirty. */
+  takeDirty(): string[] {
+    const keys = [...this.dirty];
+    this.dirty.clear();
+    return keys;
+  }
+
+  markDirty(keys: Iterable<string>): void {
+    for (const key of keys) this.dirty.add(key);
+  }
+
+  /** What a dirty key now holds: an Item, a token record, or null once it is gone. */
+  entry(key: string): { item: SimItem } | { publicToken: PublicTokenRecord } | { linkToken: LinkTokenRecord } | null {
+    const [kind, id = ''] = splitKey(key);
+    if (kind === 'item') {
+      const item = this.items.get(id);
+      return item ? { item } : null;
+    }
+    const record = kind === 'public' ? this.publicTokens.get(id) : kind === 'link' ? this.linkTokens.get(id) : undefined;
+    if (!record || record.expiresAt <= this.clock.now()) return null;
+    return kind === 'public' ? { publicToken: record as PublicTokenRecord } : { linkToken: record as LinkTokenRecord };
+  }
+
+  counters(): StoreCounters {
+    return { items: this.counter, tokens: this.tokenCounter };
+  }
+
+  /** Restores saved counters and tokens; restored Items come in through add(). */
+  restore(counters: StoreCounters, publicTokens: [string, PublicTokenRecord][], linkTokens: LinkTokenRecord[]): void {
+    this.counter = Math.max(this.counter, counters.items);
+    this.tokenCounter = Math.max(this.tokenCounter, counters.tokens);
+    for (const [token, record] of publicTokens) this.publicTokens.set(token, record);
+    for (const record of linkTokens) this.linkTokens.set(record.token, record);
+    this.dirty.clear();
+  }
+
   private uuid(): string {
     return new Rng(mix(this.seed, 0x70c, this.tokenCounter++)).uuid();
   }
+}
+
+function splitKey(key: string): [string, string] {
+  const colon = key.indexOf(':');
+  return colon < 0 ? [key, ''] : [key.slice(0, colon), key.slice(colon + 1)];
 }

@@ -16,10 +16,15 @@ export function mix(...parts: number[]): number {
 
 /** mulberry32: tiny, fast and good enough for synthetic data; one instance per generated record. */
 export class Rng {
-  private state: number;
+  private current: number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.current = seed >>> 0;
+  }
+
+  /** The generator's whole state: `new Rng(rng.state)` continues the same sequence. */
+  get state(): number {
+    return this.current;
   }
 
   next(): number {
@@ -27,8 +32,8 @@ export class Rng {
   }
 
   uint32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
+    this.current = (this.current + 0x6d2b79f5) >>> 0;
+    let t = this.current;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { JWKPublicKey } from 'plaid';
 import type { Clock } from './clock.js';
@@ -7,6 +7,12 @@ import { Rng, mix } from './prng.js';
 interface SigningKey {
   privateKey: KeyObject;
   jwk: JWKPublicKey;
+}
+
+/** The signer as saved simulator state keeps it: private keys too, so webhooks stay verifiable after a restart. */
+export interface SavedSigner {
+  generation: number;
+  keys: { jwk: JWKPublicKey; privateJwk: Record<string, unknown> }[];
 }
 
 /** ES256 keys for the Plaid-Verification JWT; rotation keeps old keys resolvable with expired_at set. */
@@ -41,6 +47,25 @@ export class WebhookSigner {
     this.keys.set(kid, key);
     this.current = key;
     return { kid, expiredKid: previous?.jwk.kid ?? null };
+  }
+
+  saved(): SavedSigner {
+    return {
+      generation: this.generation,
+      keys: [...this.keys.values()].map((k) => ({ jwk: { ...k.jwk }, privateJwk: k.privateKey.export({ format: 'jwk' }) })),
+    };
+  }
+
+  /** Replaces the keys with saved ones; the last saved key signs from now on. */
+  restore(saved: SavedSigner): void {
+    if (saved.keys.length === 0) return;
+    this.keys.clear();
+    for (const entry of saved.keys) {
+      const key: SigningKey = { privateKey: createPrivateKey({ key: entry.privateJwk as never, format: 'jwk' }), jwk: { ...entry.jwk } };
+      this.keys.set(key.jwk.kid, key);
+      this.current = key;
+    }
+    this.generation = saved.generation;
   }
 
   publicKey(kid: string): JWKPublicKey | undefined {

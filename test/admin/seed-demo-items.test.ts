@@ -23,6 +23,8 @@ describe('demo items in simulator mode', () => {
     const rows = await database.sql<{ institution_name: string; status: string }[]>`select institution_name, status from plaid_items order by created_at`;
     expect(rows.map((row) => row.status)).toEqual(['active', 'active', 'active']);
     expect(new Set(rows.map((row) => row.institution_name)).size).toBe(3);
+    const products = await database.sql<{ product: string }[]>`select distinct unnest(products) as product from plaid_items order by 1`;
+    expect(products.map((row) => row.product)).toEqual(['investments', 'liabilities', 'transactions']);
     expect(syncs.requests.every((request) => request.trigger === 'initial')).toBe(true);
     expect(logs.some((line) => line.msg === 'demo_items_linked')).toBe(true);
     // A restart finds items and leaves them alone.

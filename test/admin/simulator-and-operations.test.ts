@@ -34,12 +34,12 @@ describe('simulator controls', () => {
     const res = await built.app.request('/admin/simulator/link', { method: 'POST', headers: session.headers() });
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toContain('Linked a demo item at First Gingham Credit Union');
+    expect(html).toContain('Linked a demo item at Plaidypus Brokerage');
     expect(html.startsWith('<section id="items-results"')).toBe(true);
     const [row] = await database.sql<{ count: number }[]>`select count(*)::int as count from plaid_items`;
     expect(row!.count).toBe(2);
     // The exchange asked for the initial sync, as for any linked item.
-    expect(syncs.requests).toEqual([expect.objectContaining({ product: 'transactions', trigger: 'initial' })]);
+    expect(syncs.requests).toEqual([expect.objectContaining({ product: 'investments', trigger: 'initial' })]);
     expect(html).not.toMatch(/access-sandbox-|access-simulator-/);
   });
 

@@ -13,7 +13,13 @@ const LinkTokenRequest = z
   .refine((body) => body.products === undefined || body.item_id === undefined, { message: 'send products (normal mode) or item_id (update mode), not both' })
   .openapi('LinkTokenRequest');
 
-const LinkTokenResponse = z.object({ link_token: z.string(), expiration: z.string().openapi({ format: 'date-time' }) }).openapi('LinkToken');
+const LinkTokenResponse = z
+  .object({
+    link_token: z.string(),
+    expiration: z.string().openapi({ format: 'date-time' }),
+    hosted_link_url: z.url().optional().openapi({ description: 'Simulator mode only: the simulated Link page to open in a browser for this token' }),
+  })
+  .openapi('LinkToken');
 
 const createLinkTokenRoute = createRoute({
   method: 'post',

@@ -25,6 +25,11 @@ const linkTokenCreate = z.object({
   webhook: webhookUrl.optional(),
   access_token: z.string().nullish(),
   transactions: z.object({ days_requested: z.number().int().min(1).max(730).optional() }).optional(),
+  hosted_link: z.object({
+    completion_redirect_uri: z.url().optional(),
+    url_lifetime_seconds: z.number().int().min(60).max(60 * 60 * 24 * 7).optional(),
+    is_mobile_app: z.boolean().optional(),
+  }).optional(),
 });
 
 const exchange = z.object({ ...credentials, public_token: z.string() });
@@ -44,12 +49,19 @@ export function registerLinkRoutes(app: Hono, ctx: SimulatorContext): void {
       clientUserId: req.user?.client_user_id ?? null,
       historyDays: req.transactions?.days_requested ?? 90,
       itemId: updateItem?.itemId ?? null,
-    });
-    return { link_token: record.token, expiration: new Date(record.expiresAt).toISOString() };
+      completionRedirectUri: req.hosted_link?.completion_redirect_uri ?? null,
+    }, req.hosted_link?.url_lifetime_seconds === undefined ? undefined : req.hosted_link.url_lifetime_seconds * 1000);
+    // Hosted Link: the simulator's own Link page stands in for Plaid's hosted one.
+    const hosted = req.hosted_link !== undefined && ctx.publicUrl !== null ? { hosted_link_url: hostedLinkUrl(ctx.publicUrl, record.token) } : {};
+    return { link_token: record.token, expiration: new Date(record.expiresAt).toISOString(), ...hosted };
   });
 
   plaidRoute<ItemPublicTokenExchangeRequest, ItemPublicTokenExchangeResponse>(app, ctx, '/item/public_token/exchange', exchange, (req) => {
     const item = ctx.store.exchangePublicToken(req.public_token);
     return { access_token: item.accessToken, item_id: item.itemId };
   });
+}
+
+export function hostedLinkUrl(base: string, token: string): string {
+  return `${base}/link?token=${encodeURIComponent(token)}`;
 }

@@ -92,4 +92,20 @@ describe('POST /api/plaid/link-token', () => {
     expect(res.status).toBe(503);
     expect(res.body.error).toMatchObject({ code: 'plaid_unavailable', details: { plaid_error_code: 'INTERNAL_SERVER_ERROR' } });
   });
+
+  it('simulator mode: the answer carries the simulator\'s Link page for the token (hosted_link_url); other modes ask for no Hosted Link', async () => {
+    simulator.sim.setPublicUrl('http://127.0.0.1:4999');
+    const { app } = buildTestApp(database);
+    const res = await apiClient(app).post('/plaid/link-token', { products: ['investments'] });
+    expect(res.status).toBe(200);
+    expect(lastLinkRequest()).toMatchObject({ hosted_link: {} });
+    expect(res.body.hosted_link_url).toBe(`http://127.0.0.1:4999/link?token=${encodeURIComponent(res.body.link_token as string)}`);
+
+    const sandbox = testConfig();
+    const { app: sandboxApp } = buildTestApp(database, { config: { ...sandbox, plaid: { ...sandbox.plaid, env: 'sandbox' } } });
+    const plain = await apiClient(sandboxApp).post('/plaid/link-token', {});
+    expect(plain.status).toBe(200);
+    expect(lastLinkRequest()).not.toHaveProperty('hosted_link');
+    expect(plain.body).not.toHaveProperty('hosted_link_url');
+  });
 });
