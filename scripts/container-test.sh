@@ -52,7 +52,7 @@ trap cleanup EXIT
 if ! "${podman[@]}" image exists "$base_image"; then
   phase "base image: debootstrap bookworm and Node 20"
   mirror=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null \
-    | grep -oE 'https?://[^ ]+/debian/?$' | head -1)
+    | grep -oE 'https?://[^ ]+/debian/?$' | head -1 || true)
   mirror=${mirror:-http://deb.debian.org/debian}
   root=$tmp/rootfs
   debootstrap --variant=minbase bookworm "$root" "$mirror" >"$tmp/debootstrap.log" 2>&1 || { tail -20 "$tmp/debootstrap.log"; exit 1; }
