@@ -74,7 +74,10 @@ if ! "${podman[@]}" image exists "$base_image"; then
 fi
 
 phase "podman build"
-"${podman[@]}" build --isolation=chroot --network=host --build-arg NODE_IMAGE="$base_image" -t "$image" -f Dockerfile . >"$tmp/build.log" 2>&1 \
+# Where TLS to the registry is intercepted, the build's npm needs the same extra CA as this shell.
+secret=()
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -s "$NODE_EXTRA_CA_CERTS" ]; then secret=(--secret "id=extra_ca,src=$NODE_EXTRA_CA_CERTS"); fi
+"${podman[@]}" build --isolation=chroot --network=host "${secret[@]}" --build-arg NODE_IMAGE="$base_image" -t "$image" -f Dockerfile . >"$tmp/build.log" 2>&1 \
   || { tail -40 "$tmp/build.log"; exit 1; }
 size=$("${podman[@]}" image inspect "$image" --format '{{.Size}}')
 base_size=$("${podman[@]}" image inspect "$base_image" --format '{{.Size}}')
