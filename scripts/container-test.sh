@@ -77,7 +77,7 @@ phase "podman build"
 # Where TLS to the registry is intercepted, the build's npm needs the same extra CA as this shell.
 secret=()
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -s "$NODE_EXTRA_CA_CERTS" ]; then secret=(--secret "id=extra_ca,src=$NODE_EXTRA_CA_CERTS"); fi
-"${podman[@]}" build --isolation=chroot --network=host "${secret[@]}" --build-arg NODE_IMAGE="$base_image" -t "$image" -f Dockerfile . >"$tmp/build.log" 2>&1 \
+"${podman[@]}" build --format docker --isolation=chroot --network=host "${secret[@]}" --build-arg NODE_IMAGE="$base_image" -t "$image" -f Dockerfile . >"$tmp/build.log" 2>&1 \
   || { tail -40 "$tmp/build.log"; exit 1; }
 size=$("${podman[@]}" image inspect "$image" --format '{{.Size}}')
 base_size=$("${podman[@]}" image inspect "$base_image" --format '{{.Size}}')
@@ -93,13 +93,14 @@ as_postgres "/usr/lib/postgresql/15/bin/pg_ctl -D $pgdata -l $tmp/pg/server.log 
 simport=$(free_port)
 npm run -s simulator -- --port "$simport" --client-id ct-client --secret ct-secret >"$tmp/simulator.log" 2>&1 &
 simpid=$!
-until grep -q listening "$tmp/simulator.log"; do kill -0 "$simpid" || { cat "$tmp/simulator.log"; exit 1; }; sleep 0.2; done
+until grep -qs listening "$tmp/simulator.log"; do kill -0 "$simpid" || { cat "$tmp/simulator.log"; exit 1; }; sleep 0.2; done
 
 phase "podman run: readiness, link and sync, user, SIGTERM"
 port=$(free_port)
 token=$(node -p "require('crypto').randomBytes(24).toString('hex')")
 key="k1:$(node -p "require('crypto').randomBytes(32).toString('base64')")"
-container=$("${podman[@]}" run -d --network=host --ulimit host \
+# No systemd here for the health-check timer: the check is run once by hand below.
+container=$("${podman[@]}" run -d --network=host --ulimit host --health-interval=disable \
   -e DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/postgres" -e PORT="$port" -e HOST=127.0.0.1 \
   -e PLAID_ENV=sandbox -e PLAID_BASE_URL="http://127.0.0.1:$simport" -e PLAID_CLIENT_ID=ct-client -e PLAID_SECRET=ct-secret \
   -e TOKEN_ENCRYPTION_KEY="$key" -e API_TOKENS="$token" -e ADMIN_PASSWORD=container-test-password \
@@ -116,6 +117,8 @@ node --import tsx scripts/smoke-link-sync.ts "http://127.0.0.1:$port" "http://12
 pid=$("${podman[@]}" inspect -f '{{.State.Pid}}' "$container")
 uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
 echo "service process $pid runs as uid $uid"
+# The image's own HEALTHCHECK (kept by --format docker; OCI images drop it), run once.
+"${podman[@]}" healthcheck run "$container" && echo "HEALTHCHECK passed"
 [ "$uid" != 0 ] || { echo "the service runs as root" >&2; exit 1; }
 stop_started=$SECONDS
 "${podman[@]}" kill --signal TERM "$container" >/dev/null
