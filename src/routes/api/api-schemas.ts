@@ -48,5 +48,5 @@ export const IdParams = z.object({
   id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, example: '6a1f3d4e-2b9c-4f7a-8e5d-1c2b3a4d5e6f' }),
 });
 
-// The record shapes live with their loaders (the read endpoints and the change feed share them).
+// The record shapes live with their loaders (every reader of records shares them).
 export { AccountSchema, ItemSchema, ItemWithAccountsSchema, ProductSchema, SettingsSchema } from '../../services/read-models/index.js';

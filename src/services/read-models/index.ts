@@ -1,7 +1,7 @@
 /**
  * The records the service stores, as the app reads them: one schema and one set-based loader per
- * kind (records by ids, scoped to a user). The read endpoints and the change feed share them, so a
- * record looks the same wherever the app meets it.
+ * kind (records by ids, scoped to a user). Every reader of records shares them, so a record looks
+ * the same wherever the app meets it.
  */
 export * from './schemas.js';
 export { accountRecord, loadAccounts, loadItemAccounts } from './accounts.js';

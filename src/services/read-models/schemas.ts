@@ -1,6 +1,6 @@
 /**
  * The API shape of every record the service stores, as zod schemas that also describe it in
- * `/api/openapi.json`. The read endpoints and the change feed return exactly these shapes.
+ * `/api/openapi.json`. Every endpoint that returns a record returns exactly these shapes.
  */
 import { z } from '@hono/zod-openapi';
 import { ACCOUNT_STATUSES, ITEM_STATUSES, PRODUCTS } from '../../db/schema/products.js';
