@@ -1,10 +1,10 @@
 import { loopbackOrigins } from '../../src/config/public-origins.js';
-import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Products } from 'plaid';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppDeps } from '../../src/app.js';
 import { exchangePublicToken } from '../../src/services/exchange-service.js';
@@ -16,7 +16,6 @@ import { buildTestApp, TEST_ADMIN_PASSWORD, testConfig } from '../support/app.js
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env.ADMIN_SCREENSHOTS;
 
 let database: TestDatabase;
@@ -43,7 +42,6 @@ async function itemIdAt(institutionName: string): Promise<{ id: string; plaidIte
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
   database = await createTestDatabase();
   simulator = startTestSimulator({ defaultTransactionCount: 40 });
   // The browser names 127.0.0.1 and the server's port: the admin page's allow-list must hold it.
@@ -64,10 +62,7 @@ beforeAll(async () => {
     const instance = serve({ fetch: built.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(instance));
   });
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

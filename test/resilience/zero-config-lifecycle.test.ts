@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leftovers, processesNaming } from '../support/leftover-processes.js';
-import { completeLinkPage, launchChromium } from '../support/link-page.js';
+import { launchChromium } from '../support/chromium.js';
+import { completeLinkPage } from '../support/link-page.js';
 import { freePort } from '../support/service-process.js';
 
 /**
