@@ -50,6 +50,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     webhookMaxBodyBytes: 64 * 1024,
     webhookDedupeWindowSeconds: 300,
     statusChecksPerMinute: 600,
+    changeFeedRetentionDays: 30,
     queuePollIntervalSeconds: 0.5,
     cronCheckIntervalSeconds: 30,
     ...overrides,

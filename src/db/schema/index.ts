@@ -6,3 +6,4 @@ export * from './investments.js';
 export * from './liabilities.js';
 export * from './operations.js';
 export * from './sync-state.js';
+export * from './change-feed.js';
