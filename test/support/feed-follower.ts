@@ -32,7 +32,7 @@ export function applyChange(copy: FollowerCopy, change: Change): void {
  * Follows one user's feed until `stop()` and then until caught up: polls with small pages so that
  * page boundaries fall everywhere, and a position may never repeat or go backwards.
  */
-export function followFeed(db: Database, userId: string, options: { limit?: number } = {}) {
+export function followFeed(db: Database, userId: string, options: { limit?: number; idleMs?: number } = {}) {
   const copy: FollowerCopy = { records: new Map(), received: [] };
   let cursor: string | undefined;
   let stopping = false;
@@ -46,7 +46,8 @@ export function followFeed(db: Database, userId: string, options: { limit?: numb
   };
   const done = (async () => {
     while (!stopping) {
-      if (!(await poll())) await new Promise((resolve) => setImmediate(resolve));
+      // Caught up: a short pause, as an app polling would take (and a pause that leaves the CPU to the writers).
+      if (!(await poll())) await new Promise((resolve) => setTimeout(resolve, options.idleMs ?? 0));
     }
     while (await poll());
   })();
