@@ -1,62 +1,48 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
-import { accountExtended, plaidAccounts, plaidTransactions } from '../db/schema/index.js';
+import { and, eq, sql } from 'drizzle-orm';
+import { accountExtended, plaidAccounts } from '../db/schema/index.js';
 import { ConflictError, NotFoundError } from '../http/errors.js';
 import type { Executor } from './item-status.js';
-import type { AccountSettings } from './item-views.js';
-import { decodeCursor, encodeCursor } from './transaction-cursor.js';
+import { loadAccounts, type AccountRecord, type AccountSettings } from './read-models/index.js';
+import { listTransactionPage, type TransactionFilters } from './transaction-pages.js';
 
-interface AccountRef {
+export interface AccountRef {
   userId: string;
   accountId: string;
 }
 
 /** The user's account, or 404 (another user's account looks exactly like a missing one). */
-async function loadOwnedAccount(db: Executor, input: AccountRef) {
+export async function loadOwnedAccount(db: Executor, input: AccountRef) {
   const [account] = await db
-    .select({ id: plaidAccounts.id, status: plaidAccounts.status, replacedBy: plaidAccounts.replacedBy })
+    .select({ id: plaidAccounts.id, product: plaidAccounts.product, status: plaidAccounts.status, replacedBy: plaidAccounts.replacedBy })
     .from(plaidAccounts)
     .where(and(eq(plaidAccounts.id, input.accountId), eq(plaidAccounts.userId, input.userId)));
   if (!account) throw new NotFoundError('account');
   return account;
 }
 
+/** One of the user's accounts with its settings, or 404. */
+export async function getAccount(db: Executor, input: AccountRef): Promise<AccountRecord> {
+  const [account] = await loadAccounts(db, { userId: input.userId, ids: [input.accountId] });
+  if (!account) throw new NotFoundError('account');
+  return account;
+}
+
 /**
- * One page of an account's transactions, newest first, by keyset on (date desc, id desc): stable
- * while new transactions arrive, and as cheap on page 1000 as on page 1. Accounts of disconnected
- * items answer too; their history stays readable.
+ * One page of an account's transactions, newest first (see `listTransactionPage`). Accounts of
+ * disconnected items answer too; their history stays readable. An investment account's activity is
+ * in its investment transactions, which have another shape: listing its (empty) transactions would
+ * tell the app there is nothing, so the answer says where to look instead.
  */
-export async function listAccountTransactions(db: Executor, input: AccountRef & { limit: number; cursor?: string | undefined }) {
+export async function listAccountTransactions(db: Executor, input: AccountRef & TransactionFilters & { limit: number; cursor?: string | undefined }) {
   const account = await loadOwnedAccount(db, input);
-  const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
-  const t = plaidTransactions;
-  const rows = await db
-    .select()
-    .from(t)
-    .where(and(eq(t.accountId, account.id), after ? sql`(${t.date}, ${t.plaidTransactionId}) < (${after.date}::date, ${after.id})` : undefined))
-    .orderBy(desc(t.date), desc(t.plaidTransactionId))
-    .limit(input.limit + 1);
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  return {
-    transactions: page.map((row) => ({
-      id: row.plaidTransactionId,
-      account_id: row.accountId,
-      date: row.date,
-      authorized_date: row.authorizedDate,
-      name: row.name,
-      merchant_name: row.merchantName,
-      // numeric as Postgres holds it, a decimal string; positive is money out (Plaid's convention).
-      amount: row.amount,
-      iso_currency_code: row.isoCurrencyCode,
-      unofficial_currency_code: row.unofficialCurrencyCode,
-      pending: row.pending,
-      pending_transaction_id: row.pendingTransactionId,
-      category_primary: row.categoryPrimary,
-      category_detailed: row.categoryDetailed,
-      payment_channel: row.paymentChannel,
-    })),
-    next_cursor: rows.length > input.limit && last ? encodeCursor({ date: last.date, id: last.plaidTransactionId }) : null,
-  };
+  if (account.product === 'investments') {
+    throw new ConflictError('investment_account', 'an investment account’s activity is listed by its investment-transactions route', {
+      account_id: account.id,
+      product: account.product,
+      see: `/api/accounts/${account.id}/investment-transactions`,
+    });
+  }
+  return listTransactionPage(db, { ...input, accountIds: [account.id] });
 }
 
 /**

@@ -1,10 +1,9 @@
-import { desc, eq } from 'drizzle-orm';
-import { plaidItems } from '../db/schema/index.js';
 import { classifyPlaidError, plaidErrorLogFields } from '../plaid/errors.js';
+import { NotFoundError } from '../http/errors.js';
 import { PlaidRequestError } from '../plaid/plaid-request-error.js';
 import { accessTokenOf, loadOwnedItem, type ItemRow } from './item-access.js';
 import { markItemDisconnected, type Executor } from './item-status.js';
-import { accountViewsOf, itemView } from './item-views.js';
+import { loadItemAccounts, loadItems, loadUserItems } from './read-models/index.js';
 import type { ServiceDeps } from './service-deps.js';
 
 interface ItemRef {
@@ -13,15 +12,15 @@ interface ItemRef {
 }
 
 /** The user's items, newest first, each with the action the app should offer. */
-export async function listItems(db: Executor, input: { userId: string }) {
-  const rows = await db.select().from(plaidItems).where(eq(plaidItems.userId, input.userId)).orderBy(desc(plaidItems.createdAt), desc(plaidItems.id));
-  return rows.map(itemView);
+export function listItems(db: Executor, input: { userId: string }) {
+  return loadUserItems(db, input);
 }
 
 /** One of the user's items with all its accounts (inactive and replaced ones too). */
 export async function getItem(db: Executor, input: ItemRef) {
-  const item = await loadOwnedItem(db, input);
-  return { ...itemView(item), accounts: await accountViewsOf(db, item.id) };
+  const [item] = await loadItems(db, { userId: input.userId, ids: [input.itemId] });
+  if (!item) throw new NotFoundError('item');
+  return { ...item, accounts: await loadItemAccounts(db, [item.id]) };
 }
 
 /**

@@ -49,33 +49,58 @@ export interface UpsertAccountsInput {
   insertable?: (account: PlaidAccount) => boolean;
 }
 
+/** Accounts a run wrote: new ones, and stored ones whose Plaid-owned fields (names, balances...) changed. */
+export interface AccountChanges {
+  added: number;
+  modified: number;
+}
+
+// The fields Plaid owns, compared before and after the upsert: a refresh that changes none of them
+// is not a change the app needs to hear about (`balances_updated_at` still moves, see below).
+const OWNED_FIELDS = sql.raw(`name, official_name, mask, type, subtype, balance_available, balance_current, balance_limit,
+  iso_currency_code, unofficial_currency_code, persistent_account_id`);
+
 /**
  * One statement for all returned accounts: balances and names refresh, accounts not stored yet are
  * added under the run's product. Product and status of existing accounts are never touched here, and
- * an account id owned by another item is left alone.
+ * an account id owned by another item is left alone. Every refreshed row gets `balances_updated_at`
+ * (the time the balances were last confirmed); the answer counts only real changes, read from the
+ * statement's own snapshot of the rows before it wrote (`before`).
  */
-export async function upsertAccounts(tx: Executor, input: UpsertAccountsInput): Promise<number> {
-  if (input.accounts.length === 0) return 0;
+export async function upsertAccounts(tx: Executor, input: UpsertAccountsInput): Promise<AccountChanges> {
+  if (input.accounts.length === 0) return { added: 0, modified: 0 };
   const insertable = input.insertable ?? (() => true);
   const records = JSON.stringify(input.accounts.map((account) => ({ ...accountRecord(account), insertable: insertable(account) })));
-  const rows = await tx.execute(sql`
-    insert into plaid_accounts as a (
-      item_id, user_id, plaid_account_id, product, name, official_name, mask, type, subtype,
-      balance_available, balance_current, balance_limit, iso_currency_code, unofficial_currency_code,
-      persistent_account_id, balances_updated_at
+  const [counts] = await tx.execute<{ added: number; modified: number }>(sql`
+    with incoming as (
+      select * from jsonb_to_recordset(${records}::jsonb) as r(
+        plaid_account_id text, name text, official_name text, mask text, type text, subtype text,
+        available text, current text, credit_limit text, iso_currency_code text, unofficial_currency_code text,
+        persistent_account_id text, insertable boolean
+      )
+    ),
+    before as (
+      select plaid_account_id, (${OWNED_FIELDS}) as owned from plaid_accounts
+      where plaid_account_id in (select plaid_account_id from incoming) and item_id = ${input.itemId}
+    ),
+    written as (
+      insert into plaid_accounts as a (
+        item_id, user_id, plaid_account_id, product, name, official_name, mask, type, subtype,
+        balance_available, balance_current, balance_limit, iso_currency_code, unofficial_currency_code,
+        persistent_account_id, balances_updated_at
+      )
+      select ${input.itemId}::uuid, ${input.userId}::uuid, r.plaid_account_id, ${input.product}, r.name, r.official_name,
+        r.mask, r.type, r.subtype, r.available::numeric, r.current::numeric, r.credit_limit::numeric,
+        r.iso_currency_code, r.unofficial_currency_code, r.persistent_account_id, now()
+      from incoming r
+      where r.insertable or exists (select 1 from plaid_accounts x where x.plaid_account_id = r.plaid_account_id)
+      ${ACCOUNT_CONFLICT_UPDATE}
+      returning a.plaid_account_id, (xmax = 0) as inserted, (${OWNED_FIELDS}) as owned
     )
-    select ${input.itemId}::uuid, ${input.userId}::uuid, r.plaid_account_id, ${input.product}, r.name, r.official_name,
-      r.mask, r.type, r.subtype, r.available::numeric, r.current::numeric, r.credit_limit::numeric,
-      r.iso_currency_code, r.unofficial_currency_code, r.persistent_account_id, now()
-    from jsonb_to_recordset(${records}::jsonb) as r(
-      plaid_account_id text, name text, official_name text, mask text, type text, subtype text,
-      available text, current text, credit_limit text, iso_currency_code text, unofficial_currency_code text,
-      persistent_account_id text, insertable boolean
-    )
-    where r.insertable or exists (select 1 from plaid_accounts x where x.plaid_account_id = r.plaid_account_id)
-    ${ACCOUNT_CONFLICT_UPDATE}
-    returning 1`);
-  return rows.length;
+    select count(*) filter (where w.inserted)::int as added,
+      count(*) filter (where not w.inserted and w.owned is distinct from b.owned)::int as modified
+    from written w left join before b on b.plaid_account_id = w.plaid_account_id`);
+  return counts ?? { added: 0, modified: 0 };
 }
 
 /** The REST shape shared by every product; products add their own fields. */

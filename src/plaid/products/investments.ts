@@ -56,8 +56,20 @@ async function stage(ctx: ProductSyncContext, seq: number, kind: string, records
     from jsonb_array_elements(${JSON.stringify(records)}::jsonb) with ordinality`;
 }
 
-async function writeSecurities(tx: Executor, runId: string, securities: readonly Security[]): Promise<void> {
-  await tx.execute(sql`
+type Upserted = { inserted: boolean }[];
+
+function countUpserted(rows: Upserted): SyncCounts {
+  const added = rows.filter((row) => row.inserted).length;
+  return { pages: 0, added, modified: rows.length - added, removed: 0 };
+}
+
+/**
+ * Securities are Plaid's market data, shared by every item that holds them; a row is written only
+ * when something in it changed (a new close price, a renamed fund), and such a write counts as a
+ * change of this run: the app sees new prices on its holdings.
+ */
+async function writeSecurities(tx: Executor, runId: string, securities: readonly Security[]): Promise<SyncCounts> {
+  const rows = await tx.execute(sql`
     insert into securities as s (
       security_id, name, ticker_symbol, type, subtype, close_price, close_price_as_of, iso_currency_code,
       unofficial_currency_code, cusip, isin, is_cash_equivalent
@@ -78,12 +90,20 @@ async function writeSecurities(tx: Executor, runId: string, securities: readonly
       name = excluded.name, ticker_symbol = excluded.ticker_symbol, type = excluded.type, subtype = excluded.subtype,
       close_price = excluded.close_price, close_price_as_of = excluded.close_price_as_of,
       iso_currency_code = excluded.iso_currency_code, unofficial_currency_code = excluded.unofficial_currency_code,
-      cusip = excluded.cusip, isin = excluded.isin, is_cash_equivalent = excluded.is_cash_equivalent, updated_at = now()`);
+      cusip = excluded.cusip, isin = excluded.isin, is_cash_equivalent = excluded.is_cash_equivalent, updated_at = now()
+    where (s.name, s.ticker_symbol, s.type, s.subtype, s.close_price, s.close_price_as_of, s.iso_currency_code,
+        s.unofficial_currency_code, s.cusip, s.isin, s.is_cash_equivalent)
+      is distinct from (excluded.name, excluded.ticker_symbol, excluded.type, excluded.subtype, excluded.close_price,
+        excluded.close_price_as_of, excluded.iso_currency_code, excluded.unofficial_currency_code, excluded.cusip,
+        excluded.isin, excluded.is_cash_equivalent)
+    returning (xmax = 0) as inserted`);
+  return countUpserted(rows as unknown as Upserted);
 }
 
-type Upserted = { inserted: boolean }[];
-
-/** Holdings are a snapshot: for each returned account, what Plaid no longer lists is deleted. */
+/**
+ * Holdings are a snapshot: for each returned account, what Plaid no longer lists is deleted. A
+ * holding Plaid reports unchanged is not written again, so the counts are real changes.
+ */
 async function writeHoldings(tx: Executor, itemId: string, response: InvestmentsHoldingsGetResponse): Promise<SyncCounts> {
   const holdings = JSON.stringify(
     response.holdings.map((h) => ({
@@ -122,9 +142,12 @@ async function writeHoldings(tx: Executor, itemId: string, response: Investments
       institution_price_as_of = excluded.institution_price_as_of, institution_value = excluded.institution_value,
       cost_basis = excluded.cost_basis, iso_currency_code = excluded.iso_currency_code,
       unofficial_currency_code = excluded.unofficial_currency_code, updated_at = now()
+    where (h.quantity, h.institution_price, h.institution_price_as_of, h.institution_value, h.cost_basis,
+        h.iso_currency_code, h.unofficial_currency_code)
+      is distinct from (excluded.quantity, excluded.institution_price, excluded.institution_price_as_of,
+        excluded.institution_value, excluded.cost_basis, excluded.iso_currency_code, excluded.unofficial_currency_code)
     returning (xmax = 0) as inserted`)) as unknown as Upserted;
-  const added = upserted.filter((row) => row.inserted).length;
-  return { pages: 0, added, modified: upserted.length - added, removed: deleted.length };
+  return { ...countUpserted(upserted), removed: deleted.length };
 }
 
 async function writeInvestmentTransactions(tx: Executor, itemId: string, runId: string): Promise<SyncCounts> {
@@ -149,9 +172,14 @@ async function writeInvestmentTransactions(tx: Executor, itemId: string, runId: 
       type = excluded.type, subtype = excluded.subtype, iso_currency_code = excluded.iso_currency_code,
       unofficial_currency_code = excluded.unofficial_currency_code, updated_at = now()
     where t.item_id = excluded.item_id
+      -- The window overlaps the last run's by design: transactions seen again unchanged are not rewritten.
+      and (t.account_id, t.security_id, t.date, t.name, t.quantity, t.amount, t.price, t.fees, t.type, t.subtype,
+          t.iso_currency_code, t.unofficial_currency_code)
+        is distinct from (excluded.account_id, excluded.security_id, excluded.date, excluded.name, excluded.quantity,
+          excluded.amount, excluded.price, excluded.fees, excluded.type, excluded.subtype, excluded.iso_currency_code,
+          excluded.unofficial_currency_code)
     returning (xmax = 0) as inserted`)) as unknown as Upserted;
-  const added = upserted.filter((row) => row.inserted).length;
-  return { pages: 0, added, modified: upserted.length - added, removed: 0 };
+  return countUpserted(upserted);
 }
 
 export async function syncInvestments(ctx: ProductSyncContext): Promise<SyncCounts> {
@@ -183,20 +211,23 @@ export async function syncInvestments(ctx: ProductSyncContext): Promise<SyncCoun
   return ctx.commit(async (tx) => {
     const itemId = ctx.item.id;
     const isInvestment = (type: string) => type === 'investment' || type === 'brokerage';
-    await upsertAccounts(tx, {
+    const accounts = await upsertAccounts(tx, {
       itemId,
       userId: ctx.item.userId,
       product: 'investments',
       accounts: holdings.accounts,
       insertable: (account) => isInvestment(String(account.type)),
     });
-    await writeSecurities(tx, ctx.runId, holdings.securities);
+    const priced = await writeSecurities(tx, ctx.runId, holdings.securities);
     const held = await writeHoldings(tx, itemId, holdings);
     const traded = await writeInvestmentTransactions(tx, itemId, ctx.runId);
     await tx.execute(sql`
       insert into sync_state (item_id, product, synced_through) values (${itemId}, 'investments', ${end})
       on conflict (item_id, product) do update set synced_through = excluded.synced_through, updated_at = now()`);
-    return { pages, added: held.added + traded.added, modified: held.modified + traded.modified, removed: held.removed };
+    // Every count is of rows this commit actually changed, so a run that found nothing new says so.
+    const parts = [accounts, priced, held, traded];
+    const sum = (field: 'added' | 'modified') => parts.reduce((total, part) => total + part[field], 0);
+    return { pages, added: sum('added'), modified: sum('modified'), removed: held.removed };
   });
 }
 

@@ -28,7 +28,7 @@ export async function syncLiabilities(ctx: ProductSyncContext): Promise<SyncCoun
 
   return ctx.commit(async (tx) => {
     const itemId = ctx.item.id;
-    await upsertAccounts(tx, {
+    const accounts = await upsertAccounts(tx, {
       itemId,
       userId: ctx.item.userId,
       product: 'liabilities',
@@ -51,10 +51,11 @@ export async function syncLiabilities(ctx: ProductSyncContext): Promise<SyncCoun
       from jsonb_to_recordset(${payload}::jsonb) as r(account_id text, kind text, detail jsonb)
       join plaid_accounts a on a.plaid_account_id = r.account_id and a.item_id = ${itemId}
       on conflict (account_id) do update set kind = excluded.kind, detail = excluded.detail, updated_at = now()
-      where l.item_id = excluded.item_id
+      where l.item_id = excluded.item_id and (l.kind, l.detail) is distinct from (excluded.kind, excluded.detail)
       returning (xmax = 0) as inserted`)) as unknown as { inserted: boolean }[];
+    // Only rows this commit changed are counted: the same answer from Plaid twice is no change.
     const added = upserted.filter((row) => row.inserted).length;
-    return { pages: 1, added, modified: upserted.length - added, removed: deleted.length };
+    return { pages: 1, added: added + accounts.added, modified: upserted.length - added + accounts.modified, removed: deleted.length };
   });
 }
 

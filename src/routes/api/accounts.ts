@@ -1,35 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../../app.js';
-import { listAccountTransactions, updateAccountSettings } from '../../services/account-service.js';
+import { getAccount, listAccountTransactions, updateAccountSettings } from '../../services/account-service.js';
+import { TransactionSchema } from '../../services/read-models/index.js';
 import { createApiRouter } from './api-router.js';
-import { errorResponses, IdParams, SettingsSchema, UserHeaders } from './api-schemas.js';
+import { AccountSchema, errorResponses, IdParams, SettingsSchema, UserHeaders } from './api-schemas.js';
 import { OK } from './http-status.js';
+import { booleanQuery, checkDateRange, dateQuery, pageQuery } from './list-queries.js';
 
-const TransactionsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ param: { name: 'limit', in: 'query' }, example: 50 }),
-  cursor: z.string().min(1).max(512).optional().openapi({ param: { name: 'cursor', in: 'query' }, description: '`next_cursor` of the previous page' }),
-});
+const AccountTransactionsQuery = z
+  .object({ ...pageQuery, ...dateQuery, pending: booleanQuery('pending', '`true` for pending transactions only, `false` for posted ones only') })
+  .superRefine(checkDateRange);
 
-const TransactionSchema = z
-  .object({
-    id: z.string().openapi({ description: 'Plaid’s transaction id' }),
-    account_id: z.uuid(),
-    date: z.string().openapi({ format: 'date' }),
-    authorized_date: z.string().nullable().openapi({ format: 'date' }),
-    name: z.string(),
-    merchant_name: z.string().nullable(),
-    amount: z.string().openapi({ description: 'Exact decimal as a string; positive is money out (Plaid’s convention)', example: '42.50' }),
-    iso_currency_code: z.string().nullable(),
-    unofficial_currency_code: z.string().nullable(),
-    pending: z.boolean(),
-    pending_transaction_id: z.string().nullable(),
-    category_primary: z.string().nullable(),
-    category_detailed: z.string().nullable(),
-    payment_channel: z.string().nullable(),
-  })
-  .openapi('Transaction');
-
-const TransactionPage = z
+export const TransactionPage = z
   .object({ transactions: z.array(TransactionSchema), next_cursor: z.string().nullable().openapi({ description: 'null on the last page' }) })
   .openapi('TransactionPage');
 
@@ -50,14 +32,25 @@ const SettingsUpdate = z
   .refine((body) => Object.keys(body).length > 0, { message: 'send at least one of nickname, notes, payment_status' })
   .openapi('AccountSettingsUpdate');
 
+const accountRoute = createRoute({
+  method: 'get',
+  path: '/accounts/{id}',
+  summary: 'One account with its balances and the user’s settings',
+  tags: ['accounts'],
+  security: [{ appToken: [] }],
+  request: { headers: UserHeaders, params: IdParams },
+  responses: { [OK]: { description: 'The account', content: { 'application/json': { schema: AccountSchema } } }, ...errorResponses(404) },
+});
+
 const transactionsRoute = createRoute({
   method: 'get',
   path: '/accounts/{id}/transactions',
   summary: 'An account’s transactions, newest first, paged by cursor',
+  description: 'An investment account answers 409 `investment_account`: its activity is at `/accounts/{id}/investment-transactions`.',
   tags: ['accounts'],
   security: [{ appToken: [] }],
-  request: { headers: UserHeaders, params: IdParams, query: TransactionsQuery },
-  responses: { [OK]: { description: 'One page', content: { 'application/json': { schema: TransactionPage } } }, ...errorResponses(404) },
+  request: { headers: UserHeaders, params: IdParams, query: AccountTransactionsQuery },
+  responses: { [OK]: { description: 'One page', content: { 'application/json': { schema: TransactionPage } } }, ...errorResponses(404, 409) },
 });
 
 const settingsRoute = createRoute({
@@ -72,9 +65,11 @@ const settingsRoute = createRoute({
 
 export function accountRoutes(deps: AppDeps) {
   return createApiRouter()
+    .openapi(accountRoute, async (c) => c.json(await getAccount(deps.db, { userId: c.get('user').id, accountId: c.req.valid('param').id }), OK))
     .openapi(transactionsRoute, async (c) => {
-      const { limit, cursor } = c.req.valid('query');
-      return c.json(await listAccountTransactions(deps.db, { userId: c.get('user').id, accountId: c.req.valid('param').id, limit, cursor }), OK);
+      const { limit, cursor, start_date: startDate, end_date: endDate, pending } = c.req.valid('query');
+      const input = { userId: c.get('user').id, accountId: c.req.valid('param').id, limit, cursor, startDate, endDate, pending };
+      return c.json(await listAccountTransactions(deps.db, input), OK);
     })
     .openapi(settingsRoute, async (c) =>
       c.json(await updateAccountSettings(deps.db, { userId: c.get('user').id, accountId: c.req.valid('param').id, settings: c.req.valid('json') }), OK),

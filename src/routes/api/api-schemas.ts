@@ -1,5 +1,4 @@
 import { z } from '@hono/zod-openapi';
-import { ACCOUNT_STATUSES, ITEM_STATUSES, PRODUCTS } from '../../db/schema/products.js';
 
 /** The one error shape (see src/http/errors.ts), as documented. */
 export const ErrorSchema = z
@@ -43,61 +42,5 @@ export const IdParams = z.object({
   id: z.uuid().openapi({ param: { name: 'id', in: 'path' }, example: '6a1f3d4e-2b9c-4f7a-8e5d-1c2b3a4d5e6f' }),
 });
 
-export const ProductSchema = z.enum(PRODUCTS).openapi('Product', { example: 'transactions' });
-
-const timestamp = z.string().openapi({ format: 'date-time' });
-const decimal = z.string().openapi({ description: 'An exact decimal number, as a string', example: '1234.56' });
-
-export const ItemSchema = z
-  .object({
-    id: z.uuid(),
-    plaid_item_id: z.string(),
-    institution_id: z.string().nullable(),
-    institution_name: z.string().nullable(),
-    product: ProductSchema.nullable(),
-    products: z.array(z.string()),
-    status: z.enum(ITEM_STATUSES),
-    action: z.enum(['fix', 'relink', 'none']).openapi({ description: '`fix` (update mode) for needs_reauth, `relink` for disconnected' }),
-    error_code: z.string().nullable(),
-    new_accounts_available: z.boolean(),
-    consent_expires_at: timestamp.nullable(),
-    created_at: timestamp,
-    updated_at: timestamp,
-    disconnected_at: timestamp.nullable(),
-  })
-  .openapi('Item');
-
-export const SettingsSchema = z
-  .object({
-    nickname: z.string().nullable(),
-    notes: z.string().nullable(),
-    payment_status: z.string().nullable(),
-  })
-  .openapi('AccountSettings');
-
-export const AccountSchema = z
-  .object({
-    id: z.uuid(),
-    item_id: z.uuid(),
-    plaid_account_id: z.string(),
-    product: ProductSchema,
-    status: z.enum(ACCOUNT_STATUSES),
-    replaced_by: z.uuid().nullable(),
-    name: z.string(),
-    official_name: z.string().nullable(),
-    mask: z.string().nullable(),
-    type: z.string(),
-    subtype: z.string().nullable(),
-    balances: z.object({
-      available: decimal.nullable(),
-      current: decimal.nullable(),
-      limit: decimal.nullable(),
-      iso_currency_code: z.string().nullable(),
-      unofficial_currency_code: z.string().nullable(),
-      updated_at: z.iso.datetime().nullable(),
-    }),
-    settings: SettingsSchema,
-  })
-  .openapi('Account');
-
-export const ItemWithAccountsSchema = ItemSchema.extend({ accounts: z.array(AccountSchema) }).openapi('ItemWithAccounts');
+// The record shapes live with their loaders (the read endpoints and the change feed share them).
+export { AccountSchema, ItemSchema, ItemWithAccountsSchema, ProductSchema, SettingsSchema } from '../../services/read-models/index.js';

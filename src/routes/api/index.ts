@@ -4,10 +4,13 @@ import { accountRoutes } from './accounts.js';
 import { createApiRouter } from './api-router.js';
 import { changeRoutes } from './changes.js';
 import { exchangeRoutes } from './exchange.js';
+import { investmentRoutes } from './investments.js';
 import { itemRoutes } from './items.js';
+import { liabilityRoutes } from './liabilities.js';
 import { linkRoutes } from './link.js';
 import { productSyncRoutes } from './product-sync.js';
 import { refreshAllRoutes } from './refresh-all.js';
+import { transactionRoutes } from './transactions.js';
 
 /** Everything under `/api`: authenticated as the app, scoped to the user in `X-User-Id`. */
 export function apiRoutes(deps: AppDeps) {
@@ -23,6 +26,9 @@ export function apiRoutes(deps: AppDeps) {
   api.route('/', exchangeRoutes(deps));
   api.route('/', itemRoutes(deps));
   api.route('/', accountRoutes(deps));
+  api.route('/', transactionRoutes(deps));
+  api.route('/', investmentRoutes(deps));
+  api.route('/', liabilityRoutes(deps));
   api.route('/', productSyncRoutes(deps));
   api.route('/', refreshAllRoutes(deps));
   api.route('/', changeRoutes(deps));

@@ -182,3 +182,33 @@ describe('liabilities', () => {
     expect((await runRows(database.db, item.itemId))[0]).toMatchObject({ product: 'liabilities', status: 'failed' });
   });
 });
+
+describe('a second run with nothing new at Plaid', () => {
+  async function runRow(runId: string) {
+    const rows = await database.db.execute<{ added: number; modified: number; removed: number }>(sql`
+      select added, modified, removed from sync_runs where id = ${runId}`);
+    return rows[0];
+  }
+
+  it.each([
+    ['investments', 'ins_109508'],
+    ['liabilities', 'ins_sim_lender'],
+  ] as const)('%s: reports no change and records zero rows on the run', async (product, institutionId) => {
+    const item = await seed([product], institutionId);
+    const first = await run(item, product);
+    expect(first).toMatchObject({ status: 'succeeded', changed: true });
+    const second = await run(item, product);
+    expect(second).toMatchObject({ status: 'succeeded', changed: false, counts: { added: 0, modified: 0, removed: 0 } });
+    expect(await runRow((second as { runId: string }).runId)).toEqual({ added: 0, modified: 0, removed: 0 });
+  });
+
+  it('investments: a new close price alone is a change', async () => {
+    const item = await seed(['investments']);
+    await run(item, 'investments');
+    const [held] = await storedHoldings(item);
+    await database.db.execute(sql`update securities set close_price = close_price + 1 where security_id = ${held!.security_id}`);
+    const outcome = await run(item, 'investments');
+    expect(outcome).toMatchObject({ status: 'succeeded', changed: true, counts: { added: 0, removed: 0 } });
+    expect((outcome as { counts: { modified: number } }).counts.modified).toBeGreaterThanOrEqual(1);
+  });
+});
