@@ -89,23 +89,91 @@ export async function storedRecords(db: Database, userId: string): Promise<Map<s
     union all
     select 'account.x', a.id::text, a.id, a.item_id from plaid_accounts a where a.user_id = ${userId}`);
   const refs = [...rows].map((r) => ({ kind: r.kind, entityId: r.entity_id, accountId: r.account_id, itemId: r.item_id }));
-  const loaded = await loadCurrentRecords(db, userId, refs);
-  return new Map([...loaded].map(([key, value]) => [key, value as Record<string, unknown>]));
+  const records = new Map<string, Record<string, unknown>>();
+  // In slices: a loader's id list is one bound parameter per id.
+  for (let start = 0; start < refs.length; start += 2_000) {
+    for (const [key, value] of await loadCurrentRecords(db, userId, refs.slice(start, start + 2_000))) records.set(key, value as Record<string, unknown>);
+  }
+  return records;
 }
 
 /**
  * Both sides without what the feed deliberately does not carry: when balances were last fetched
  * (moves on every sync, data or not) and each holding's embedded security.
  */
-export function comparable(records: Map<string, Record<string, unknown>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, record] of [...records].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+export function comparable(records: Map<string, Record<string, unknown>>): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [key, record] of records) {
     // Compared on their own: items by status only, securities through the holdings that use them.
     if (key.startsWith('security:') || key.startsWith('item:')) continue;
     const copy: Record<string, unknown> = { ...record };
     if (key.startsWith('account:')) copy.balances = { ...(record.balances as object), updated_at: null };
     if (key.startsWith('holding:')) delete copy.security;
-    out[key] = copy;
+    out.set(key, copy);
   }
   return out;
+}
+
+/** Canonical JSON (keys sorted), so two records compare as strings. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : 1))) : inner,
+  );
+}
+
+/**
+ * How a copy differs from the truth, counted (a deep-equality diff of tens of thousands of records
+ * would take minutes to print): keys missing from the copy, keys it has in excess, records that
+ * differ, and a few examples.
+ */
+export function differences(copy: Map<string, unknown>, truth: Map<string, unknown>) {
+  const missing = [...truth.keys()].filter((key) => !copy.has(key));
+  const extra = [...copy.keys()].filter((key) => !truth.has(key));
+  const different = [...truth.keys()].filter((key) => copy.has(key) && canonical(copy.get(key)) !== canonical(truth.get(key)));
+  return {
+    records: truth.size,
+    missing: missing.length,
+    extra: extra.length,
+    different: different.length,
+    examples: [...missing.slice(0, 2), ...extra.slice(0, 2), ...different.slice(0, 2)].map((key) => ({ key, copy: copy.get(key) ?? null, truth: truth.get(key) ?? null })),
+  };
+}
+
+interface RequestTarget {
+  request(input: string, init?: RequestInit): Response | Promise<Response>;
+}
+
+/**
+ * Every record of the user as the read endpoints return it, keyed like the follower's copy: the
+ * guarantee is stated against them, not against the tables.
+ */
+export async function readEndpointRecords(app: RequestTarget, db: Database, userId: string, token: string): Promise<Map<string, Record<string, unknown>>> {
+  const get = async (path: string): Promise<Record<string, unknown>> => {
+    const res = await app.request(`/api${path}`, { headers: { authorization: `Bearer ${token}`, 'x-user-id': userId } });
+    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  const paged = async (path: string, field: string) => {
+    const rows: Record<string, unknown>[] = [];
+    for (let cursor: string | null = null; ; ) {
+      const page = await get(`${path}${path.includes('?') ? '&' : '?'}limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+      rows.push(...(page[field] as Record<string, unknown>[]));
+      cursor = page.next_cursor as string | null;
+      if (!cursor) return rows;
+    }
+  };
+  const records = new Map<string, Record<string, unknown>>();
+  const accounts = await db.execute<{ id: string; product: string }>(sql`select id::text, product from plaid_accounts where user_id = ${userId}`);
+  for (const account of accounts) {
+    records.set(`account:${account.id}`, await get(`/accounts/${account.id}`));
+    if (account.product === 'investments') {
+      for (const h of (await get(`/accounts/${account.id}/holdings`)).holdings as Record<string, unknown>[]) records.set(`holding:${account.id}:${String(h.security_id)}`, h);
+      for (const t of await paged(`/accounts/${account.id}/investment-transactions`, 'investment_transactions')) records.set(`investment_transaction:${String(t.id)}`, t);
+    }
+    if (account.product === 'liabilities') {
+      for (const l of (await get(`/accounts/${account.id}/liabilities`)).liabilities as Record<string, unknown>[]) records.set(`liability:${account.id}`, l);
+    }
+  }
+  for (const t of await paged('/transactions', 'transactions')) records.set(`transaction:${String(t.id)}`, t);
+  return records;
 }

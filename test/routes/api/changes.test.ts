@@ -40,16 +40,23 @@ async function addTransaction(itemId: string, accountId: string, id: string, fie
   });
 }
 
-/** Reads every page from `cursor` on. */
-async function readAll(api: ApiClient, cursor?: string, limit = 2) {
+/**
+ * Reads every page from `cursor` on until at least `expected` changes came. A change becomes
+ * visible once every older transaction of the server has ended (other test files' included), so
+ * a read right after a commit may not show it yet.
+ */
+async function readAll(api: ApiClient, cursor?: string, expected = 0, limit = 2) {
   const changes: { kind: string; ids: Record<string, string>; record: Record<string, unknown> | null }[] = [];
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const query = new URLSearchParams({ limit: String(limit), ...(cursor ? { cursor } : {}) });
     const res = await api.get(`/changes?${query.toString()}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     changes.push(...res.body.changes);
     cursor = res.body.next_cursor;
-    if (!res.body.has_more) return { changes, cursor: cursor! };
+    if (res.body.has_more) continue;
+    if (changes.length >= expected || Date.now() > deadline) return { changes, cursor: cursor! };
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -66,7 +73,7 @@ describe('GET /api/changes', () => {
         pendingTransactionId: `${account.id}-pending`,
       });
     });
-    const { changes } = await readAll(api);
+    const { changes } = await readAll(api, undefined, 4);
     expect(changes.map((c) => c.kind)).toEqual(['account.added', 'transaction.added', 'transaction.removed', 'transaction.added']);
     expect(changes[0]!.ids).toEqual({ item_id: item.id, account_id: account.id });
     expect(changes[0]!.record).toMatchObject({ id: account.id, name: 'Checking', balances: { current: '10.00' } });
@@ -80,14 +87,14 @@ describe('GET /api/changes', () => {
     const api = client();
     const { item, account } = await accountFor(api.userId);
     await addTransaction(item.id, account.id, `${account.id}-a`, { amount: '5.00' });
-    const first = await readAll(api);
+    const first = await readAll(api, undefined, 2);
     // The same values again, as a sync with no change at Plaid writes them (updated_at moves).
     await database.db.execute(sql`update plaid_transactions set amount = '5.00', name = name, updated_at = now() where plaid_transaction_id = ${`${account.id}-a`}`);
     await database.db.execute(sql`update plaid_accounts set name = name, balance_current = '10.00', balances_updated_at = now(), updated_at = now() where id = ${account.id}`);
     expect((await readAll(api, first.cursor)).changes).toEqual([]);
     await database.db.execute(sql`update plaid_transactions set amount = '5.01' where plaid_transaction_id = ${`${account.id}-a`}`);
     await database.db.execute(sql`update plaid_accounts set status = 'inactive' where id = ${account.id}`);
-    const next = await readAll(api, first.cursor);
+    const next = await readAll(api, first.cursor, 2);
     expect(next.changes.map((c) => c.kind)).toEqual(['transaction.modified', 'account.status_changed']);
     expect(next.changes[0]!.record).toMatchObject({ amount: '5.01' });
   });
@@ -99,7 +106,7 @@ describe('GET /api/changes', () => {
     const position = await api.get('/changes/position');
     expect(position.status).toBe(200);
     await addTransaction(item.id, account.id, `${account.id}-after`);
-    const { changes } = await readAll(api, position.body.cursor);
+    const { changes } = await readAll(api, position.body.cursor, 1);
     expect(changes.map((c) => c.ids.transaction_id)).toEqual([`${account.id}-after`]);
   });
 
@@ -108,7 +115,7 @@ describe('GET /api/changes', () => {
     const other = client();
     const { item, account } = await accountFor(owner.userId);
     await addTransaction(item.id, account.id, `${account.id}-mine`);
-    const mine = await readAll(owner);
+    const mine = await readAll(owner, undefined, 2);
     expect(mine.changes.length).toBeGreaterThan(0);
     expect((await readAll(other)).changes).toEqual([]);
     expect((await readAll(other, encodeFeedCursor({ xid: '0', seq: 0 }))).changes).toEqual([]);
@@ -128,9 +135,9 @@ describe('GET /api/changes', () => {
   it('answers 410 cursor_expired for a cursor older than what retention kept, and serves cursors past it', async () => {
     const api = client();
     const { item, account } = await accountFor(api.userId);
-    const start = await readAll(api);
+    const start = await readAll(api, undefined, 1);
     await addTransaction(item.id, account.id, `${account.id}-old`);
-    const afterOld = await readAll(api, start.cursor);
+    const afterOld = await readAll(api, start.cursor, 1);
     await addTransaction(item.id, account.id, `${account.id}-new`);
     await database.db.execute(sql`update change_feed set created_at = now() - interval '31 days' where user_id = ${api.userId} and entity_id in (${account.id}, ${`${account.id}-old`})`);
     expect(await pruneChangeFeed(database.db, 30)).toBe(2);
@@ -139,7 +146,7 @@ describe('GET /api/changes', () => {
       expect(res.status).toBe(410);
       expect(res.body.error).toMatchObject({ code: 'cursor_expired', requestId: expect.any(String) });
     }
-    expect((await readAll(api, afterOld.cursor)).changes.map((c) => c.ids.transaction_id)).toEqual([`${account.id}-new`]);
+    expect((await readAll(api, afterOld.cursor, 1)).changes.map((c) => c.ids.transaction_id)).toEqual([`${account.id}-new`]);
     // Another user's cursor is not expired by this user's pruning.
     expect((await client().get('/changes')).status).toBe(200);
   });
