@@ -62,6 +62,8 @@ export const envSchema = z.object({
   QUEUE_POLL_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0.5, 'must be at least 0.5').default(2),
   CRON_CHECK_INTERVAL_SECONDS: positiveInt(30),
   SYNC_STALE_AFTER_SECONDS: positiveInt(60),
+  // Days of change feed kept; an app whose cursor is older rebuilds from a snapshot (410 cursor_expired).
+  CHANGE_FEED_RETENTION_DAYS: positiveInt(30),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;

@@ -47,6 +47,7 @@ export interface Config {
   webhookDedupeWindowSeconds: number;
   /** Items whose status check (and then syncs) may start per minute, across all instances. */
   statusChecksPerMinute: number;
+  changeFeedRetentionDays: number;
   queuePollIntervalSeconds: number;
   /** How often each instance checks whether a cron tick is due (the tick itself runs once per period). */
   cronCheckIntervalSeconds: number;
@@ -183,6 +184,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       adminMaxFormFields: raw.ADMIN_MAX_FORM_FIELDS,
       webhookDedupeWindowSeconds: raw.WEBHOOK_DEDUPE_WINDOW_SECONDS,
       statusChecksPerMinute: raw.STATUS_CHECKS_PER_MINUTE,
+      changeFeedRetentionDays: raw.CHANGE_FEED_RETENTION_DAYS,
       queuePollIntervalSeconds: raw.QUEUE_POLL_INTERVAL_SECONDS,
       cronCheckIntervalSeconds: raw.CRON_CHECK_INTERVAL_SECONDS,
       syncStaleAfterSeconds: raw.SYNC_STALE_AFTER_SECONDS,
