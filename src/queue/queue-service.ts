@@ -4,6 +4,7 @@ import type { Config } from '../config/load-config.js';
 import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { startAppNotifier, type AppNotifier } from '../notifications/app-notifier.js';
 import { pruneChangeFeed } from '../services/change-feed.js';
 import { checkItemStatus } from '../status/status-check.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
@@ -27,7 +28,7 @@ import { syncJobHandler } from './sync-job-handler.js';
 import { PgBossWorkQueue, type WebhookEventJobData } from './work-queue.js';
 
 export interface QueueServiceDeps {
-  config: Pick<Config, 'syncCron' | 'workerConcurrency' | 'shutdownTimeoutMs' | 'statusChecksPerMinute' | 'queuePollIntervalSeconds' | 'cronCheckIntervalSeconds' | 'changeFeedRetentionDays'>;
+  config: Pick<Config, 'syncCron' | 'workerConcurrency' | 'shutdownTimeoutMs' | 'statusChecksPerMinute' | 'queuePollIntervalSeconds' | 'cronCheckIntervalSeconds' | 'changeFeedRetentionDays' | 'appWebhook'>;
   databaseUrl: string;
   db: Database;
   sql: Sql;
@@ -47,6 +48,8 @@ export interface QueueService {
   syncs: QueueSyncScheduler;
   queue: PgBossWorkQueue;
   pool: JobPool;
+  /** Present when APP_WEBHOOK_URL is set. */
+  notifier: AppNotifier | undefined;
   /** Stops taking jobs, lets running ones finish (or releases them to other instances), stops pg-boss. */
   stop(): Promise<void>;
 }
@@ -110,6 +113,12 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
   if (config.workerConcurrency > 0) pool.start();
   else logger.info({}, 'workers_off');
 
+  // Deliveries run in a pool of their own, so a slow or dead app endpoint never holds a sync's slot.
+  const notifier =
+    config.appWebhook && config.workerConcurrency > 0
+      ? startAppNotifier({ boss, sql: deps.sql, config: config.appWebhook, logger, metrics: deps.metrics, pollIntervalMs: config.queuePollIntervalSeconds * 1000 })
+      : undefined;
+
   const stopMetrics = startQueueMetrics(deps.sql, deps.metrics, logger);
   const recover = () =>
     engine
@@ -128,8 +137,10 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
     syncs,
     queue,
     pool,
+    notifier,
     async stop() {
       clearInterval(recovery);
+      await notifier?.stop(config.shutdownTimeoutMs);
       stopMetrics();
       await pool.stop(config.shutdownTimeoutMs, () => engine.stop(0));
       await engine.stop(config.shutdownTimeoutMs);
