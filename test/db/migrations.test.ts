@@ -115,7 +115,9 @@ describe('sync_state_last_succeeded and item_stalest_success migrations (and the
 
   it("fill each (item, product)'s last success from its newest succeeded run, keeping booked follow-ups, and each item's stalest", async () => {
     await runMigrations(database.url, before);
-    expect(await pendingMigrationCount(sql)).toBe(3);
+    // 0008 and every migration after it (later ones are added by other changes).
+    const entries = migrationJournal().entries;
+    expect(await pendingMigrationCount(sql)).toBe(entries.length - entries.findIndex((entry) => entry.tag.endsWith('sync_state_last_succeeded')));
     const [item] = await sql<{ id: string }[]>`
       insert into plaid_items (user_id, plaid_item_id, institution_id, access_token_ciphertext, access_token_key_id, products)
       values ('00000000-0000-4000-8000-000000000002', 'item-history', 'ins_9', 'x', 'k', '{transactions,liabilities,investments}') returning id`;
