@@ -11,6 +11,8 @@ CREATE TABLE "app_notifications" (
 	"version" integer DEFAULT 1 NOT NULL,
 	"status" text DEFAULT 'pending' NOT NULL,
 	"queued" boolean DEFAULT false NOT NULL,
+	-- Asked from the admin page: the dispatcher queues one more delivery, whatever the status.
+	"redeliver_requested" boolean DEFAULT false NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"last_status_code" integer,
 	"last_error" text,
@@ -24,7 +26,7 @@ CREATE TABLE "app_notifications" (
 --> statement-breakpoint
 -- Coalescing: a user has at most one undelivered changes.available notice; later changes merge into it.
 CREATE UNIQUE INDEX "app_notifications_one_pending_per_user" ON "app_notifications" USING btree ("user_id") WHERE "event" = 'changes.available' AND "status" = 'pending';--> statement-breakpoint
-CREATE INDEX "app_notifications_unqueued_idx" ON "app_notifications" USING btree ("created_at") WHERE "status" = 'pending' AND NOT "queued";--> statement-breakpoint
+CREATE INDEX "app_notifications_unqueued_idx" ON "app_notifications" USING btree ("created_at") WHERE ("status" = 'pending' AND NOT "queued") OR "redeliver_requested";--> statement-breakpoint
 CREATE INDEX "app_notifications_updated_at_idx" ON "app_notifications" USING btree ("updated_at" DESC);--> statement-breakpoint
 CREATE TABLE "app_notification_attempts" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "app_notification_attempts_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),

@@ -17,6 +17,7 @@ import { LoginLimiter } from './login-limiter.js';
 import { loginRoutes } from './login-routes.js';
 import { simulatorRoutes } from './simulator-routes.js';
 import { staticRoutes } from './static-assets.js';
+import { notificationRoutes } from './notification-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
 
 const SELF = ["'self'"];
@@ -70,6 +71,7 @@ export function adminRoutes(deps: AdminDeps, options: AdminOptions = {}) {
   admin.route('/', itemRoutes(deps, operations));
   admin.route('/', itemActionRoutes(deps, operations));
   admin.route('/', webhookRoutes(deps, operations));
+  admin.route('/', notificationRoutes(deps));
   admin.route('/', backfillRoutes(deps, operations));
   admin.route('/', simulatorRoutes(deps));
   admin.all('*', (c) => renderError(c, 404, 'No such page.'));

@@ -56,26 +56,33 @@ function retryOptions(config: AppWebhookConfig): Pick<PgBoss.JobInsert, 'retryLi
  */
 export async function dispatchPending(sql: Sql, boss: PgBoss, config: AppWebhookConfig, limit = 500): Promise<number> {
   return sql.begin(async (tx) => {
-    const rows = await tx<{ id: string }[]>`
-      update app_notifications set queued = true
-      where id in (
-        select id from app_notifications where status = 'pending' and not queued
+    const rows = await tx<{ id: string; force: boolean }[]>`
+      with due as (
+        select id, redeliver_requested as force from app_notifications
+        where (status = 'pending' and not queued) or redeliver_requested
         order by created_at limit ${limit} for update skip locked
       )
-      returning id`;
+      update app_notifications n set queued = n.queued or n.status = 'pending', redeliver_requested = false
+      from due where n.id = due.id
+      returning n.id, due.force`;
     if (rows.length === 0) return 0;
-    const jobs = rows.map((row) => ({ name: APP_WEBHOOK_QUEUE, data: { notificationId: row.id } satisfies AppNotificationJobData, ...retryOptions(config) }));
+    const jobs = rows.map((row) => ({
+      name: APP_WEBHOOK_QUEUE,
+      data: { notificationId: row.id, ...(row.force ? { force: true } : {}) } satisfies AppNotificationJobData,
+      ...retryOptions(config),
+    }));
     await insertJobs(tx, boss, jobs);
     return rows.length;
   });
 }
 
-/** Queues one more delivery of a notice (the admin page's "Redeliver"). False when there is no such notice. */
-export async function redeliver(sql: Sql, boss: PgBoss, config: AppWebhookConfig, notificationId: string): Promise<boolean> {
-  const [row] = await sql<{ id: string }[]>`select id from app_notifications where id = ${notificationId}`;
-  if (!row) return false;
-  await boss.insert([{ name: APP_WEBHOOK_QUEUE, data: { notificationId, force: true } satisfies AppNotificationJobData, ...retryOptions(config), retryLimit: 0 }]);
-  return true;
+/**
+ * Asks for one more delivery of a notice (the admin page's "Redeliver"); the dispatcher of any
+ * instance that delivers queues it. False when there is no such notice.
+ */
+export async function requestRedelivery(sql: Sql, notificationId: string): Promise<boolean> {
+  const rows = await sql`update app_notifications set redeliver_requested = true where id = ${notificationId} returning id`;
+  return rows.length > 0;
 }
 
 export function payloadOf(row: NotificationRow, position: string, at: Date): object {

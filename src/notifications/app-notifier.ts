@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { JobPool, type JobHandler } from '../queue/job-pool.js';
 import { APP_WEBHOOK_QUEUE } from '../queue/queue-names.js';
-import { deliverNotification, dispatchPending, redeliver, DeliveryFailedError, type AppNotificationJobData } from './app-notifications.js';
+import { deliverNotification, dispatchPending, requestRedelivery, DeliveryFailedError, type AppNotificationJobData } from './app-notifications.js';
 
 export interface AppNotifierDeps {
   boss: PgBoss;
@@ -73,9 +73,9 @@ export function startAppNotifier(deps: AppNotifierDeps): AppNotifier {
     pool,
     dispatch,
     async redeliver(notificationId) {
-      const queued = await redeliver(sql, boss, config, notificationId);
-      if (queued) pool.notify(APP_WEBHOOK_QUEUE);
-      return queued;
+      const requested = await requestRedelivery(sql, notificationId);
+      if (requested) await dispatch();
+      return requested;
     },
     async stop(timeoutMs) {
       clearInterval(timer);

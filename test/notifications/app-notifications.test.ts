@@ -10,7 +10,8 @@ import { plaidAccounts, plaidItems, plaidTransactions } from '../../src/db/schem
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { startAppNotifier, type AppNotifier } from '../../src/notifications/app-notifier.js';
 import { startJobQueue } from '../../src/queue/job-queue.js';
-import { captureLogs } from '../support/app.js';
+import { loginAsAdmin } from '../support/admin.js';
+import { buildTestApp, captureLogs, testConfig } from '../support/app.js';
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../support/database.js';
 
 interface Received {
@@ -233,16 +234,40 @@ describe('notifications to the app', () => {
     );
   });
 
-  it('redelivers a delivered notice on request, as the same message', async () => {
+  it('lists deliveries on the admin page and redelivers one from there, as the same message', async () => {
     const userId = randomUUID();
     await linkedAccount(userId);
     const [first] = await receiver.waitFor(userId, 1);
     const [notice] = await database.sql<{ id: string }[]>`select id from app_notifications where user_id = ${userId}`;
-    expect(await notifier!.redeliver(notice!.id)).toBe(true);
+    await expect.poll(async () => (await database.sql<{ status: string }[]>`select status from app_notifications where id = ${notice!.id}`)[0]?.status, { timeout: 10_000 }).toBe('delivered');
+
+    const { app } = buildTestApp(database, { config: testConfig({ appWebhook: config }) });
+    const session = await loginAsAdmin(app);
+    const page = await (await app.request('/admin/notifications', { headers: { cookie: session.cookie } })).text();
+    expect(page).toContain(`id="notification-${notice!.id}"`);
+    expect(page).toContain('changes.available');
+    // No token, no session, no such notice: nothing is sent.
+    const path = `/admin/notifications/${notice!.id}/redeliver`;
+    expect((await app.request(path, { method: 'POST', headers: { cookie: session.cookie, origin: 'http://localhost' } })).status).toBe(403);
+    expect((await app.request(path, { method: 'POST' })).status).not.toBe(200);
+    expect((await app.request(`/admin/notifications/${randomUUID()}/redeliver`, { method: 'POST', headers: session.headers() })).status).toBe(404);
+    expect(receiver.forUser(userId)).toHaveLength(1);
+
+    const res = await app.request(path, { method: 'POST', headers: session.headers() });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('Redelivery queued.');
     const messages = await receiver.waitFor(userId, 2);
     expect(messages[1]!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
     verify(messages[1]!);
-    expect(await notifier!.redeliver(randomUUID())).toBe(false);
+  });
+
+  it('shows Redeliver disabled and answers 501 without APP_WEBHOOK_URL', async () => {
+    const { app } = buildTestApp(database, { config: testConfig() });
+    const session = await loginAsAdmin(app);
+    const page = await (await app.request('/admin/notifications', { headers: { cookie: session.cookie } })).text();
+    expect(page).toContain('APP_WEBHOOK_URL is not set');
+    const [notice] = await database.sql<{ id: string }[]>`select id from app_notifications limit 1`;
+    expect((await app.request(`/admin/notifications/${notice!.id}/redeliver`, { method: 'POST', headers: session.headers() })).status).toBe(501);
   });
 
   it('a dead receiver does not slow the data writes of syncs', async () => {
