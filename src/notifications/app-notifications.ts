@@ -202,3 +202,13 @@ export async function deliverNotification(deps: DeliveryDeps, job: AppNotificati
   if (!delivered) throw new DeliveryFailedError(attempt.error ?? attempt.outcome);
   return { outcome: attempt.outcome };
 }
+
+/**
+ * Deletes notices (and their attempts) last touched more than `days` ago: delivered and failed ones,
+ * and pending ones too when nothing sends them (no APP_WEBHOOK_URL), so an unused table stays small.
+ */
+export async function pruneNotifications(sql: Sql, days: number, sending: boolean): Promise<number> {
+  const rows = await sql`delete from app_notifications
+    where updated_at < now() - make_interval(days => ${days}) and (status <> 'pending' or ${!sending})`;
+  return rows.count;
+}

@@ -4,6 +4,7 @@ import type { Config } from '../config/load-config.js';
 import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { pruneNotifications } from '../notifications/app-notifications.js';
 import { startAppNotifier, type AppNotifier } from '../notifications/app-notifier.js';
 import { pruneChangeFeed } from '../services/change-feed.js';
 import { checkItemStatus } from '../status/status-check.js';
@@ -88,7 +89,8 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
 
   const pruneFeed: JobHandler = async (job) => {
     const pruned = await pruneChangeFeed(deps.db, config.changeFeedRetentionDays);
-    logger.info({ jobId: job.id, pruned, retentionDays: config.changeFeedRetentionDays }, 'change_feed_pruned');
+    const notices = await pruneNotifications(deps.sql, config.changeFeedRetentionDays, config.appWebhook !== undefined);
+    logger.info({ jobId: job.id, pruned, notices, retentionDays: config.changeFeedRetentionDays }, 'change_feed_pruned');
     return { pruned };
   };
 
