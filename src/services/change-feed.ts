@@ -60,7 +60,7 @@ export interface ChangePage {
 }
 
 interface FeedRow extends Record<string, unknown> {
-  xid: string;
+  position_xid: string;
   seq: string | number;
   kind: string;
   entity_id: string;
@@ -103,12 +103,13 @@ export async function readChanges(db: Database, input: { userId: string; cursor?
     async (tx) => {
       if (await expired(tx, input.userId, after)) throw new CursorExpiredError();
       const rows = await tx.execute<FeedRow>(sql`
-        select xid::text as xid, seq, kind, entity_id, account_id, item_id
-        from change_feed
-        where user_id = ${input.userId}
-          and (xid, seq) > (${after.xid}::xid8, ${after.seq}::bigint)
-          and xid < pg_snapshot_xmin(pg_current_snapshot())
-        order by xid, seq
+        select f.xid::text as position_xid, f.seq, f.kind, f.entity_id, f.account_id, f.item_id
+        from change_feed f
+        where f.user_id = ${input.userId}
+          and (f.xid, f.seq) > (${after.xid}::xid8, ${after.seq}::bigint)
+          and f.xid < pg_snapshot_xmin(pg_current_snapshot())
+        -- The column, not the text alias: xids are ordered as numbers, and the index gives the order.
+        order by f.xid, f.seq
         limit ${input.limit + 1}`);
       const page = [...rows].slice(0, input.limit);
       const refs: FeedRef[] = page.map((row) => ({ kind: row.kind, entityId: row.entity_id, accountId: row.account_id, itemId: row.item_id }));
@@ -116,7 +117,7 @@ export async function readChanges(db: Database, input: { userId: string; cursor?
       const last = page.at(-1);
       return {
         changes: refs.map((ref) => ({ kind: ref.kind, ids: idsOf(ref), record: records.get(recordKey(ref)) ?? null })),
-        next_cursor: encodeFeedCursor(last ? { xid: last.xid, seq: Number(last.seq) } : after),
+        next_cursor: encodeFeedCursor(last ? { xid: last.position_xid, seq: Number(last.seq) } : after),
         has_more: rows.length > input.limit,
       };
     },

@@ -5,12 +5,14 @@ import { buildTestApp, TEST_API_TOKEN } from '../support/app.js';
 import { createTestDatabase } from '../support/database.js';
 import { fillPath, operationsOf, resolve, sampleBody, sampleOf, type JsonSchema, type OpenApiDocument, type OpenApiOperation } from '../support/openapi-requests.js';
 import { startTestSimulator } from '../support/simulator.js';
+import { syncHarness } from '../support/sync-harness.js';
 
 // The cases are generated from the OpenAPI document, so every /api route, including routes added
 // later, gets them without anyone remembering to write them.
 const database = await createTestDatabase();
 const simulator = startTestSimulator();
-const { app } = buildTestApp(database);
+const harness = syncHarness(database);
+const { app } = buildTestApp(database, { vault: harness.vault });
 const doc = (await (await app.request('/api/openapi.json')).json()) as OpenApiDocument;
 const operations = operationsOf(doc);
 
@@ -23,8 +25,14 @@ beforeAll(async () => {
   expect(linked.status).toBe(201);
   owned.items = linked.body.item.id as string;
   owned.accounts = linked.body.item.accounts[0].id as string;
+  // A security exists for a user only once an investments sync has stored a holding of it.
+  const brokerage = await linkThroughApi(owner, simulator.control, { institutionId: 'ins_sim_brokerage', products: ['investments'], product: 'investments' });
+  expect(brokerage.status).toBe(201);
+  expect(await harness.engine.run({ itemId: brokerage.body.item.id as string, product: 'investments', trigger: 'api' })).toMatchObject({ status: 'succeeded' });
+  owned.securities = simulator.control.holdingsTruth(brokerage.plaidItemId).holdings[0]!.security_id;
 });
 afterAll(async () => {
+  await harness.engine.stop(0);
   await simulator.close();
   await database.drop();
 });
@@ -58,8 +66,26 @@ function bodyNaming(body: JsonSchema, field: string, id: string) {
 
 const bearer = { authorization: `Bearer ${TEST_API_TOKEN}` };
 
+/** For each constrained query parameter, one value its schema refuses: past a bound, not a date, not a uuid, not in the enum. */
+function invalidQueryValues(operation: OpenApiOperation): { name: string; value: string }[] {
+  return (operation.parameters ?? [])
+    .filter((p) => p.in === 'query' && p.schema)
+    .flatMap((p) => {
+      const schema = resolve(doc, p.schema!);
+      const item = schema.type === 'array' ? resolve(doc, schema.items as JsonSchema) : schema;
+      const values: string[] = [];
+      if (typeof item.minimum === 'number') values.push(String(item.minimum - 1));
+      if (typeof item.maximum === 'number') values.push(String(item.maximum + 1));
+      if (item.format === 'date') values.push('2026-02-30');
+      if (item.format === 'uuid') values.push('not-a-uuid');
+      if (Array.isArray(item.enum)) values.push('not-a-listed-value');
+      if (p.name === 'cursor') values.push('bm90IGEgY3Vyc29y');
+      return values.map((value) => ({ name: p.name, value }));
+    });
+}
+
 it('covers every documented route', () => {
-  expect(operations.length).toBeGreaterThanOrEqual(8);
+  expect(operations.length).toBeGreaterThanOrEqual(15);
 });
 
 describe.each(operations.map((o) => [o.method.toUpperCase(), o.path, o] as const))('%s %s', (method, path, { operation }) => {
@@ -96,6 +122,33 @@ describe.each(operations.map((o) => [o.method.toUpperCase(), o.path, o] as const
     const res = await send(path, method, operation, { ...bearer, 'x-user-id': randomUUID() }, { id: owned[resource]! });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  if (idParams.length > 0) it('answers 404 for an id that does not exist', async () => {
+    const res = await send(path, method, operation, { ...bearer, 'x-user-id': owner.userId });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  if (idParams.length > 0) it('answers 422 for a malformed id', async () => {
+    const res = await send(path, method, operation, { ...bearer, 'x-user-id': owner.userId }, { id: 'not%20an%20id!' });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^id: /);
+  });
+
+  for (const { name, value } of invalidQueryValues(operation)) {
+    it(`answers 422 for the query ${name}=${value}`, async () => {
+      const target = `/api${fillPath(doc, path, operation, { id: owned[idParams[0] ?? ''] ?? '' })}?${new URLSearchParams({ [name]: value }).toString()}`;
+      const res = await app.request(target, { method, headers: { ...bearer, 'x-user-id': owner.userId } });
+      expect(res.status).toBe(422);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(new RegExp(`^${name}`));
+    });
+  }
+
+  if (method === 'GET') it('answers 200 to the owner', async () => {
+    const ids = Object.fromEntries(idParams.map(() => ['id', owned[idParams[0]!]!]));
+    const res = await send(path, method, operation, { ...bearer, 'x-user-id': owner.userId }, ids);
+    expect(res.status).toBe(200);
   });
 
   const bodyId = bodyIdFields(operation);

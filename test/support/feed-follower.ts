@@ -44,22 +44,30 @@ export function followFeed(db: Database, userId: string, options: { limit?: numb
     cursor = page.next_cursor;
     return page.has_more;
   };
+  let failure: Error | undefined;
   const done = (async () => {
     while (!stopping) {
       // Caught up: a short pause, as an app polling would take (and a pause that leaves the CPU to the writers).
       if (!(await poll())) await new Promise((resolve) => setTimeout(resolve, options.idleMs ?? 0));
     }
     while (await poll());
-  })();
+  })().catch((error: Error) => {
+    failure = error;
+  });
   return {
     copy,
     get polls() {
       return polls;
     },
+    /** Why the follower stopped reading, if it failed (a writer waiting on its polls must not wait forever). */
+    get failure() {
+      return failure;
+    },
     /** Call once every writer has committed: the follower then reads to the end and resolves. */
     async stop(): Promise<FollowerCopy> {
       stopping = true;
       await done;
+      if (failure) throw failure;
       return copy;
     },
   };

@@ -211,4 +211,14 @@ describe('a second run with nothing new at Plaid', () => {
     expect(outcome).toMatchObject({ status: 'succeeded', changed: true, counts: { added: 0, removed: 0 } });
     expect((outcome as { counts: { modified: number } }).counts.modified).toBeGreaterThanOrEqual(1);
   });
+
+  it('liabilities: an account balance that differs from Plaid’s is a change of one row', async () => {
+    const item = await seed(['liabilities'], 'ins_sim_lender');
+    await run(item, 'liabilities');
+    await database.db.execute(sql`
+      update plaid_accounts set balance_current = balance_current + 1
+      where id = (select account_id from liabilities where item_id = ${item.itemId} limit 1)`);
+    const outcome = await run(item, 'liabilities');
+    expect(outcome).toMatchObject({ status: 'succeeded', changed: true, counts: { added: 0, modified: 1, removed: 0 } });
+  });
 });

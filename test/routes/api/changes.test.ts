@@ -151,6 +151,18 @@ describe('GET /api/changes', () => {
     expect((await client().get('/changes')).status).toBe(200);
   });
 
+  it('orders positions by transaction id as a number, not as text (9 before 10)', async () => {
+    const api = client();
+    const { item } = await accountFor(api.userId);
+    // Rows as two old transactions would have left them; their ids differ in digit count.
+    await database.db.execute(sql`
+      insert into change_feed (xid, user_id, item_id, kind, entity_id)
+      values ('10'::xid8, ${api.userId}, ${item.id}, 'transaction.removed', 'ten'), ('9'::xid8, ${api.userId}, ${item.id}, 'transaction.removed', 'nine')`);
+    // Pages of one: the cursor after "nine" must still lead to "ten".
+    const { changes } = await readAll(api, undefined, 3, 1);
+    expect(changes.map((c) => c.ids.transaction_id ?? c.kind)).toEqual(['nine', 'ten', 'account.added']);
+  });
+
   it('requires the app token', async () => {
     const { app } = buildTestApp(database);
     for (const path of ['/api/changes', '/api/changes/position']) {
