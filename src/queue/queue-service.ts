@@ -4,6 +4,8 @@ import type { Config } from '../config/load-config.js';
 import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { pruneNotifications } from '../notifications/app-notifications.js';
+import { startAppNotifier, type AppNotifier } from '../notifications/app-notifier.js';
 import { pruneChangeFeed } from '../services/change-feed.js';
 import { checkItemStatus } from '../status/status-check.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
@@ -28,7 +30,7 @@ import { PgBossWorkQueue, type WebhookEventJobData } from './work-queue.js';
 import { errorLogFields } from '../error-log-fields.js';
 
 export interface QueueServiceDeps {
-  config: Pick<Config, 'syncCron' | 'workerConcurrency' | 'shutdownTimeoutMs' | 'statusChecksPerMinute' | 'queuePollIntervalSeconds' | 'cronCheckIntervalSeconds' | 'changeFeedRetentionDays'>;
+  config: Pick<Config, 'syncCron' | 'workerConcurrency' | 'shutdownTimeoutMs' | 'statusChecksPerMinute' | 'queuePollIntervalSeconds' | 'cronCheckIntervalSeconds' | 'changeFeedRetentionDays' | 'appWebhook'>;
   databaseUrl: string;
   db: Database;
   sql: Sql;
@@ -48,6 +50,8 @@ export interface QueueService {
   syncs: QueueSyncScheduler;
   queue: PgBossWorkQueue;
   pool: JobPool;
+  /** Present when APP_WEBHOOK_URL is set. */
+  notifier: AppNotifier | undefined;
   /** Stops taking jobs, lets running ones finish (or releases them to other instances), stops pg-boss. */
   stop(): Promise<void>;
 }
@@ -86,7 +90,8 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
 
   const pruneFeed: JobHandler = async (job) => {
     const pruned = await pruneChangeFeed(deps.db, config.changeFeedRetentionDays);
-    logger.info({ jobId: job.id, pruned, retentionDays: config.changeFeedRetentionDays }, 'change_feed_pruned');
+    const notices = await pruneNotifications(deps.sql, config.changeFeedRetentionDays, config.appWebhook !== undefined);
+    logger.info({ jobId: job.id, pruned, notices, retentionDays: config.changeFeedRetentionDays }, 'change_feed_pruned');
     return { pruned };
   };
 
@@ -111,6 +116,12 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
   if (config.workerConcurrency > 0) pool.start();
   else logger.info({}, 'workers_off');
 
+  // Deliveries run in a pool of their own, so a slow or dead app endpoint never holds a sync's slot.
+  const notifier =
+    config.appWebhook && config.workerConcurrency > 0
+      ? startAppNotifier({ boss, sql: deps.sql, config: config.appWebhook, logger, metrics: deps.metrics, pollIntervalMs: config.queuePollIntervalSeconds * 1000 })
+      : undefined;
+
   const stopMetrics = startQueueMetrics(deps.sql, deps.metrics, logger);
   const recover = () =>
     engine
@@ -129,8 +140,10 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
     syncs,
     queue,
     pool,
+    notifier,
     async stop() {
       clearInterval(recovery);
+      await notifier?.stop(config.shutdownTimeoutMs);
       stopMetrics();
       await pool.stop(config.shutdownTimeoutMs, () => engine.stop(0));
       await engine.stop(config.shutdownTimeoutMs);
