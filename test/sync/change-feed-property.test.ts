@@ -13,6 +13,7 @@ import { seedItem, syncHarness, type SeededItem, type SyncHarness } from '../sup
 
 let database: TestDatabase;
 let reader: DatabaseHandle;
+let lateWriter: DatabaseHandle;
 let sim: TestSimulator;
 let harness: SyncHarness;
 let app: ReturnType<typeof buildTestApp>['app'];
@@ -21,6 +22,9 @@ beforeAll(async () => {
   database = await createTestDatabase();
   // The follower reads through a pool of its own: other connections, other snapshots.
   reader = connectDatabase(databaseUrl(database.name), { max: 2 });
+  // The late transaction holds its connection for a while: not one the syncs' pool needs (they
+  // would wait for it while it waits for them).
+  lateWriter = connectDatabase(databaseUrl(database.name), { max: 2 });
   sim = startTestSimulator();
   harness = syncHarness(database);
   app = buildTestApp(database).app;
@@ -29,6 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness.engine.stop(0);
   await reader.close();
+  await lateWriter.close();
   await sim.close();
   await database.drop();
 });
@@ -85,7 +90,7 @@ function openLateCommit(items: Items, follower: { polls: number; failure: Error 
   let began!: () => void;
   const begun = new Promise<void>((resolve) => (began = resolve));
   const account = items.late.accounts[0]!;
-  const done = database.db.transaction(async (tx) => {
+  const done = lateWriter.db.transaction(async (tx) => {
     await tx.execute(sql`update plaid_accounts set name = ${`late ${randomUUID().slice(0, 8)}`} where id = ${account.id}`);
     began();
     await released;
