@@ -135,7 +135,7 @@ describe('the example consumer (examples/mirror)', () => {
       consumer.kill('SIGTERM');
       await exited;
     }
-  });
+  }, 120_000);
 
   it('rebuilds from a snapshot when its cursor is older than the feed keeps (410), and ends equal', async () => {
     const api = apiClient(app);
@@ -174,7 +174,7 @@ async function readCopy(file: string): Promise<{ records: Map<string, Record<str
 }
 
 /** Polls a condition until it holds; the deadline only bounds a consumer that never catches up. */
-async function until(condition: () => Promise<boolean>, explain: () => string, deadlineMs = 60_000): Promise<void> {
+async function until(condition: () => Promise<boolean>, explain: () => string, deadlineMs = 45_000): Promise<void> {
   const started = Date.now();
   while (!(await condition())) {
     if (Date.now() - started > deadlineMs) throw new Error(`the consumer did not catch up:\n${explain()}`);
