@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completeLinkPage, launchChromium } from '../support/link-page.js';
+import { freePort } from '../support/service-process.js';
 
 /**
  * Follows the README's zero-configuration section literally: its marked shell blocks run against a
@@ -13,21 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * Chromium. Then the service restarts twice, and every flow still works against the same data.
  */
 const root = path.resolve(import.meta.dirname, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const USER_ID = '6f1c2b0e-8d4b-4f8a-9d2e-1a2b3c4d5e6f';
 // Answers are read field by field as the README's reader would; their schemas are tested elsewhere.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The shell block that follows `<!-- zero-config: name -->` in the README. */
 async function readmeBlock(name: string): Promise<string> {
@@ -94,40 +83,13 @@ describe('the README zero-configuration flow, followed literally, and restarts',
     throw new Error(`timed out waiting for ${what}; the service said:\n${serviceOutput.slice(-6000)}`);
   };
 
-  /** The browser step: the Link page as a person uses it. Returns the public token it shows (normal mode). */
-  const completeLink = async (url: string, institution: string | null): Promise<string | null> => {
-    const page = await browser.newPage();
-    try {
-      await page.goto(url);
-      if (institution !== null) await page.getByRole('link', { name: institution }).click();
-      await page.fill('#username', 'user_good');
-      await page.fill('#password', 'pass_bad');
-      await page.getByRole('button', { name: 'Submit' }).click();
-      expect(await page.getByRole('alert').textContent()).toContain('credentials were not correct');
-      await page.fill('#password', 'pass_good');
-      await page.getByRole('button', { name: 'Submit' }).click();
-      if (institution === null) {
-        await page.getByRole('heading', { name: 'Connection repaired' }).waitFor();
-        return null;
-      }
-      await page.getByRole('button', { name: 'Continue' }).click();
-      return (await page.locator('#public-token').textContent())?.trim() ?? null;
-    } finally {
-      await page.close();
-    }
-  };
-
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium or set CHROMIUM_PATH`);
     dataRoot = await mkdtemp(path.join(tmpdir(), 'plaid-sync-readme-'));
     // mkdtemp makes it 0700; the embedded PostgreSQL may run as another user that must reach .data.
     await chmod(dataRoot, 0o755);
     port = await freePort();
     env = { DATA_DIR: path.join(dataRoot, '.data'), PORT: String(port), EMBEDDED_POSTGRES_PORT: String(await freePort()), LOG_LEVEL: 'warn' };
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -141,7 +103,7 @@ describe('the README zero-configuration flow, followed literally, and restarts',
     const linkToken = JSON.parse(shell(`${setup}\n${await readmeBlock('link-token')}`)) as { link_token: string; hosted_link_url: string };
     expect(linkToken.hosted_link_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/link\?token=link-sandbox-/);
 
-    const publicToken = await completeLink(linkToken.hosted_link_url, 'First Platypus Bank');
+    const publicToken = await completeLinkPage(browser, linkToken.hosted_link_url, 'First Platypus Bank');
     expect(publicToken).toMatch(/^public-sandbox-/);
     const exchange = (await readmeBlock('exchange')).replace('public-sandbox-…', publicToken!);
     expect(exchange).toContain(`PUBLIC_TOKEN=${publicToken!}`);
@@ -187,7 +149,7 @@ describe('the README zero-configuration flow, followed literally, and restarts',
       }, (r) => r.body.status === 'needs_reauth', 'needs_reauth');
       const update = await api('POST', '/plaid/link-token', { item_id: item.id });
       expect(update.status).toBe(200);
-      await completeLink(update.body.hosted_link_url as string, null);
+      await completeLinkPage(browser, update.body.hosted_link_url as string, null);
       const repaired = await api('POST', `/items/${item.id}/reauth-complete`);
       expect(repaired.status, JSON.stringify(repaired.body)).toBe(200);
       expect((await api('GET', `/items/${item.id}`)).body.status).toBe('active');
@@ -195,7 +157,7 @@ describe('the README zero-configuration flow, followed literally, and restarts',
       // Link another item: a new Plaid item id, never one handed out before the restart.
       const another = await api('POST', '/plaid/link-token', { products: ['investments'] });
       // One live item per institution and user: each restart links at another brokerage.
-      const anotherToken = await completeLink(another.body.hosted_link_url as string, restart === 1 ? 'Plaidypus Brokerage' : 'Tattersall Federal Credit Union');
+      const anotherToken = await completeLinkPage(browser, another.body.hosted_link_url as string, restart === 1 ? 'Plaidypus Brokerage' : 'Tattersall Federal Credit Union');
       const linked = await api('POST', '/plaid/transactions/exchange', { public_token: anotherToken });
       expect(linked.status, JSON.stringify(linked.body)).toBe(201);
       const items = (await api('GET', '/items')).body.items as { plaid_item_id: string }[];
