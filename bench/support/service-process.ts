@@ -106,9 +106,9 @@ export async function startServiceChild(options: { databaseUrl: string; plaidUrl
   await until(
     async () => {
       if (exited) throw new Error(`service exited before listening:\n${output}`);
-      return fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+      return fetch(`${url}/readyz`).then((r) => r.ok, () => false);
     },
-    { everyMs: 100, timeoutMs: 60_000, what: 'the service to listen' },
+    { everyMs: 100, timeoutMs: 60_000, what: "the service to be ready" },
   );
   const status = async (field: string) => {
     const text = await readFile(`/proc/${child.pid}/status`, 'utf8');

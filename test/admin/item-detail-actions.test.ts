@@ -155,7 +155,8 @@ describe('item actions', () => {
 
 describe('outside simulator mode', () => {
   it('hides the simulator controls and refuses their routes', async () => {
-    const sandbox = buildTestApp(database, { config: testConfig({ plaid: { ...testConfig().plaid, env: 'sandbox' } }) });
+    // The same key as the other app: a login under another password fingerprint ends every other session.
+    const sandbox = buildTestApp(database, { config: testConfig({ keyring: built.deps.config.keyring, plaid: { ...testConfig().plaid, env: 'sandbox' } }) });
     const own = await loginAsAdmin(sandbox.app);
     const html = await (await sandbox.app.request(`/admin/items/${item.id}`, { headers: { cookie: own.cookie } })).text();
     expect(html).not.toContain('data-sim-action');

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loopbackOrigins } from '../../src/config/public-origins.js';
 import { TEST_ADMIN_PASSWORD, TEST_API_TOKEN, buildTestApp, testConfig } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { eventually } from '../support/webhook-items.js';
@@ -20,7 +21,8 @@ let base: string;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  built = buildTestApp(database, { config: testConfig({ apiMaxBodyBytes: API_LIMIT, adminMaxFormBytes: FORM_LIMIT, adminMaxFormFields: FORM_FIELDS }) });
+  // Requests arrive over a real socket, naming 127.0.0.1 and the port the server was given.
+  built = buildTestApp(database, { config: testConfig({ apiMaxBodyBytes: API_LIMIT, adminMaxFormBytes: FORM_LIMIT, adminMaxFormFields: FORM_FIELDS, publicOrigins: loopbackOrigins(0) }) });
   server = serve({ fetch: built.app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
