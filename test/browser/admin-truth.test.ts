@@ -1,3 +1,4 @@
+import { loopbackOrigins } from '../../src/config/public-origins.js';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -45,7 +46,8 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
   database = await createTestDatabase();
   simulator = startTestSimulator({ defaultTransactionCount: 40 });
-  const config = testConfig({ webhookUrl: undefined });
+  // The browser names 127.0.0.1 and the server's port: the admin page's allow-list must hold it.
+  const config = testConfig({ webhookUrl: undefined, publicOrigins: loopbackOrigins(0) });
   const probe = buildTestApp(database, { config });
   engine = createSyncEngine({ db: database.db, sql: database.sql, plaid: probe.deps.plaid, vault: probe.deps.vault, logger: probe.deps.logger, metrics: probe.deps.metrics });
   scheduler = createInProcessScheduler({ engine, logger: probe.deps.logger });
