@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   webhooks: async () => (await import('./webhooks.js')).run,
   fanout: async () => (await import('./fanout.js')).run,
   admin: async () => (await import('./admin-list.js')).run,
+  changes: async () => (await import('./changes.js')).run,
 };
 
 const args = process.argv.slice(2).filter((arg) => arg !== '--smoke');

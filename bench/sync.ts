@@ -5,7 +5,9 @@
  *   (b) the same rows written alone with one plain COPY into plaid_transactions;
  *   (c) the naive way, one upsert statement per row over four connections (a sample of the rows).
  * efficiency = (t_fetch + t_copy) / t_sync: 1.0 means the engine costs what fetching and writing
- * cost apart; above 1.0 it overlaps them.
+ * cost apart; above 1.0 it overlaps them. The sync writes the change feed (one row per transaction,
+ * by migration 0012's triggers); a second item of the same size is then synced with the feed's
+ * triggers off, so both figures come from the same run. Baseline (b) writes the feed too.
  *
  *   npm run bench -- sync [--transactions 100000] [--per-row 20000]
  */
@@ -26,6 +28,7 @@ import { sized } from './support/bench-options.js';
 import { countCpu, countPostgresCpu } from './support/cpu-usage.js';
 import { benchDatabase } from './support/bench-database.js';
 import type { BenchResult } from './support/bench-result.js';
+import { setChangeFeed } from './support/change-feed-switch.js';
 import { BENCH_PLAID_CLIENT_ID, BENCH_PLAID_SECRET, startSimulatorChild } from './support/simulator-client.js';
 
 const COLUMNS = [
@@ -109,13 +112,16 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     // The simulator's first pages run cold (JIT, lazy structures): a smaller item is paged once first.
     const warmup = await simulator.createItem(Math.min(count, 20_000));
     await fetchOnly(plaid, warmup.accessToken);
-    const simItem = await simulator.createItem(count);
-    const sealed = vault.encrypt(simItem.accessToken, simItem.itemId);
-    const [item] = await handle.db
-      .insert(plaidItems)
-      .values({ userId: randomUUID(), plaidItemId: simItem.itemId, institutionId: 'ins_109508', accessTokenCiphertext: sealed.ciphertext, accessTokenKeyId: sealed.keyId, product: 'transactions', products: ['transactions'] })
-      .returning({ id: plaidItems.id });
-    const itemId = item!.id;
+    const linkItem = async () => {
+      const created = await simulator.createItem(count);
+      const sealed = vault.encrypt(created.accessToken, created.itemId);
+      const [row] = await handle.db
+        .insert(plaidItems)
+        .values({ userId: randomUUID(), plaidItemId: created.itemId, institutionId: 'ins_109508', accessTokenCiphertext: sealed.ciphertext, accessTokenKeyId: sealed.keyId, product: 'transactions', products: ['transactions'] })
+        .returning({ id: plaidItems.id });
+      return { simItem: created, itemId: row!.id };
+    };
+    const { simItem, itemId } = await linkItem();
 
     const phases = { lastPage: 0, beforeCommit: 0 };
     const engine = createSyncEngine({
@@ -130,7 +136,21 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     const syncCpu = await cpu.stop();
     syncCpu['PostgreSQL CPU seconds'] = await postgresCpu.stop();
     if (outcome.status !== 'succeeded') throw new Error(`sync failed: ${JSON.stringify(outcome)}`);
+    const [feed] = await handle.sql<{ n: number }[]>`select count(*)::int as n from change_feed where kind = 'transaction.added'`;
+    if (feed!.n !== count) throw new Error(`expected ${count} transaction.added changes, found ${feed!.n}`);
+
+    // The same sync of a second item of the same size, with the feed's triggers off (its own
+    // phases would overwrite the first run's, so those are kept first).
+    const phasesWithFeed = { ...phases };
+    const withoutFeed = await linkItem();
+    await setChangeFeed(handle.sql, false);
+    const noFeedStarted = performance.now();
+    const noFeedOutcome = await engine.run({ itemId: withoutFeed.itemId, product: 'transactions', trigger: 'backfill' });
+    const noFeedSeconds = (performance.now() - noFeedStarted) / 1000;
+    await setChangeFeed(handle.sql, true);
+    if (noFeedOutcome.status !== 'succeeded') throw new Error(`sync without the feed failed: ${JSON.stringify(noFeedOutcome)}`);
     await engine.stop(0);
+    await handle.sql`delete from plaid_transactions where item_id = ${withoutFeed.itemId}`;
 
     // (a) after the sync, with the simulator as warm as the sync found it.
     const fetchStarted = performance.now();
@@ -160,10 +180,12 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       params: { transactions: count, pages: outcome.counts.pages, 'per-row sample': naive.rows },
       figures: {
         'sync seconds': syncSeconds,
-        'fetch and stage seconds': (phases.lastPage - started) / 1000,
-        'apply seconds': (phases.beforeCommit - phases.lastPage) / 1000,
-        'commit seconds': syncSeconds - (phases.beforeCommit - started) / 1000,
+        'fetch and stage seconds': (phasesWithFeed.lastPage - started) / 1000,
+        'apply seconds': (phasesWithFeed.beforeCommit - phasesWithFeed.lastPage) / 1000,
+        'commit seconds': syncSeconds - (phasesWithFeed.beforeCommit - started) / 1000,
         'transactions/s': syncRate,
+        'transactions/s without the feed (same run)': count / noFeedSeconds,
+        'feed cost (1 - with / without)': 1 - syncRate / (count / noFeedSeconds),
         '(a) fetch-only seconds': fetchSeconds,
         '(a) fetch-only transactions/s': count / fetchSeconds,
         '(b) COPY-alone seconds': copySeconds,

@@ -1,7 +1,7 @@
 import type { Child } from 'hono/jsx';
 import { assetUrl } from '../src/admin/static-assets.js';
 
-export type Section = 'items' | 'webhooks' | 'backfill' | 'login';
+export type Section = 'items' | 'webhooks' | 'notifications' | 'backfill' | 'login';
 
 export interface LayoutProps {
   title: string;
@@ -55,6 +55,9 @@ export function Layout(props: LayoutProps) {
               </NavLink>
               <NavLink href="/admin/webhooks" current={props.section === 'webhooks'}>
                 Webhooks
+              </NavLink>
+              <NavLink href="/admin/notifications" current={props.section === 'notifications'}>
+                Notifications
               </NavLink>
               <NavLink href="/admin/backfill" current={props.section === 'backfill'}>
                 Product backfill

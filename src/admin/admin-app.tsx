@@ -18,6 +18,7 @@ import { LoginLimiter } from './login-limiter.js';
 import { loginRoutes } from './login-routes.js';
 import { simulatorRoutes } from './simulator-routes.js';
 import { staticRoutes } from './static-assets.js';
+import { notificationRoutes } from './notification-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { errorLogFields } from '../error-log-fields.js';
 
@@ -80,6 +81,7 @@ export function adminRoutes(deps: AdminDeps, options: AdminOptions = {}) {
   admin.route('/', itemRoutes(deps, operations));
   admin.route('/', itemActionRoutes(deps, operations));
   admin.route('/', webhookRoutes(deps, operations));
+  admin.route('/', notificationRoutes(deps));
   admin.route('/', backfillRoutes(deps, operations));
   admin.route('/', simulatorRoutes(deps, operations));
   admin.all('*', (c) => renderError(c, 404, 'No such page.'));

@@ -62,6 +62,17 @@ export const envSchema = z.object({
   QUEUE_POLL_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0.5, 'must be at least 0.5').default(2),
   CRON_CHECK_INTERVAL_SECONDS: positiveInt(30),
   SYNC_STALE_AFTER_SECONDS: positiveInt(60),
+  // Days of change feed kept; an app whose cursor is older rebuilds from a snapshot (410 cursor_expired).
+  CHANGE_FEED_RETENTION_DAYS: positiveInt(30),
+  // Notifications to the app (Standard Webhooks): both or neither; checked together in load-config.
+  APP_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+  APP_WEBHOOK_SECRET: optionalString,
+  APP_WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
+  // First retry after about this long, doubling: 60 s and 12 retries keep trying for more than 24 hours.
+  APP_WEBHOOK_RETRY_DELAY_SECONDS: positiveInt(60),
+  APP_WEBHOOK_RETRY_LIMIT: positiveInt(12),
+  // Deliveries at once in this instance, in their own pool: a slow app never takes a sync's slot.
+  APP_WEBHOOK_CONCURRENCY: positiveInt(4),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;

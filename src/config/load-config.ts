@@ -47,6 +47,9 @@ export interface Config {
   webhookDedupeWindowSeconds: number;
   /** Items whose status check (and then syncs) may start per minute, across all instances. */
   statusChecksPerMinute: number;
+  changeFeedRetentionDays: number;
+  /** Notifications to the app; undefined when APP_WEBHOOK_URL is not set (nothing is sent). */
+  appWebhook?: AppWebhookConfig | undefined;
   queuePollIntervalSeconds: number;
   /** How often each instance checks whether a cron tick is due (the tick itself runs once per period). */
   cronCheckIntervalSeconds: number;
@@ -55,6 +58,16 @@ export interface Config {
    * (default 60 s). Heartbeats and the recovery sweep run at fractions of it.
    */
   syncStaleAfterSeconds?: number;
+}
+
+export interface AppWebhookConfig {
+  url: string;
+  /** Standard Webhooks signing secret (`whsec_` + base64). */
+  secret: string;
+  timeoutMs: number;
+  retryDelaySeconds: number;
+  retryLimit: number;
+  concurrency: number;
 }
 
 export interface LoadedConfig {
@@ -74,6 +87,39 @@ function splitList(value: string | undefined): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+}
+
+function appWebhookConfig(raw: RawEnv, problems: string[]): AppWebhookConfig | undefined {
+  const url = raw.APP_WEBHOOK_URL;
+  const secret = raw.APP_WEBHOOK_SECRET;
+  if (url === undefined && secret === undefined) return undefined;
+  if (url === undefined) {
+    problems.push('APP_WEBHOOK_URL: is required when APP_WEBHOOK_SECRET is set');
+    return undefined;
+  }
+  if (secret === undefined) {
+    problems.push('APP_WEBHOOK_SECRET: is required when APP_WEBHOOK_URL is set');
+    return undefined;
+  }
+  if (!isSigningSecret(secret)) {
+    problems.push('APP_WEBHOOK_SECRET: must be a Standard Webhooks secret: whsec_ followed by base64 of 24 to 64 random bytes');
+    return undefined;
+  }
+  return {
+    url,
+    secret,
+    timeoutMs: raw.APP_WEBHOOK_TIMEOUT_MS,
+    retryDelaySeconds: raw.APP_WEBHOOK_RETRY_DELAY_SECONDS,
+    retryLimit: raw.APP_WEBHOOK_RETRY_LIMIT,
+    concurrency: raw.APP_WEBHOOK_CONCURRENCY,
+  };
+}
+
+function isSigningSecret(secret: string): boolean {
+  const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret);
+  if (!match?.[1]) return false;
+  const bytes = Buffer.from(match[1], 'base64').length;
+  return bytes >= 24 && bytes <= 64;
 }
 
 /**
@@ -139,6 +185,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   if (raw.ADMIN_SESSION_IDLE_TIMEOUT_SECONDS > raw.ADMIN_SESSION_ABSOLUTE_TIMEOUT_SECONDS) {
     problems.push('ADMIN_SESSION_IDLE_TIMEOUT_SECONDS: must not exceed ADMIN_SESSION_ABSOLUTE_TIMEOUT_SECONDS');
   }
+  const appWebhook = appWebhookConfig(raw, problems);
 
   if (problems.length > 0 || !keyring || adminPassword === undefined) throw new ConfigError(problems);
 
@@ -183,6 +230,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       adminMaxFormFields: raw.ADMIN_MAX_FORM_FIELDS,
       webhookDedupeWindowSeconds: raw.WEBHOOK_DEDUPE_WINDOW_SECONDS,
       statusChecksPerMinute: raw.STATUS_CHECKS_PER_MINUTE,
+      changeFeedRetentionDays: raw.CHANGE_FEED_RETENTION_DAYS,
+      appWebhook,
       queuePollIntervalSeconds: raw.QUEUE_POLL_INTERVAL_SECONDS,
       cronCheckIntervalSeconds: raw.CRON_CHECK_INTERVAL_SECONDS,
       syncStaleAfterSeconds: raw.SYNC_STALE_AFTER_SECONDS,

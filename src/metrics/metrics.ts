@@ -67,6 +67,19 @@ export function createMetrics() {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    appWebhookDeliveries: new Counter({
+      name: 'app_webhook_deliveries_total',
+      help: 'Notification delivery attempts to the app, by event and outcome (delivered, http_error, timeout, network_error)',
+      labelNames: ['event', 'outcome'] as const,
+      registers: [registry],
+    }),
+    appWebhookDeliverySeconds: new Histogram({
+      name: 'app_webhook_delivery_seconds',
+      help: 'Duration of one notification delivery attempt to the app, by event',
+      labelNames: ['event'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
     // Gauges read from the database when Prometheus scrapes (collectors are attached by the workers).
     queueDepth: new Gauge({
       name: 'sync_queue_depth',

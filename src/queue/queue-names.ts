@@ -6,6 +6,13 @@ export const DEAD_LETTER_QUEUE = 'dead-letter';
 export const WEBHOOK_EVENT_QUEUE = 'webhook-events';
 export const STATUS_CHECK_QUEUE = 'item-status-check';
 export const STATUS_TICK_QUEUE = 'status-check-tick';
+/** The daily prune of changes older than CHANGE_FEED_RETENTION_DAYS. */
+export const CHANGE_FEED_PRUNE_QUEUE = 'change-feed-prune';
+/** 03:17 UTC: away from the top of the hour, where the status-check tick runs. */
+export const CHANGE_FEED_PRUNE_CRON = '17 3 * * *';
+
+/** Notifications to the app; their retry schedule comes from APP_WEBHOOK_* on each job. */
+export const APP_WEBHOOK_QUEUE = 'app-webhook-delivery';
 
 export const SYNC_QUEUES: Readonly<Record<Product, string>> = {
   transactions: 'sync-transactions',
@@ -31,6 +38,9 @@ export const QUEUE_DEFINITIONS: readonly (PgBoss.Queue & { name: string })[] = [
   { name: WEBHOOK_EVENT_QUEUE, policy: 'standard', expireInSeconds: 60, ...retried, retryDelay: 5 },
   { name: STATUS_CHECK_QUEUE, policy: 'short', expireInSeconds: 5 * 60, ...retried },
   { name: STATUS_TICK_QUEUE, policy: 'short', expireInSeconds: 15 * 60, ...retried },
+  { name: CHANGE_FEED_PRUNE_QUEUE, policy: 'short', expireInSeconds: 30 * 60, ...retried },
+  // An attempt lasts at most APP_WEBHOOK_TIMEOUT_MS: one active for two minutes belonged to a dead process.
+  { name: APP_WEBHOOK_QUEUE, policy: 'standard', expireInSeconds: 120, retryLimit: 12, retryDelay: 60, retryBackoff: true },
 ];
 
 export const ALL_QUEUES = QUEUE_DEFINITIONS.map((queue) => queue.name);

@@ -4,13 +4,23 @@ import type { Config } from '../config/load-config.js';
 import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { pruneNotifications } from '../notifications/app-notifications.js';
+import { startAppNotifier, type AppNotifier } from '../notifications/app-notifier.js';
+import { pruneChangeFeed } from '../services/change-feed.js';
 import { checkItemStatus } from '../status/status-check.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import type { TokenVault } from '../vault/token-vault.js';
 import { handleItemWebhook } from '../webhooks/item-webhook-handler.js';
 import { JobPool, type JobHandler } from './job-pool.js';
 import { startJobQueue } from './job-queue.js';
-import { STATUS_CHECK_QUEUE, STATUS_TICK_QUEUE, SYNC_QUEUES, WEBHOOK_EVENT_QUEUE } from './queue-names.js';
+import {
+  CHANGE_FEED_PRUNE_CRON,
+  CHANGE_FEED_PRUNE_QUEUE,
+  STATUS_CHECK_QUEUE,
+  STATUS_TICK_QUEUE,
+  SYNC_QUEUES,
+  WEBHOOK_EVENT_QUEUE,
+} from './queue-names.js';
 import { startQueueMetrics } from './queue-metrics.js';
 import { QueueSyncScheduler } from './queue-sync-scheduler.js';
 import { recoverOrphanedSyncJobs } from './orphaned-sync-jobs.js';
@@ -20,7 +30,7 @@ import { PgBossWorkQueue, type WebhookEventJobData } from './work-queue.js';
 import { errorLogFields } from '../error-log-fields.js';
 
 export interface QueueServiceDeps {
-  config: Pick<Config, 'syncCron' | 'workerConcurrency' | 'shutdownTimeoutMs' | 'statusChecksPerMinute' | 'queuePollIntervalSeconds' | 'cronCheckIntervalSeconds'>;
+  config: Pick<Config, 'syncCron' | 'workerConcurrency' | 'shutdownTimeoutMs' | 'statusChecksPerMinute' | 'queuePollIntervalSeconds' | 'cronCheckIntervalSeconds' | 'changeFeedRetentionDays' | 'appWebhook'>;
   databaseUrl: string;
   db: Database;
   sql: Sql;
@@ -40,6 +50,8 @@ export interface QueueService {
   syncs: QueueSyncScheduler;
   queue: PgBossWorkQueue;
   pool: JobPool;
+  /** Present when APP_WEBHOOK_URL is set. */
+  notifier: AppNotifier | undefined;
   /** Stops taking jobs, lets running ones finish (or releases them to other instances), stops pg-boss. */
   stop(): Promise<void>;
 }
@@ -76,6 +88,13 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
     return batch;
   };
 
+  const pruneFeed: JobHandler = async (job) => {
+    const pruned = await pruneChangeFeed(deps.db, config.changeFeedRetentionDays);
+    const notices = await pruneNotifications(deps.sql, config.changeFeedRetentionDays, config.appWebhook !== undefined);
+    logger.info({ jobId: job.id, pruned, notices, retentionDays: config.changeFeedRetentionDays }, 'change_feed_pruned');
+    return { pruned };
+  };
+
   const pool = new JobPool(boss, {
     concurrency: config.workerConcurrency,
     pollIntervalMs: config.queuePollIntervalSeconds * 1000,
@@ -85,15 +104,23 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
       { name: WEBHOOK_EVENT_QUEUE, handler: itemEvent },
       { name: STATUS_CHECK_QUEUE, handler: statusCheck },
       { name: STATUS_TICK_QUEUE, handler: tick },
+      { name: CHANGE_FEED_PRUNE_QUEUE, handler: pruneFeed },
     ],
   });
   wake.pool = pool;
   // pg-boss keeps one schedule row per name, so every instance may (re)declare it; each period's tick
   // is sent once, whichever instance's clock check sees it first.
   await boss.schedule(STATUS_TICK_QUEUE, config.syncCron, {}, { tz: 'UTC' });
+  await boss.schedule(CHANGE_FEED_PRUNE_QUEUE, CHANGE_FEED_PRUNE_CRON, {}, { tz: 'UTC' });
   // WORKER_CONCURRENCY=0: an HTTP-only instance; it still enqueues, other instances' workers run the jobs.
   if (config.workerConcurrency > 0) pool.start();
   else logger.info({}, 'workers_off');
+
+  // Deliveries run in a pool of their own, so a slow or dead app endpoint never holds a sync's slot.
+  const notifier =
+    config.appWebhook && config.workerConcurrency > 0
+      ? startAppNotifier({ boss, sql: deps.sql, config: config.appWebhook, logger, metrics: deps.metrics, pollIntervalMs: config.queuePollIntervalSeconds * 1000 })
+      : undefined;
 
   const stopMetrics = startQueueMetrics(deps.sql, deps.metrics, logger);
   const recover = () =>
@@ -113,8 +140,10 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
     syncs,
     queue,
     pool,
+    notifier,
     async stop() {
       clearInterval(recovery);
+      await notifier?.stop(config.shutdownTimeoutMs);
       stopMetrics();
       await pool.stop(config.shutdownTimeoutMs, () => engine.stop(0));
       await engine.stop(config.shutdownTimeoutMs);

@@ -146,6 +146,33 @@ describe('loadConfig', () => {
   });
 });
 
+describe('notifications to the app', () => {
+  const whsec = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+  it('is off without APP_WEBHOOK_URL and on with both settings, with a 10 s timeout and retries past 24 hours', async () => {
+    expect((await loadConfig(productionEnv())).config.appWebhook).toBeUndefined();
+    const secret = whsec();
+    const { config } = await loadConfig({ ...productionEnv(), APP_WEBHOOK_URL: 'https://app.example.com/hooks', APP_WEBHOOK_SECRET: secret });
+    expect(config.appWebhook).toMatchObject({ url: 'https://app.example.com/hooks', secret, timeoutMs: 10_000 });
+    // pg-boss waits at least retryDelay * 2^(n-1) before retry n.
+    const { retryDelaySeconds, retryLimit } = config.appWebhook!;
+    expect(retryDelaySeconds * (2 ** retryLimit - 1)).toBeGreaterThan(24 * 3600);
+  });
+
+  it('wants both or neither, and a Standard Webhooks secret', async () => {
+    expect(await problems({ ...productionEnv(), APP_WEBHOOK_URL: 'https://app.example.com/hooks' })).toEqual([
+      'APP_WEBHOOK_SECRET: is required when APP_WEBHOOK_URL is set',
+    ]);
+    expect(await problems({ ...productionEnv(), APP_WEBHOOK_SECRET: whsec() })).toEqual(['APP_WEBHOOK_URL: is required when APP_WEBHOOK_SECRET is set']);
+    for (const bad of ['not-a-secret', 'whsec_', `whsec_${randomBytes(8).toString('base64')}`]) {
+      expect(await problems({ ...productionEnv(), APP_WEBHOOK_URL: 'https://app.example.com/hooks', APP_WEBHOOK_SECRET: bad })).toEqual([
+        expect.stringMatching(/^APP_WEBHOOK_SECRET: must be a Standard Webhooks secret/),
+      ]);
+    }
+    expect((await problems({ ...productionEnv(), APP_WEBHOOK_URL: 'ftp://app.example.com', APP_WEBHOOK_SECRET: whsec() }))[0]).toMatch(/^APP_WEBHOOK_URL:/);
+  });
+});
+
 describe('start-up with bad configuration', () => {
   const root = path.resolve(import.meta.dirname, '../..');
   const start = (env: Record<string, string>) =>

@@ -108,6 +108,7 @@ describe('alert rules', () => {
   it('covers the alerts the issue asks for', () => {
     expect(rules.map((rule) => rule.alert).sort()).toEqual([
       'PlaidApiErrorRatioHigh',
+      'PlaidAppWebhookDeliveriesFailing',
       'PlaidItemsNeedingReauthRising',
       'PlaidSyncErrorRatioHigh',
       'PlaidSyncLatencyHigh',

@@ -59,6 +59,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     adminMaxFormFields: 32,
     webhookDedupeWindowSeconds: 300,
     statusChecksPerMinute: 600,
+    changeFeedRetentionDays: 30,
     queuePollIntervalSeconds: 0.5,
     cronCheckIntervalSeconds: 30,
     ...overrides,

@@ -7,3 +7,4 @@ export * from './liabilities.js';
 export * from './operations.js';
 export * from './sync-state.js';
 export * from './admin.js';
+export * from './change-feed.js';

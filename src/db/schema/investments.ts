@@ -42,6 +42,8 @@ export const investmentHoldings = pgTable(
   (table) => [
     primaryKey({ name: 'investment_holdings_pkey', columns: [table.accountId, table.securityId] }),
     index('investment_holdings_item_id_idx').on(table.itemId),
+    // A security's new price reaches the change feed of every user holding it (migration 0012).
+    index('investment_holdings_security_id_idx').on(table.securityId),
   ],
 );
 

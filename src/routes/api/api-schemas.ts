@@ -23,6 +23,7 @@ const errorDescriptions = {
   401: 'Missing or wrong API token',
   404: 'Not found, or not the caller’s',
   409: 'Conflicts with the current state (see `error.code`)',
+  410: 'The cursor is older than the changes kept (`cursor_expired`): rebuild from a snapshot',
   415: 'The body is not JSON',
   422: 'Invalid input, including a missing or malformed `X-User-Id`',
   502: 'Plaid refused the request (`error.details.plaid_error_code`)',

@@ -2,6 +2,7 @@ import type { AppDeps } from '../../app.js';
 import { apiAuth } from '../../http/api-auth.js';
 import { accountRoutes } from './accounts.js';
 import { createApiRouter } from './api-router.js';
+import { changeRoutes } from './changes.js';
 import { exchangeRoutes } from './exchange.js';
 import { investmentRoutes } from './investments.js';
 import { itemRoutes } from './items.js';
@@ -30,6 +31,7 @@ export function apiRoutes(deps: AppDeps) {
   api.route('/', liabilityRoutes(deps));
   api.route('/', productSyncRoutes(deps));
   api.route('/', refreshAllRoutes(deps));
+  api.route('/', changeRoutes(deps));
   return api;
 }
 

@@ -1,0 +1,289 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter, once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type PgBoss from 'pg-boss';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppWebhookConfig } from '../../src/config/load-config.js';
+import { plaidAccounts, plaidItems, plaidTransactions } from '../../src/db/schema/index.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { startAppNotifier, type AppNotifier } from '../../src/notifications/app-notifier.js';
+import { startJobQueue } from '../../src/queue/job-queue.js';
+import { loginAsAdmin } from '../support/admin.js';
+import { buildTestApp, captureLogs, testConfig } from '../support/app.js';
+import { createTestDatabase, databaseUrl, type TestDatabase } from '../support/database.js';
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+  json: { type: string; timestamp: string; data: Record<string, unknown> };
+}
+
+type Answer = 200 | 500 | 'hang';
+
+/** The app's side: a real HTTP server on loopback that records every notice and answers as told. */
+class Receiver extends EventEmitter {
+  readonly received: Received[] = [];
+  /** Answers per user id, taken in order; once used up the receiver answers 200. */
+  readonly plans = new Map<string, Answer[]>();
+  readonly hanging: ServerResponse[] = [];
+  server!: Server;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const message: Received = { headers: req.headers, body, json: JSON.parse(body) as Received['json'] };
+        const answer = this.plans.get(String(message.json.data.user_id))?.shift() ?? 200;
+        this.received.push(message);
+        this.emit('message', message);
+        if (answer === 'hang') {
+          this.hanging.push(res);
+          return;
+        }
+        res.writeHead(answer).end();
+      });
+    });
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/notifications`;
+  }
+
+  forUser(userId: string): Received[] {
+    return this.received.filter((message) => message.json.data.user_id === userId);
+  }
+
+  /** Resolves once `count` messages for the user arrived (counting those already here). */
+  waitFor(userId: string, count: number, timeoutMs = 20_000): Promise<Received[]> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.forUser(userId).length < count) return;
+        cleanup();
+        resolve(this.forUser(userId));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${count} notices to ${userId}; got ${this.forUser(userId).length}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.off('message', check);
+      };
+      this.on('message', check);
+      check();
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+const secret = `whsec_${randomBytes(32).toString('base64')}`;
+let database: TestDatabase;
+let boss: PgBoss;
+let receiver: Receiver;
+let notifier: AppNotifier | undefined;
+let config: AppWebhookConfig;
+const metrics = createMetrics();
+const logs = captureLogs();
+
+function startNotifier(): AppNotifier {
+  notifier = startAppNotifier({ boss, sql: database.sql, config, logger: logs.logger, metrics, dispatchEveryMs: 50, pollIntervalMs: 200 });
+  return notifier;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  receiver = new Receiver();
+  await receiver.start();
+  // Short timeout and retry delay so a retry comes within the test; the schedule's shape is pg-boss's.
+  config = { url: receiver.url, secret, timeoutMs: 500, retryDelaySeconds: 1, retryLimit: 3, concurrency: 2 };
+  boss = await startJobQueue({ connectionString: databaseUrl(database.name), logger: logs.logger, cronCheckIntervalSeconds: 30 });
+});
+afterAll(async () => {
+  await notifier?.stop(1_000);
+  await receiver.stop();
+  await boss.stop({ graceful: false, wait: true });
+  await database.drop();
+});
+
+/** An item and an account written as the sync writes them (the feed's triggers see each write). */
+async function linkedAccount(userId: string) {
+  const [item] = await database.db
+    .insert(plaidItems)
+    .values({ userId, plaidItemId: `item-${randomUUID()}`, institutionId: `ins_${randomUUID()}`, accessTokenCiphertext: 'x', accessTokenKeyId: 'k', product: 'transactions' })
+    .returning();
+  const [account] = await database.db
+    .insert(plaidAccounts)
+    .values({ itemId: item!.id, userId, plaidAccountId: `acc-${randomUUID()}`, product: 'transactions', name: 'Checking', type: 'depository', balanceCurrent: '10.00' })
+    .returning();
+  return { itemId: item!.id, accountId: account!.id };
+}
+
+/** One sync's commit: a transaction row, in its own database transaction. */
+async function syncOne(itemId: string, accountId: string) {
+  await database.db.insert(plaidTransactions).values({ plaidTransactionId: `tx-${randomUUID()}`, accountId, itemId, date: '2026-01-02', amount: '12.34', name: 'Coffee' });
+}
+
+async function pendingNotices(userId: string) {
+  return database.sql<{ id: string; item_ids: string[]; products: string[]; version: number }[]>`
+    select id, item_ids::text[] as item_ids, products, version from app_notifications
+    where user_id = ${userId} and event = 'changes.available' and status = 'pending'`;
+}
+
+async function attemptsOf(userId: string) {
+  return database.sql<{ outcome: string; status_code: number | null; version: number }[]>`
+    select a.outcome, a.status_code, a.version from app_notification_attempts a
+    join app_notifications n on n.id = a.notification_id where n.user_id = ${userId} order by a.id`;
+}
+
+function verify(message: Received): unknown {
+  return new Webhook(secret).verify(message.body, {
+    'webhook-id': String(message.headers['webhook-id']),
+    'webhook-timestamp': String(message.headers['webhook-timestamp']),
+    'webhook-signature': String(message.headers['webhook-signature']),
+  });
+}
+
+describe('notifications to the app', () => {
+  it('coalesces many syncs of one user into one pending notice, written in the data transaction', async () => {
+    const userId = randomUUID();
+    const first = await linkedAccount(userId);
+    const second = await linkedAccount(userId);
+    for (let i = 0; i < 5; i++) {
+      await syncOne(first.itemId, first.accountId);
+      await syncOne(second.itemId, second.accountId);
+    }
+    const pending = await pendingNotices(userId);
+    expect(pending).toHaveLength(1);
+    expect(pending[0]!.item_ids.sort()).toEqual([first.itemId, second.itemId].sort());
+    expect(pending[0]!.products).toEqual(['transactions']);
+    // Two account inserts and ten syncs: one row merged twelve times.
+    expect(pending[0]!.version).toBe(12);
+
+    // A rolled-back sync leaves no notice behind.
+    const other = randomUUID();
+    await database.sql
+      .begin(async (tx) => {
+        await tx`insert into plaid_items (user_id, plaid_item_id, institution_id, access_token_ciphertext, access_token_key_id, product)
+          values (${other}, ${`item-${randomUUID()}`}, 'ins_x', 'x', 'k', 'transactions')`;
+        await tx`update plaid_items set status = 'needs_reauth' where user_id = ${other}`;
+        throw new Error('rollback');
+      })
+      .catch(() => undefined);
+    expect(await database.sql`select 1 from app_notifications where user_id = ${other}`).toHaveLength(0);
+
+    startNotifier();
+    const [message] = await receiver.waitFor(userId, 1);
+    expect(message!.json.type).toBe('changes.available');
+    expect((message!.json.data.item_ids as string[]).sort()).toEqual([first.itemId, second.itemId].sort());
+    await expect.poll(async () => (await pendingNotices(userId)).length, { timeout: 10_000 }).toBe(0);
+    expect(receiver.forUser(userId)).toHaveLength(1);
+  });
+
+  it('signs each notice per Standard Webhooks, verified by the standardwebhooks package', async () => {
+    const userId = randomUUID();
+    const { itemId, accountId } = await linkedAccount(userId);
+    await syncOne(itemId, accountId);
+    const [message] = await receiver.waitFor(userId, 1);
+    expect(message!.headers['webhook-id']).toMatch(/^msg_[0-9a-f]{32}_\d+$/);
+    expect(verify(message!)).toMatchObject({ type: 'changes.available', data: { user_id: userId, item_ids: [itemId], products: ['transactions'] } });
+    expect(message!.json.data.position).toEqual(expect.any(String));
+    // A tampered body or another secret does not verify.
+    expect(() => verify({ ...message!, body: message!.body.replace(userId, randomUUID()) })).toThrow();
+    expect(() => new Webhook(`whsec_${randomBytes(32).toString('base64')}`).verify(message!.body, message!.headers as Record<string, string>)).toThrow();
+    await expect.poll(() => attemptsOf(userId), { timeout: 10_000 }).toEqual([{ outcome: 'delivered', status_code: 200, version: expect.any(Number) }]);
+    expect(await metrics.registry.getSingleMetricAsString('app_webhook_deliveries_total')).toMatch(/event="changes.available",outcome="delivered"/);
+  });
+
+  it('retries after a 500 and after a timeout, as the same message', async () => {
+    const userId = randomUUID();
+    receiver.plans.set(userId, [500, 'hang']);
+    await linkedAccount(userId);
+    const messages = await receiver.waitFor(userId, 3, 30_000);
+    expect(new Set(messages.map((message) => message.headers['webhook-id'])).size).toBe(1);
+    for (const message of messages) verify(message);
+    await expect.poll(() => attemptsOf(userId), { timeout: 10_000 }).toMatchObject([
+      { outcome: 'http_error', status_code: 500 },
+      { outcome: 'timeout', status_code: null },
+      { outcome: 'delivered', status_code: 200 },
+    ]);
+    const [notice] = await database.sql`select status, attempts from app_notifications where user_id = ${userId}`;
+    expect(notice).toEqual({ status: 'delivered', attempts: 3 });
+  });
+
+  it("tells the app when an item's status changes, with the action to offer", async () => {
+    const userId = randomUUID();
+    const { itemId } = await linkedAccount(userId);
+    await database.sql`update plaid_items set status = 'needs_reauth' where id = ${itemId}`;
+    await database.sql`update plaid_items set status = 'disconnected' where id = ${itemId}`;
+    await receiver.waitFor(userId, 3);
+    const status = receiver.forUser(userId).filter((message) => message.json.type === 'item.status_changed');
+    expect(status.map((message) => verify(message))).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ data: { item_id: itemId, user_id: userId, old_status: 'active', new_status: 'needs_reauth', action: 'fix' } }),
+        expect.objectContaining({ data: { item_id: itemId, user_id: userId, old_status: 'needs_reauth', new_status: 'disconnected', action: 'relink' } }),
+      ]),
+    );
+  });
+
+  it('lists deliveries on the admin page and redelivers one from there, as the same message', async () => {
+    const userId = randomUUID();
+    await linkedAccount(userId);
+    const [first] = await receiver.waitFor(userId, 1);
+    const [notice] = await database.sql<{ id: string }[]>`select id from app_notifications where user_id = ${userId}`;
+    await expect.poll(async () => (await database.sql<{ status: string }[]>`select status from app_notifications where id = ${notice!.id}`)[0]?.status, { timeout: 10_000 }).toBe('delivered');
+
+    const { app } = buildTestApp(database, { config: testConfig({ appWebhook: config }) });
+    const session = await loginAsAdmin(app);
+    const page = await (await app.request('/admin/notifications', { headers: { cookie: session.cookie } })).text();
+    expect(page).toContain(`id="notification-${notice!.id}"`);
+    expect(page).toContain('changes.available');
+    // No token, no session, no such notice: nothing is sent.
+    const path = `/admin/notifications/${notice!.id}/redeliver`;
+    expect((await app.request(path, { method: 'POST', headers: { cookie: session.cookie, origin: 'http://localhost' } })).status).toBe(403);
+    expect((await app.request(path, { method: 'POST' })).status).not.toBe(200);
+    expect((await app.request(`/admin/notifications/${randomUUID()}/redeliver`, { method: 'POST', headers: session.headers() })).status).toBe(404);
+    expect(receiver.forUser(userId)).toHaveLength(1);
+
+    const res = await app.request(path, { method: 'POST', headers: session.headers() });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('Redelivery queued.');
+    const messages = await receiver.waitFor(userId, 2);
+    expect(messages[1]!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
+    verify(messages[1]!);
+  });
+
+  it('shows Redeliver disabled and answers 501 without APP_WEBHOOK_URL', async () => {
+    const { app } = buildTestApp(database, { config: testConfig() });
+    const session = await loginAsAdmin(app);
+    const page = await (await app.request('/admin/notifications', { headers: { cookie: session.cookie } })).text();
+    expect(page).toContain('APP_WEBHOOK_URL is not set');
+    const [notice] = await database.sql<{ id: string }[]>`select id from app_notifications limit 1`;
+    expect((await app.request(`/admin/notifications/${notice!.id}/redeliver`, { method: 'POST', headers: session.headers() })).status).toBe(501);
+  });
+
+  it('a dead receiver does not slow the data writes of syncs', async () => {
+    // Every delivery slot hangs on the app; syncs of other users keep committing at once.
+    const stuck = [randomUUID(), randomUUID(), randomUUID()];
+    for (const userId of stuck) receiver.plans.set(userId, ['hang', 'hang', 'hang', 'hang']);
+    for (const userId of stuck) await linkedAccount(userId);
+    await receiver.waitFor(stuck[0]!, 1);
+    await receiver.waitFor(stuck[1]!, 1);
+    const userId = randomUUID();
+    const { itemId, accountId } = await linkedAccount(userId);
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) await syncOne(itemId, accountId);
+    const elapsed = performance.now() - started;
+    // Twenty commits on loopback: far under one delivery timeout each, however the app behaves.
+    expect(elapsed).toBeLessThan(20 * config.timeoutMs);
+    expect(await pendingNotices(userId)).toHaveLength(1);
+  });
+});
