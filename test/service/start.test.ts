@@ -82,7 +82,9 @@ function databaseUrl(password: string, port: string) {
 /** Each case starts the service (and PostgreSQL) up to three times; other test files share the cores. */
 const START_TEST_TIMEOUT_MS = 120_000;
 
-describe('zero-configuration start on embedded PostgreSQL', () => {
+// Each test starts the service (and PostgreSQL) as a child process, some of them twice: tens of
+// seconds on a loaded machine.
+describe('zero-configuration start on embedded PostgreSQL', { timeout: 120_000 }, () => {
   let dataDir: string;
   let env: Record<string, string>;
 
