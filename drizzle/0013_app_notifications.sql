@@ -1,6 +1,7 @@
--- Notifications to the app (docs/api.md, "Notifications"). A pending notice is written by triggers in
--- the transaction that wrote the change feed or the item's status, so it can never be lost once the
--- data commits; a dispatcher queues a delivery job for each pending notice not yet queued.
+-- Notifications to the app (docs/api.md, "Notifications"). What to notify is written by triggers in
+-- the transaction that wrote the change feed (a signal) or the item's status (a notice), so it can
+-- never be lost once the data commits; a dispatcher folds signals into one pending changes.available
+-- notice per user and queues a delivery job for each pending notice not yet queued.
 CREATE TABLE "app_notifications" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"event" text NOT NULL,
@@ -42,12 +43,22 @@ CREATE TABLE "app_notification_attempts" (
 );
 --> statement-breakpoint
 CREATE INDEX "app_notification_attempts_notification_idx" ON "app_notification_attempts" USING btree ("notification_id", "attempted_at");--> statement-breakpoint
-CREATE FUNCTION "app_notifications_from_change_feed"() RETURNS trigger
+-- What a data transaction leaves for the dispatcher: one row per user per statement that wrote the
+-- change feed. Append-only, so a long sync never holds a lock another user's (or the same user's)
+-- sync needs; the dispatcher folds these into the coalesced notices in a short transaction of its own.
+CREATE TABLE "app_notification_signals" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "app_notification_signals_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 100),
+	"user_id" uuid NOT NULL,
+	"item_ids" uuid[] DEFAULT '{}' NOT NULL,
+	"products" text[] DEFAULT '{}' NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE FUNCTION "app_notification_signals_from_change_feed"() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  -- Users in id order: two transactions touching the same users take their notices' locks in one order.
-  INSERT INTO app_notifications (event, user_id, item_ids, products)
-  SELECT 'changes.available', r.user_id,
+  INSERT INTO app_notification_signals (user_id, item_ids, products)
+  SELECT r.user_id,
     coalesce(array_agg(DISTINCT r.item_id) FILTER (WHERE r.item_id IS NOT NULL), '{}'),
     coalesce(array_agg(DISTINCT r.product) FILTER (WHERE r.product IS NOT NULL), '{}')
   FROM (
@@ -61,18 +72,11 @@ BEGIN
       END AS product
     FROM new_rows n
   ) r
-  GROUP BY r.user_id
-  ORDER BY r.user_id
-  ON CONFLICT (user_id) WHERE event = 'changes.available' AND status = 'pending'
-  DO UPDATE SET
-    item_ids = ARRAY(SELECT DISTINCT unnest(app_notifications.item_ids || excluded.item_ids) ORDER BY 1),
-    products = ARRAY(SELECT DISTINCT unnest(app_notifications.products || excluded.products) ORDER BY 1),
-    version = app_notifications.version + 1,
-    updated_at = now();
+  GROUP BY r.user_id;
   RETURN NULL;
 END
 $$;--> statement-breakpoint
-CREATE TRIGGER "app_notifications_from_change_feed" AFTER INSERT ON "change_feed" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "app_notifications_from_change_feed"();--> statement-breakpoint
+CREATE TRIGGER "app_notification_signals_from_change_feed" AFTER INSERT ON "change_feed" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "app_notification_signals_from_change_feed"();--> statement-breakpoint
 CREATE FUNCTION "app_notifications_from_item_status"() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN

@@ -5,6 +5,7 @@ import * as schema from './schema/index.js';
 
 export type Sql = postgres.Sql;
 export type ReservedSql = postgres.ReservedSql;
+export type TransactionSql = postgres.TransactionSql;
 
 function open(url: string, sql: Sql) {
   return { url, sql, db: drizzle(withPreparedStatements(sql), { schema, casing: 'snake_case' }) };

@@ -1,18 +1,20 @@
 /**
- * Notifications to the app, signed per the Standard Webhooks specification. Pending notices are
- * written by triggers in the transaction that changed the data (migration 0013), so they survive a
- * crash right after the commit; `dispatchPending` queues one delivery job per notice, and
+ * Notifications to the app, signed per the Standard Webhooks specification. Signals (changes) and
+ * notices (item status) are written by triggers in the transaction that changed the data (migration
+ * 0013), so they survive a crash right after the commit; `dispatchPending` folds signals into one
+ * pending notice per user and queues one delivery job per notice, and
  * `deliverNotification` is that job: one signed POST, recorded, retried by pg-boss with backoff.
  */
 import type PgBoss from 'pg-boss';
 import { Webhook } from 'standardwebhooks';
 import type { AppWebhookConfig } from '../config/load-config.js';
-import type { Sql } from '../db/client.js';
+import type { Sql, TransactionSql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { APP_WEBHOOK_QUEUE } from '../queue/queue-names.js';
 import { insertJobs } from '../queue/transaction-db.js';
-import { encodeFeedCursor } from '../services/change-feed.js';
+import { positionAt } from '../services/change-feed.js';
+import { feedHorizon, horizonQueryOf } from '../services/feed-horizon.js';
 
 export interface AppNotificationJobData {
   notificationId: string;
@@ -49,13 +51,52 @@ function retryOptions(config: AppWebhookConfig): Pick<PgBoss.JobInsert, 'retryLi
   };
 }
 
+/** Signals folded into notices per dispatch pass; the rest wait for the next pass (a second later). */
+const SIGNALS_PER_PASS = 10_000;
+
 /**
- * Queues a delivery job for every pending notice not yet queued, in one transaction with the mark,
- * so a notice is queued exactly once. A notice a running sync still holds is skipped and taken by a
- * later pass. Returns how many were queued.
+ * Folds the signals data transactions left (migration 0013) into one pending changes.available
+ * notice per user, in this short transaction rather than in theirs: a notice row written by a sync
+ * would be locked until that sync commits, and every other sync of the user would wait for it.
+ * Signals another dispatcher holds are skipped; notices are upserted in user order, so two
+ * dispatchers never wait on each other in a cycle. Returns how many signals were folded.
+ */
+async function foldSignals(tx: TransactionSql): Promise<number> {
+  const [row] = await tx<{ folded: number }[]>`
+    with taken as (
+      delete from app_notification_signals
+      where id in (select id from app_notification_signals order by id limit ${SIGNALS_PER_PASS} for update skip locked)
+      returning user_id, item_ids, products
+    ),
+    merged as (
+      select u.user_id,
+        array(select distinct i from taken t, unnest(t.item_ids) as i where t.user_id = u.user_id order by 1) as item_ids,
+        array(select distinct p from taken t, unnest(t.products) as p where t.user_id = u.user_id order by 1) as products
+      from (select distinct user_id from taken) as u
+    ),
+    upserted as (
+      insert into app_notifications (event, user_id, item_ids, products)
+      select 'changes.available', user_id, item_ids, products from merged order by user_id
+      on conflict (user_id) where event = 'changes.available' and status = 'pending'
+      do update set
+        item_ids = array(select distinct unnest(app_notifications.item_ids || excluded.item_ids) order by 1),
+        products = array(select distinct unnest(app_notifications.products || excluded.products) order by 1),
+        version = app_notifications.version + 1,
+        updated_at = now()
+      returning 1
+    )
+    select (select count(*) from taken)::int as folded, (select count(*) from upserted)::int as notices`;
+  return row?.folded ?? 0;
+}
+
+/**
+ * Folds pending signals into notices, then queues a delivery job for every pending notice not yet
+ * queued, in one transaction with the mark, so a notice is queued exactly once. Returns how many
+ * were queued.
  */
 export async function dispatchPending(sql: Sql, boss: PgBoss, config: AppWebhookConfig, limit = 500): Promise<number> {
   return sql.begin(async (tx) => {
+    await foldSignals(tx);
     const rows = await tx<{ id: string; force: boolean }[]>`
       with due as (
         select id, redeliver_requested as force from app_notifications
@@ -105,9 +146,7 @@ export function payloadOf(row: NotificationRow, position: string, at: Date): obj
 
 /** The feed position every committed change is at or before (see currentFeedPosition). */
 async function feedPosition(sql: Sql): Promise<string> {
-  const [row] = await sql<{ xmin: string }[]>`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`;
-  if (!row) throw new Error('no snapshot xmin');
-  return encodeFeedCursor({ xid: row.xmin, seq: 0 });
+  return positionAt(await feedHorizon(horizonQueryOf.postgres(sql)));
 }
 
 export interface DeliveryDeps {
@@ -210,5 +249,7 @@ export async function deliverNotification(deps: DeliveryDeps, job: AppNotificati
 export async function pruneNotifications(sql: Sql, days: number, sending: boolean): Promise<number> {
   const rows = await sql`delete from app_notifications
     where updated_at < now() - make_interval(days => ${days}) and (status <> 'pending' or ${!sending})`;
-  return rows.count;
+  // Signals nobody folds (no APP_WEBHOOK_URL on any instance) would only grow.
+  const signals = sending ? { count: 0 } : await sql`delete from app_notification_signals where created_at < now() - make_interval(days => ${days})`;
+  return rows.count + signals.count;
 }

@@ -1,14 +1,15 @@
 /**
  * Reading the change feed (docs/adr/0006-change-feed-ordering.md). A position is (xid, seq): the
  * writing transaction's id and the row's number inside it. A read returns only rows of transactions
- * older than every transaction still running (`pg_snapshot_xmin`), so a transaction that took its
- * id early and commits late can never land behind a cursor already handed out.
+ * older than every transaction of this database still running (the horizon, feed-horizon.ts), so a
+ * transaction that took its id early and commits late can never land behind a cursor already handed out.
  */
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
 import { AppError, ValidationError } from '../http/errors.js';
 import { loadCurrentRecords, recordKey, recordTypeOf, type FeedRef } from './change-records.js';
+import { feedHorizon, horizonQueryOf } from './feed-horizon.js';
 import type { Executor } from './item-status.js';
 
 export interface FeedPosition {
@@ -99,6 +100,8 @@ async function expired(tx: Executor, userId: string, after: FeedPosition): Promi
  */
 export async function readChanges(db: Database, input: { userId: string; cursor?: string | undefined; limit: number }): Promise<ChangePage> {
   const after = input.cursor === undefined ? FEED_START : decodeFeedCursor(input.cursor);
+  // Before the read's snapshot: every transaction of this database below it has ended by then.
+  const horizon = await feedHorizon(horizonQueryOf.drizzle(db));
   return db.transaction(
     async (tx) => {
       if (await expired(tx, input.userId, after)) throw new CursorExpiredError();
@@ -107,7 +110,7 @@ export async function readChanges(db: Database, input: { userId: string; cursor?
         from change_feed f
         where f.user_id = ${input.userId}
           and (f.xid, f.seq) > (${after.xid}::xid8, ${after.seq}::bigint)
-          and f.xid < pg_snapshot_xmin(pg_current_snapshot())
+          and f.xid < ${horizon}::xid8
         -- The column, not the text alias: xids are ordered as numbers, and the index gives the order.
         order by f.xid, f.seq
         limit ${input.limit + 1}`);
@@ -126,16 +129,18 @@ export async function readChanges(db: Database, input: { userId: string; cursor?
 }
 
 /**
- * The position a snapshot read after this call reflects: every transaction older than the oldest
- * one running now has committed (or rolled back), so the snapshot holds its changes; anything
- * later is after this position. Reading a change twice is harmless (each carries the current record).
+ * The position a snapshot read after this call reflects: every transaction of this database below
+ * the horizon has committed (or rolled back), so the snapshot holds its changes; anything later is
+ * after this position. Reading a change twice is harmless (each carries the current record).
+ * `db` must not be a repeatable-read transaction whose snapshot is already taken.
  */
 export async function currentFeedPosition(db: Executor): Promise<string> {
-  const rows = await db.execute<{ xmin: string }>(sql`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`);
-  const xmin = rows[0]?.xmin;
-  if (xmin === undefined) throw new Error('no snapshot xmin');
-  // (xmin, 0) sorts before every row of transaction xmin (seq starts at 1) and after every older one.
-  return encodeFeedCursor({ xid: xmin, seq: 0 });
+  return positionAt(await feedHorizon(horizonQueryOf.drizzle(db)));
+}
+
+/** (horizon, 0) sorts before every row of the horizon's transaction (seq starts at 1) and after every older one. */
+export function positionAt(horizon: string): string {
+  return encodeFeedCursor({ xid: horizon, seq: 0 });
 }
 
 /**

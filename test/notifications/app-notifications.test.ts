@@ -138,6 +138,11 @@ async function pendingNotices(userId: string) {
     where user_id = ${userId} and event = 'changes.available' and status = 'pending'`;
 }
 
+async function signalsOf(userId: string): Promise<number> {
+  const [row] = await database.sql<{ n: number }[]>`select count(*)::int as n from app_notification_signals where user_id = ${userId}`;
+  return row!.n;
+}
+
 async function attemptsOf(userId: string) {
   return database.sql<{ outcome: string; status_code: number | null; version: number }[]>`
     select a.outcome, a.status_code, a.version from app_notification_attempts a
@@ -153,7 +158,7 @@ function verify(message: Received): unknown {
 }
 
 describe('notifications to the app', () => {
-  it('coalesces many syncs of one user into one pending notice, written in the data transaction', async () => {
+  it('coalesces many syncs of one user into one notice, signalled in the data transaction', async () => {
     const userId = randomUUID();
     const first = await linkedAccount(userId);
     const second = await linkedAccount(userId);
@@ -161,24 +166,25 @@ describe('notifications to the app', () => {
       await syncOne(first.itemId, first.accountId);
       await syncOne(second.itemId, second.accountId);
     }
-    const pending = await pendingNotices(userId);
-    expect(pending).toHaveLength(1);
-    expect(pending[0]!.item_ids.sort()).toEqual([first.itemId, second.itemId].sort());
-    expect(pending[0]!.products).toEqual(['transactions']);
-    // Two account inserts and ten syncs: one row merged twelve times.
-    expect(pending[0]!.version).toBe(12);
+    // Two account inserts and ten syncs: a signal each, committed with the data; no notice row yet
+    // that a sync would have to lock (and other syncs of the user wait for).
+    expect(await signalsOf(userId)).toBe(12);
+    expect(await pendingNotices(userId)).toHaveLength(0);
 
-    // A rolled-back sync leaves no notice behind.
+    // A rolled-back sync leaves nothing behind.
     const other = randomUUID();
     await database.sql
       .begin(async (tx) => {
         await tx`insert into plaid_items (user_id, plaid_item_id, institution_id, access_token_ciphertext, access_token_key_id, product)
           values (${other}, ${`item-${randomUUID()}`}, 'ins_x', 'x', 'k', 'transactions')`;
+        await tx`insert into plaid_accounts (item_id, user_id, plaid_account_id, product, name, type)
+          select id, user_id, ${`acc-${randomUUID()}`}, 'transactions', 'Checking', 'depository' from plaid_items where user_id = ${other}`;
         await tx`update plaid_items set status = 'needs_reauth' where user_id = ${other}`;
         throw new Error('rollback');
       })
       .catch(() => undefined);
     expect(await database.sql`select 1 from app_notifications where user_id = ${other}`).toHaveLength(0);
+    expect(await signalsOf(other)).toBe(0);
 
     startNotifier();
     const [message] = await receiver.waitFor(userId, 1);
@@ -186,6 +192,31 @@ describe('notifications to the app', () => {
     expect((message!.json.data.item_ids as string[]).sort()).toEqual([first.itemId, second.itemId].sort());
     await expect.poll(async () => (await pendingNotices(userId)).length, { timeout: 10_000 }).toBe(0);
     expect(receiver.forUser(userId)).toHaveLength(1);
+    expect(await signalsOf(userId)).toBe(0);
+  });
+
+  it('a sync of one user never waits for another open sync of the same user', async () => {
+    const userId = randomUUID();
+    const first = await linkedAccount(userId);
+    const second = await linkedAccount(userId);
+    // A long first pull of one item, still open after writing its first chunk.
+    const open = await database.sql.reserve();
+    try {
+      await open`begin`;
+      await open`insert into plaid_transactions (plaid_transaction_id, account_id, item_id, date, amount, name)
+        values (${`tx-${randomUUID()}`}, ${first.accountId}, ${first.itemId}, '2026-01-02', '1.00', 'Long pull')`;
+      await open`set local lock_timeout = '2s'`;
+      // The other item's sync commits at once, instead of waiting (here: failing on lock_timeout).
+      await database.sql.begin(async (tx) => {
+        await tx`set local lock_timeout = '2s'`;
+        await tx`insert into plaid_transactions (plaid_transaction_id, account_id, item_id, date, amount, name)
+          values (${`tx-${randomUUID()}`}, ${second.accountId}, ${second.itemId}, '2026-01-02', '2.00', 'Short sync')`;
+      });
+      await open`commit`;
+    } finally {
+      open.release();
+    }
+    await expect.poll(() => signalsOf(userId).then((n) => n + receiver.forUser(userId).length), { timeout: 10_000 }).toBeGreaterThan(0);
   });
 
   it('signs each notice per Standard Webhooks, verified by the standardwebhooks package', async () => {
@@ -284,6 +315,7 @@ describe('notifications to the app', () => {
     const elapsed = performance.now() - started;
     // Twenty commits on loopback: far under one delivery timeout each, however the app behaves.
     expect(elapsed).toBeLessThan(20 * config.timeoutMs);
-    expect(await pendingNotices(userId)).toHaveLength(1);
+    // Its notice waits behind the hanging deliveries, pending.
+    await expect.poll(async () => (await pendingNotices(userId)).length, { timeout: 10_000 }).toBe(1);
   });
 });
