@@ -16,6 +16,7 @@ import { healthRoutes, type ServicePhase } from './routes/health.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
 import type { WorkQueue } from './queue/work-queue.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import type { BuiltInReceiver } from './notifications/builtin-receiver.js';
 import type { TokenVault } from './vault/token-vault.js';
 
 export interface AppDeps {
@@ -33,6 +34,8 @@ export interface AppDeps {
   queue: WorkQueue;
   /** Where start-up or shutdown is; `/readyz` answers ready only in `ready`. */
   phase?: () => ServicePhase;
+  /** Simulator mode without APP_WEBHOOK_URL: the service's notifications go to this receiver. */
+  appReceiver?: BuiltInReceiver;
 }
 
 /** Builds the HTTP app from its dependencies; starting servers and workers is `main.ts`'s job. */
@@ -61,6 +64,7 @@ export function createApp(deps: AppDeps) {
   app.use('/metrics', hostGuard((host) => metricsHostAllowed(deps.config.publicOrigins, deps.config.metricsAllowedHosts, host)));
   app.route('/', healthRoutes({ sql: deps.healthSql ?? deps.sql, metrics: deps.metrics, phase: deps.phase }));
   app.route('/', webhookRoutes(deps));
+  if (deps.appReceiver) app.route('/', deps.appReceiver.routes());
   const api = apiRoutes(deps);
   const openApi = openApiDocument(api);
   app.get('/api/openapi.json', (c) => c.json(openApi));

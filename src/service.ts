@@ -7,6 +7,7 @@ import type { Logger } from './logger.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createInstrumentedPlaidClient } from './plaid/instrumented-client.js';
 import { startSimulatorServer } from './simulator/index.js';
+import { BuiltInReceiver, builtInAppWebhook } from './notifications/builtin-receiver.js';
 import { seedDemoItems } from './simulator-demo/seed-demo-items.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
 import { createSyncEngine } from './sync/sync-engine.js';
@@ -116,9 +117,13 @@ export async function startService(config: Config, logger: Logger, options: Star
       db: syncDatabase.db, sql: syncDatabase.sql, plaid, vault, logger, metrics,
       staleAfterMs, heartbeatMs: Math.min(5_000, staleAfterMs / 4),
     });
+    // Simulator mode without an app: notifications go to a receiver of the service's own, shown on the
+    // admin page, so what an app would receive can be seen without writing one.
+    const appReceiver = config.plaid.env === 'simulator' && config.appWebhook === undefined ? new BuiltInReceiver() : undefined;
+    const notifying = appReceiver ? { ...config, appWebhook: builtInAppWebhook(appReceiver, listener.port) } : config;
     // The durable queue is the scheduler: every sync request is a pg-boss job any instance may run.
     const queued = await startQueueService({
-      config, databaseUrl, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine, staleAfterMs, recoverEveryMs: Math.min(30_000, staleAfterMs / 2),
+      config: notifying, databaseUrl, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine, staleAfterMs, recoverEveryMs: Math.min(30_000, staleAfterMs / 2),
     });
     stops.push('queue', () => queued.stop());
     throwIfAborted(signal);
@@ -127,14 +132,14 @@ export async function startService(config: Config, logger: Logger, options: Star
     // so the simulator's webhooks reach /webhooks/plaid and every flow runs as it would with Plaid.
     // The admin page's simulator controls reach the simulator at the URL it actually listens on.
     const ownWebhookUrl = config.plaid.env === 'simulator' ? `http://127.0.0.1:${listener.port}/webhooks/plaid` : undefined;
-    const appConfig = { ...config, webhookUrl: config.webhookUrl ?? ownWebhookUrl, plaid: { ...config.plaid, baseUrl: plaidBaseUrl } };
+    const appConfig = { ...notifying, webhookUrl: config.webhookUrl ?? ownWebhookUrl, plaid: { ...config.plaid, baseUrl: plaidBaseUrl } };
     // Readiness asks the database on a connection of its own: a pool busy with webhooks is not an outage.
     // A connection attempt gives up after 2 s, so one lost in the network does not hold readiness back.
     const health = connectDatabase(databaseUrl, { max: 1, applicationName: 'plaid-sync-health', connectTimeoutSeconds: 2 });
     stops.push('health-connection', () => health.close());
     const app = createApp({
       config: appConfig, db: database.db, sql: database.sql, healthSql: health.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue,
-      phase: () => phase,
+      phase: () => phase, appReceiver,
     });
     listener.serve(app.fetch);
     // Registered again so that a stop drains requests first, before the work and the database behind them go.

@@ -1,4 +1,5 @@
 import type { NotificationRow } from '../src/admin/notification-query.js';
+import type { ReceivedNotice } from '../src/notifications/builtin-receiver.js';
 import { Badge } from './badges.js';
 import { formatTimestamp, shortId } from './format.js';
 import { Layout } from './layout.js';
@@ -9,6 +10,47 @@ export interface NotificationsPageProps {
   enabled: boolean;
   csrfToken: string;
   simulator: boolean;
+  /** Simulator mode without APP_WEBHOOK_URL: what the built-in receiver got, newest first. */
+  received?: readonly ReceivedNotice[] | undefined;
+}
+
+function ReceiverSection(props: { received: readonly ReceivedNotice[] }) {
+  return (
+    <section id="builtin-receiver">
+      <h2>Built-in receiver</h2>
+      <p class="muted">
+        APP_WEBHOOK_URL is not set, so in simulator mode the notifications go to a receiver inside this service, which verifies each
+        signature with the standardwebhooks package as an app would. Set APP_WEBHOOK_URL and APP_WEBHOOK_SECRET to send them to your app.
+      </p>
+      <table class="data-table">
+        <thead>
+          <tr>
+            <th>Received</th>
+            <th>Event</th>
+            <th>User</th>
+            <th>Signature</th>
+            <th>What it says</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.received.map((notice) => (
+            <tr data-verified={String(notice.verified)}>
+              <td class="mono">{formatTimestamp(notice.receivedAt)}</td>
+              <td>{notice.type}</td>
+              <td class="mono" title={notice.userId ?? undefined}>
+                {notice.userId === null ? '—' : shortId(notice.userId)}
+              </td>
+              <td>
+                <Badge tone={notice.verified ? 'ok' : 'error'} label={notice.verified ? 'verified' : 'invalid'} />
+              </td>
+              <td>{notice.summary}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {props.received.length === 0 && <p class="empty">Nothing received yet: link an item or advance one in the simulator controls.</p>}
+    </section>
+  );
 }
 
 const TONES: Record<string, string> = { delivered: 'ok', pending: 'warn', failed: 'error' };
@@ -56,7 +98,8 @@ export function NotificationsPage(props: NotificationsPageProps) {
       <div class="page-head">
         <h1>Notifications to the app</h1>
       </div>
-      {!props.enabled && <p class="muted">APP_WEBHOOK_URL is not set: notices are recorded but nothing is sent.</p>}
+      {!props.enabled && <p class="muted">APP_WEBHOOK_URL is not set: nothing is sent.</p>}
+      {props.received !== undefined && <ReceiverSection received={props.received} />}
       <table class="data-table">
         <thead>
           <tr>

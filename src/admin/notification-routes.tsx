@@ -16,7 +16,7 @@ export function notificationRoutes(deps: AdminDeps) {
   return new Hono<AdminEnv>()
     .get('/notifications', async (c) => {
       const rows = await recentNotifications(deps.sql);
-      return c.html(<NotificationsPage rows={rows} enabled={enabled} csrfToken={c.get('session').csrfToken} simulator={deps.config.plaid.env === 'simulator'} />);
+      return c.html(<NotificationsPage rows={rows} enabled={enabled} csrfToken={c.get('session').csrfToken} simulator={deps.config.plaid.env === 'simulator'} received={deps.appReceiver?.notices} />);
     })
     .post('/notifications/:id/redeliver', validate('param', idParam), async (c) => {
       if (!enabled) throw new UnavailableError('Notification redelivery');
