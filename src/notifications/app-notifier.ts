@@ -32,6 +32,12 @@ export interface AppNotifier {
  */
 export function startAppNotifier(deps: AppNotifierDeps): AppNotifier {
   const { boss, sql, config, logger } = deps;
+  // Every series at zero from the start: a rate over the first deliveries is then a rise from 0, not
+  // a series that appears with its first sample and has no rate until the next scrape.
+  for (const event of ['changes.available', 'item.status_changed']) {
+    for (const outcome of ['delivered', 'http_error', 'timeout', 'network_error']) deps.metrics.appWebhookDeliveries.inc({ event, outcome }, 0);
+    deps.metrics.appWebhookDeliverySeconds.zero({ event });
+  }
   const deliver: JobHandler<AppNotificationJobData> = async (job) => {
     try {
       return await deliverNotification(deps, job.data, job.retryCount >= job.retryLimit);

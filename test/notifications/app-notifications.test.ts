@@ -230,7 +230,11 @@ describe('notifications to the app', () => {
     // A tampered body or another secret does not verify.
     expect(() => verify({ ...message!, body: message!.body.replace(userId, randomUUID()) })).toThrow();
     expect(() => new Webhook(`whsec_${randomBytes(32).toString('base64')}`).verify(message!.body, message!.headers as Record<string, string>)).toThrow();
-    await expect.poll(() => attemptsOf(userId), { timeout: 10_000 }).toEqual([{ outcome: 'delivered', status_code: 200, version: expect.any(Number) }]);
+    // Delivered once; on a loaded machine an answer may first miss the test's short timeout, retried as the same message.
+    await expect.poll(async () => (await attemptsOf(userId)).at(-1), { timeout: 10_000 }).toEqual({ outcome: 'delivered', status_code: 200, version: expect.any(Number) });
+    const attempts = await attemptsOf(userId);
+    expect(attempts.filter((attempt) => attempt.outcome === 'delivered')).toHaveLength(1);
+    expect(new Set(attempts.map((attempt) => attempt.version)).size).toBe(1);
     expect(await metrics.registry.getSingleMetricAsString('app_webhook_deliveries_total')).toMatch(/event="changes.available",outcome="delivered"/);
   });
 

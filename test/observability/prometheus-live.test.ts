@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Products } from 'plaid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRODUCTS, type Product } from '../../src/db/schema/products.js';
@@ -32,6 +36,8 @@ describe('a real Prometheus scraping the service while the simulator drives it',
   let simulator: Awaited<ReturnType<typeof startDeliveringSimulator>>;
   let service: InstrumentedService;
   let prometheus: RunningPrometheus;
+  /** The app's notification endpoint: takes every notice, so the notifications panel has data. */
+  let app: Server;
   const items: LiveItem[] = [];
 
   async function runCount(trigger: string): Promise<number> {
@@ -62,7 +68,15 @@ describe('a real Prometheus scraping the service while the simulator drives it',
     database = await createTestDatabase();
     simulator = await startDeliveringSimulator(88);
     // The Plaid client instrumented as `startService` builds it: plaid_api_* come from its interceptors.
-    service = await startInstrumentedService(database, { plaidBaseUrl: simulator.url, plaidTimeoutMs: 10_000, config: { workerConcurrency: 4 } });
+    app = createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end()));
+    app.listen(0, '127.0.0.1');
+    await once(app, 'listening');
+    const appWebhook = {
+      url: `http://127.0.0.1:${(app.address() as AddressInfo).port}/notifications`,
+      secret: `whsec_${randomBytes(32).toString('base64')}`,
+      timeoutMs: 5_000, retryDelaySeconds: 1, retryLimit: 3, concurrency: 2,
+    };
+    service = await startInstrumentedService(database, { plaidBaseUrl: simulator.url, plaidTimeoutMs: 10_000, config: { workerConcurrency: 4, appWebhook } });
     // Scraping starts before any traffic, so every counter's first scrape is low and rates over the window are positive.
     prometheus = await startPrometheus({
       target: new URL(service.url).host,
@@ -107,6 +121,11 @@ describe('a real Prometheus scraping the service while the simulator drives it',
       const [row] = await database.sql<{ status: string }[]>`select status from plaid_items where id = ${items[1]!.id}`;
       return row!.status === 'needs_reauth' ? true : undefined;
     }, 10_000, 'needs_reauth');
+    // The syncs' changes and the broken login reached the app as notifications.
+    await eventually(async () => {
+      const delivered = (await service.deps.metrics.appWebhookDeliveries.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+      return delivered > 0 ? true : undefined;
+    }, 20_000, 'a notification delivered');
     await scrapedTwiceAfterTraffic();
   }, 90_000);
 
@@ -114,6 +133,7 @@ describe('a real Prometheus scraping the service while the simulator drives it',
     await prometheus?.stop();
     await service?.stop();
     await simulator?.close();
+    await new Promise((resolve) => (app ? app.close(resolve) : resolve(undefined)));
     await database?.drop();
   });
 
