@@ -40,7 +40,8 @@ export function registerLinkRoutes(app: Hono, ctx: SimulatorContext): void {
     const updateItem = req.access_token ? ctx.store.byAccessToken(req.access_token) : null;
     const products = req.products ?? [];
     if (!updateItem && products.length === 0) throw plaidErrors.missingFields(['products']);
-    if (products.includes(Products.Balance)) throw plaidErrors.invalidField('balance is not a valid product for /link/token/create');
+    // Balance is billed per call and cannot initialise an Item; Plaid refuses it as a product it does not grant here.
+    if (products.includes(Products.Balance)) throw plaidErrors.invalidProduct([Products.Balance]);
     const record = ctx.store.createLinkToken({
       products: updateItem ? updateItem.products : products,
       // In update mode Plaid ignores the webhook field; /item/webhook/update changes it.
