@@ -24,6 +24,13 @@ const linkTokenCreate = z.object({
   additional_consented_products: productList,
   webhook: webhookUrl.optional(),
   access_token: z.string().nullish(),
+  // Update mode's options; accepted as Plaid accepts them (the Link page ignores them).
+  update: z.object({
+    account_selection_enabled: z.boolean().optional(),
+    reauthorization_enabled: z.boolean().optional(),
+    user: z.boolean().optional(),
+    item_ids: z.array(z.string()).nullish(),
+  }).optional(),
   transactions: z.object({ days_requested: z.number().int().min(1).max(730).optional() }).optional(),
   hosted_link: z.object({
     completion_redirect_uri: z.url().optional(),
