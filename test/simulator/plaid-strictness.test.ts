@@ -67,7 +67,10 @@ describe('the simulator is as strict as Plaid', () => {
     expect(proto.json).toMatchObject({ error_code: 'UNKNOWN_FIELDS', error_message: expect.stringContaining('__proto__') });
 
     // Documented fields pass, update mode's `update` object included.
-    expect((await call(sim, '/transactions/sync', { access_token: accessToken, count: 10, options: { include_original_description: true } })).status).toBe(200);
+    const options = { include_original_description: true, include_personal_finance_category: true, days_requested: 90 };
+    expect((await call(sim, '/transactions/sync', { access_token: accessToken, count: 10, options })).status).toBe(200);
+    const user = { client_user_id: 'u1', legal_name: 'Ada Lovelace', email_address: 'ada@example.test' };
+    expect((await call(sim, '/link/token/create', { ...linkBase, user, products: ['transactions'], hosted_link: {} })).status).toBe(200);
     const update = await call(sim, '/link/token/create', { ...linkBase, access_token: accessToken, update: { account_selection_enabled: true } });
     expect(update.status).toBe(200);
   });

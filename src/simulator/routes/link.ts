@@ -16,7 +16,17 @@ const linkTokenCreate = z.object({
   client_name: z.string().min(1),
   language: z.string().min(1),
   country_codes: z.array(z.enum(CountryCode)).min(1),
-  user: z.object({ client_user_id: z.string().min(1) }).optional(),
+  // The user's identity fields are accepted as Plaid accepts them and ignored (no Identity product here).
+  user: z.object({
+    client_user_id: z.string().min(1),
+    legal_name: z.string().optional(),
+    phone_number: z.string().optional(),
+    phone_number_verified_time: z.string().nullish(),
+    email_address: z.string().optional(),
+    email_address_verified_time: z.string().nullish(),
+    ssn: z.string().optional(),
+    date_of_birth: z.string().nullish(),
+  }).optional(),
   user_id: z.string().optional(),
   products: productList,
   required_if_supported_products: productList,
