@@ -1,10 +1,9 @@
 import type { Hono } from 'hono';
-import { Products, SandboxItemFireWebhookRequestWebhookCodeEnum as Code, WebhookType } from '../plaid-enums.js';
+import { PendingDisconnectWebhookReason, PlaidErrorType, Products, SandboxItemFireWebhookRequestWebhookCodeEnum as Code, WebhookType } from '../plaid-enums.js';
 import type {
   SandboxItemFireWebhookRequest, SandboxItemFireWebhookResponse, SandboxItemResetLoginRequest,
   SandboxItemResetLoginResponse, SandboxPublicTokenCreateRequest, SandboxPublicTokenCreateResponse,
 } from 'plaid';
-import { PendingDisconnectWebhookReason, PlaidErrorType } from '../plaid-enums.js';
 import { z } from 'zod';
 import type { SimulatorContext } from '../context.js';
 import type { ItemEvents } from '../item-events.js';
