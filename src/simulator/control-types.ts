@@ -46,7 +46,7 @@ export interface LinkCompletion {
   publicToken: string;
   itemId: string;
   updateMode: boolean;
-  /** Update mode only: whether ITEM LOGIN_REPAIRED went out. */
+  /** Always false: update mode in the app sends no webhook (LOGIN_REPAIRED is for repairs made elsewhere, `repairLogin`). */
   webhookFired: boolean;
 }
 
@@ -101,6 +101,7 @@ export interface SimulatorControl {
   advance(itemId: string, spec: AdvanceSpec): AdvanceResult;
   markReady(itemId: string, phase?: 'initial' | 'historical'): WebhookResult;
   loginRequired(itemId: string): WebhookResult;
+  /** The login repaired outside the app: clears ITEM_LOGIN_REQUIRED and sends LOGIN_REPAIRED (nothing otherwise). */
   repairLogin(itemId: string): WebhookResult;
   /** ITEM_NOT_FOUND from now on, as after deletion by Plaid or /item/remove. */
   revokeItem(itemId: string): WebhookResult;

@@ -49,11 +49,11 @@ export function createControl(ctx: SimulatorContext, events: ItemEvents): Simula
       const record = ctx.store.linkToken(input.linkToken);
       if (record.itemId !== null) {
         const target = item(record.itemId);
-        const wasLoginRequired = target.error?.errorCode === 'ITEM_LOGIN_REQUIRED';
-        const fired = wasLoginRequired ? events.repairLogin(target).webhookFired : false;
+        // Repaired through update mode in the app: Plaid sends LOGIN_REPAIRED only for an Item
+        // repaired elsewhere (repairLogin), so the app learns of this repair from its own Link flow.
         target.error = null;
         target.newAccountsAvailable = false;
-        return { publicToken: ctx.store.issuePublicToken(target.itemId), itemId: target.itemId, updateMode: true, webhookFired: fired };
+        return { publicToken: ctx.store.issuePublicToken(target.itemId), itemId: target.itemId, updateMode: true, webhookFired: false };
       }
       const fresh = ctx.store.create({
         institutionId: input.institutionId ?? DEFAULT_INSTITUTION,

@@ -52,10 +52,16 @@ export class ItemEvents {
 
   loginRequired(item: SimItem): WebhookResult {
     item.error = plaidErrors.itemLoginRequired();
-    return { webhookFired: this.notify(item, W.itemError(item.itemId, item.error.toItemError())) !== null };
+    return { webhookFired: this.notify(item, W.itemError(item.itemId, item.error.toWebhookError())) !== null };
   }
 
+  /**
+   * The user fixed the login outside this app (another app's update mode, the bank's site): the
+   * Item leaves ITEM_LOGIN_REQUIRED and Plaid sends LOGIN_REPAIRED, its only signal for this case.
+   * An Item not in ITEM_LOGIN_REQUIRED has nothing to repair and gets no webhook.
+   */
   repairLogin(item: SimItem): WebhookResult {
+    if (item.error?.errorCode !== 'ITEM_LOGIN_REQUIRED') return { webhookFired: false };
     item.error = null;
     return { webhookFired: this.notify(item, W.loginRepaired(item.itemId)) !== null };
   }
@@ -68,8 +74,7 @@ export class ItemEvents {
 
   revokePermission(item: SimItem): WebhookResult {
     item.error = plaidErrors.userPermissionRevoked();
-    // The API answers INVALID_INPUT, but Plaid's webhook example carries ITEM_ERROR.
-    const error = { ...item.error.toItemError(), error_type: PlaidErrorType.ItemError };
+    const error = plaidErrors.userPermissionRevoked(PlaidErrorType.ItemError).toWebhookError();
     return { webhookFired: this.notify(item, W.userPermissionRevoked(item.itemId, error)) !== null };
   }
 

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { SimulatorContext } from './context.js';
 import { PlaidApiError, plaidErrors } from './plaid-errors.js';
 import { PreparedJson } from './prepared-json.js';
+import { unknownFields } from './unknown-fields.js';
 
 const OK = 200;
 
@@ -45,6 +46,8 @@ export function plaidRoute<Req, Res extends { request_id: string }>(
       if (fault.latencyMs > 0) await pause(fault.latencyMs, signal);
       if (fault.error) throw fault.error;
       if (fault.holdMs > 0) await pause(fault.holdMs, signal);
+      const unknown = unknownFields(schema, body);
+      if (unknown.length > 0) throw plaidErrors.unknownFields(unknown);
       const parsed = schema.safeParse(body);
       if (!parsed.success) throw validationError(parsed.error, body);
       const result = await handler(parsed.data, { requestId, clientId });

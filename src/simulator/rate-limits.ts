@@ -16,6 +16,8 @@ const LIMITS: Record<string, Limit> = {
   '/liabilities/get': { perItem: 10, perClient: 1_000, code: 'RATE_LIMIT' },
   '/transactions/refresh': { perItem: 2, perClient: 100, code: 'TRANSACTIONS_REFRESH_LIMIT' },
   '/item/remove': { perItem: 100, perClient: 500, code: 'RATE_LIMIT' },
+  // Limited per client only, with a code of its own (Plaid's rate-limit error reference).
+  '/institutions/get_by_id': { perItem: Infinity, perClient: 400, code: 'INSTITUTIONS_GET_BY_ID_LIMIT' },
 };
 
 /** The RATE_LIMIT_EXCEEDED error_code Plaid uses for an endpoint. */

@@ -1,5 +1,6 @@
 import { CountryCode, Products } from 'plaid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient } from '../support/api-client.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { matchesTruth, startDeliveringSimulator } from '../support/webhook-e2e.js';
 import { eventually, insertItem, only } from '../support/webhook-items.js';
@@ -46,18 +47,35 @@ describe('webhooks end to end: simulator server → /webhooks/plaid → queue �
     expect(event).toEqual({ status: 'processed', item_id: item.id });
   });
 
-  it('reset_login → needs_reauth; update mode and LOGIN_REPAIRED → active and synced again', async () => {
+  async function brokenLogin() {
     const item = await linkedItem();
     await service.deps.plaid.sandboxItemResetLogin({ access_token: item.accessToken });
     await simulator.control.idle();
     await eventually(async () => ((await itemStatus(item.id)).status === 'needs_reauth' ? true : undefined), 10_000, 'needs_reauth');
     expect(await itemStatus(item.id)).toEqual({ status: 'needs_reauth', error_code: 'ITEM_LOGIN_REQUIRED' });
+    return item;
+  }
 
+  it('reset_login → needs_reauth; update mode in the app and reauth-complete → active and synced again, with no LOGIN_REPAIRED', async () => {
+    const item = await brokenLogin();
+    const [owner] = await database.sql<{ user_id: string }[]>`select user_id from plaid_items where id = ${item.id}`;
     const { data } = await service.deps.plaid.linkTokenCreate({
-      user: { client_user_id: 'user-1' }, client_name: 'plaid-sync', language: 'en', country_codes: [CountryCode.Us], access_token: item.accessToken,
+      user: { client_user_id: owner!.user_id }, client_name: 'plaid-sync', language: 'en', country_codes: [CountryCode.Us], access_token: item.accessToken,
     });
-    const completion = simulator.control.completeLink({ linkToken: data.link_token });
-    expect(completion).toMatchObject({ updateMode: true, webhookFired: true });
+    // Plaid sends LOGIN_REPAIRED only for an Item repaired elsewhere: the app's own Link flow tells the service.
+    expect(simulator.control.completeLink({ linkToken: data.link_token })).toMatchObject({ updateMode: true, webhookFired: false });
+    const api = apiClient({ request: (path, init) => fetch(`${service.url}${path}`, init) }, owner!.user_id);
+    const repaired = await api.post(`/items/${item.id}/reauth-complete`);
+    expect(repaired.status, JSON.stringify(repaired.body)).toBe(200);
+    expect((await itemStatus(item.id)).status).toBe('active');
+    simulator.control.advance(item.itemId, { added: 4 });
+    await simulator.control.idle();
+    await eventually(() => matchesTruth(database.sql, simulator.control, item.id, item.itemId), 20_000, 'sync after repair');
+  });
+
+  it('reset_login → needs_reauth; repaired outside the app → LOGIN_REPAIRED → active and synced again', async () => {
+    const item = await brokenLogin();
+    expect(simulator.control.repairLogin(item.itemId)).toEqual({ webhookFired: true });
     simulator.control.advance(item.itemId, { added: 4 });
     await simulator.control.idle();
     await eventually(async () => ((await itemStatus(item.id)).status === 'active' ? true : undefined), 10_000, 'active');

@@ -160,7 +160,7 @@ describe('Plaid endpoints through the official SDK (msw)', () => {
     const missing = await expectPlaidError(plaid.linkTokenCreate({ client_name: 'x', language: 'en', country_codes: [CountryCode.Us], products: [Products.Transactions] }));
     expect(missing.data.error_code).toBe('MISSING_FIELDS');
     const balance = await expectPlaidError(plaid.linkTokenCreate({ client_name: 'x', language: 'en', country_codes: [CountryCode.Us], user: { client_user_id: 'u' }, products: [Products.Balance] }));
-    expect(balance.data.error_code).toBe('INVALID_FIELD');
+    expect(balance.data).toMatchObject({ error_type: 'INVALID_INPUT', error_code: 'INVALID_PRODUCT' });
     const noProducts = await expectPlaidError(plaid.linkTokenCreate({ client_name: 'x', language: 'en', country_codes: [CountryCode.Us], user: { client_user_id: 'u' } }));
     expect(noProducts.data.error_code).toBe('MISSING_FIELDS');
     const badDates = await expectPlaidError(plaid.investmentsTransactionsGet({ access_token: accessToken, start_date: '2024-02-01', end_date: '2024-01-01' }));

@@ -16,7 +16,17 @@ const linkTokenCreate = z.object({
   client_name: z.string().min(1),
   language: z.string().min(1),
   country_codes: z.array(z.enum(CountryCode)).min(1),
-  user: z.object({ client_user_id: z.string().min(1) }).optional(),
+  // The user's identity fields are accepted as Plaid accepts them and ignored (no Identity product here).
+  user: z.object({
+    client_user_id: z.string().min(1),
+    legal_name: z.string().optional(),
+    phone_number: z.string().optional(),
+    phone_number_verified_time: z.string().nullish(),
+    email_address: z.string().optional(),
+    email_address_verified_time: z.string().nullish(),
+    ssn: z.string().optional(),
+    date_of_birth: z.string().nullish(),
+  }).optional(),
   user_id: z.string().optional(),
   products: productList,
   required_if_supported_products: productList,
@@ -24,6 +34,13 @@ const linkTokenCreate = z.object({
   additional_consented_products: productList,
   webhook: webhookUrl.optional(),
   access_token: z.string().nullish(),
+  // Update mode's options; accepted as Plaid accepts them (the Link page ignores them).
+  update: z.object({
+    account_selection_enabled: z.boolean().optional(),
+    reauthorization_enabled: z.boolean().optional(),
+    user: z.boolean().optional(),
+    item_ids: z.array(z.string()).nullish(),
+  }).optional(),
   transactions: z.object({ days_requested: z.number().int().min(1).max(730).optional() }).optional(),
   hosted_link: z.object({
     completion_redirect_uri: z.url().optional(),
@@ -40,7 +57,8 @@ export function registerLinkRoutes(app: Hono, ctx: SimulatorContext): void {
     const updateItem = req.access_token ? ctx.store.byAccessToken(req.access_token) : null;
     const products = req.products ?? [];
     if (!updateItem && products.length === 0) throw plaidErrors.missingFields(['products']);
-    if (products.includes(Products.Balance)) throw plaidErrors.invalidField('balance is not a valid product for /link/token/create');
+    // Balance is billed per call and cannot initialise an Item; Plaid refuses it as a product it does not grant here.
+    if (products.includes(Products.Balance)) throw plaidErrors.invalidProduct([Products.Balance]);
     const record = ctx.store.createLinkToken({
       products: updateItem ? updateItem.products : products,
       // In update mode Plaid ignores the webhook field; /item/webhook/update changes it.

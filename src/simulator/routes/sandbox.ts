@@ -1,10 +1,9 @@
 import type { Hono } from 'hono';
-import { Products, SandboxItemFireWebhookRequestWebhookCodeEnum as Code, WebhookType } from '../plaid-enums.js';
+import { PendingDisconnectWebhookReason, PlaidErrorType, Products, SandboxItemFireWebhookRequestWebhookCodeEnum as Code, WebhookType } from '../plaid-enums.js';
 import type {
   SandboxItemFireWebhookRequest, SandboxItemFireWebhookResponse, SandboxItemResetLoginRequest,
   SandboxItemResetLoginResponse, SandboxPublicTokenCreateRequest, SandboxPublicTokenCreateResponse,
 } from 'plaid';
-import { PendingDisconnectWebhookReason } from '../plaid-enums.js';
 import { z } from 'zod';
 import type { SimulatorContext } from '../context.js';
 import type { ItemEvents } from '../item-events.js';
@@ -97,7 +96,7 @@ function payloadFor(item: SimItem, code: Code, type: WebhookType | undefined, in
       item.newAccountsAvailable = true;
       return W.newAccountsAvailable(item.itemId);
     case Code.UserPermissionRevoked:
-      return W.userPermissionRevoked(item.itemId, plaidErrors.userPermissionRevoked().toItemError());
+      return W.userPermissionRevoked(item.itemId, plaidErrors.userPermissionRevoked(PlaidErrorType.ItemError).toWebhookError());
     case Code.UserAccountRevoked:
       return W.userAccountRevoked(item.itemId, firstAccount);
     case Code.PendingDisconnect:

@@ -26,6 +26,9 @@ const sync = z.object({
   count: z.number().int().optional(),
   options: z.object({
     include_original_description: z.boolean().nullish(),
+    // Accepted and ignored: the simulator's transactions always carry these fields.
+    include_personal_finance_category: z.boolean().optional(),
+    include_logo_and_counterparty_beta: z.boolean().optional(),
     days_requested: z.number().int().min(1).max(730).optional(),
     account_id: z.string().optional(),
   }).optional(),
