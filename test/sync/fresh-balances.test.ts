@@ -46,7 +46,7 @@ describe('balances after a transactions sync', () => {
     // One new transaction in one account; another account's balance changes without any (interest).
     const advanced = sim.control.advance(item.plaidItemId, { added: 1 });
     const [added] = [...sim.control.truth(item.plaidItemId).transactions()].filter((t) => advanced.added.includes(t.transaction_id));
-    const quiet = sim.control.accountsTruth(item.plaidItemId).find((a) => a.account_id !== added!.account_id && a.type === 'depository')!;
+    const quiet = sim.control.accountsTruth(item.plaidItemId).find((a) => a.account_id !== added!.account_id && String(a.type) === 'depository')!;
     sim.control.setBalance(item.plaidItemId, { accountId: quiet.account_id, current: 1234.56, available: 1200 });
 
     sim.control.resetCalls();
