@@ -11,6 +11,7 @@ import { createWebhookVerifier } from '../../src/webhooks/webhook-verifier.js';
 import { buildTestApp, TEST_API_TOKEN } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
+import { insertItem } from '../support/webhook-items.js';
 import { recordingWorkQueue } from '../support/webhook-queue.js';
 import { createTestSigner, plaidBody } from '../support/webhook-signing.js';
 
@@ -108,6 +109,27 @@ describe('webhooks that arrive before the exchange has stored their item', () =>
       expect(await events()).toEqual([expect.objectContaining({ status: 'processed', item_id: item.id })]);
     } finally {
       batch.release();
+    }
+  });
+
+  it('wait when they arrive while the exchange is committing, and are then processed at once', async () => {
+    const { deps, queue, deliver, link, events } = await setup();
+    // The exchange's transaction: the item inserted, the item lock taken, not yet committed.
+    const exchange = await database.sql.reserve();
+    try {
+      await exchange`begin`;
+      const itemId = await insertItem({ sql: exchange, vault: deps.vault }, { plaidItemId: link.itemId });
+      await exchange`select pg_advisory_xact_lock(${PLAID_ITEM_LOCK_CLASS}::int, hashtext(${link.itemId}))`;
+      const delivering = deliver(syncUpdate(link.itemId));
+      // Without the lock on intake's side the delivery would not see the item and answer orphan now.
+      const blocked = await Promise.race([delivering.then(() => false), waitForAdvisoryLockWaiter(link.itemId)]);
+      expect(blocked).toBe(true);
+      await exchange`commit`;
+      expect(await delivering).toMatchObject({ status: 200, outcome: 'processed' });
+      expect(queue.syncs).toContainEqual({ itemId, product: 'transactions', trigger: 'webhook' });
+      expect(await events()).toEqual([expect.objectContaining({ status: 'processed', item_id: itemId })]);
+    } finally {
+      exchange.release();
     }
   });
 
