@@ -75,6 +75,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       ADMIN_PASSWORD: 'bench-admin-password',
       DATABASE_URL: db.url,
       PUBLIC_URL: 'http://localhost',
+      WEBHOOK_URL: 'none',
     });
     const admin = adminRoutes({
       config,

@@ -2,7 +2,8 @@
  * fan-out: N items (default 1,000) of 200 transactions each; the simulator's signed
  * SYNC_UPDATES_AVAILABLE for every one of them arrives at once. Reports the time until the last
  * delivery was acknowledged and until every item's run succeeded, and items/s, with the service's
- * default WORKER_CONCURRENCY; also the runs' own latency (p50, p95) and rate, from their rows.
+ * default WORKER_CONCURRENCY; also the runs' own latency (p50, p95) and rate, from their rows, and
+ * the Plaid calls per item, by endpoint.
  *
  *   npm run bench -- fanout [--items 1000] [--transactions 200] [--concurrency 4]
  */
@@ -39,6 +40,8 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     await insertItems(handle.sql, service.vault, items);
     const cpu = await countCpu({ service: service.child.pid!, simulator: simulator.child.pid!, 'benchmark process': process.pid });
     const postgresCpu = await countPostgresCpu(handle.sql);
+    // Plaid calls counted from here: the runs' own (the start-up check and item creation are not).
+    await fetch(`${simulator.url}/simulator/stats`, { method: 'DELETE' });
     const started = performance.now();
     await Promise.all(webhooks.map((webhook) => deliver(service.url, webhook)));
     const acknowledgedSeconds = (performance.now() - started) / 1000;
@@ -51,6 +54,8 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       Object.entries(used).filter(([name]) => name.endsWith('CPU seconds'))
         .map(([name, cpuSeconds]) => [name.replace('CPU seconds', 'CPU ms per item'), (cpuSeconds * 1000) / itemCount]),
     );
+    const calls = ((await (await fetch(`${simulator.url}/simulator/stats`)).json()) as { calls: Record<string, number> }).calls;
+    const perItemCalls = Object.fromEntries(Object.entries(calls).sort().map(([endpoint, n]) => [`${endpoint} calls per item`, n / itemCount]));
     const [stored] = await handle.sql<{ n: number }[]>`select count(*)::int as n from plaid_transactions`;
     if (stored!.n !== itemCount * transactions) throw new Error(`expected ${itemCount * transactions} transactions, stored ${stored!.n}`);
     // The runs alone, from the rows: their latency, and the rate from the first start to the last
@@ -72,6 +77,9 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
         'run p95 ms': runs!.p95,
         'items/s, first run start to last run end': itemCount / runs!.span,
         ...perItem,
+        // Each run: its /transactions/sync page(s) and one /accounts/get for every account's balance.
+        'Plaid calls per item': Object.values(calls).reduce((sum, n) => sum + n, 0) / itemCount,
+        ...perItemCalls,
         'machine cores busy (all processes)': used['machine cores busy (all processes)']!,
       },
       targets: { 'items/s': '>= 100' },

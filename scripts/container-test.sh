@@ -104,7 +104,7 @@ container=$("${podman[@]}" run -d --network=host --ulimit host --health-interval
   -e DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/postgres" -e PORT="$port" -e HOST=127.0.0.1 \
   -e PLAID_ENV=sandbox -e PLAID_BASE_URL="http://127.0.0.1:$simport" -e PLAID_CLIENT_ID=ct-client -e PLAID_SECRET=ct-secret \
   -e TOKEN_ENCRYPTION_KEY="$key" -e API_TOKENS="$token" -e ADMIN_PASSWORD=container-test-password \
-  -e PUBLIC_URL="http://127.0.0.1:$port" -e SHUTDOWN_TIMEOUT_MS=10000 \
+  -e PUBLIC_URL="http://127.0.0.1:$port" -e WEBHOOK_URL="http://127.0.0.1:$port/webhooks/plaid" -e SHUTDOWN_TIMEOUT_MS=10000 \
   "$image")
 for _ in $(seq 1 600); do
   if node -e "fetch('http://127.0.0.1:$port/readyz').then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"; then break; fi

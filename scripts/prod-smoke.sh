@@ -94,7 +94,7 @@ port=$(free_port)
 start "$tmp/external.log" '"service_started"' DATABASE_URL="$database_url" PORT="$port" HOST=127.0.0.1 \
   PLAID_ENV=sandbox PLAID_BASE_URL="$simulator" PLAID_CLIENT_ID=smoke-client PLAID_SECRET=smoke-secret \
   TOKEN_ENCRYPTION_KEY="$key" API_TOKENS="$token" ADMIN_PASSWORD=smoke-admin-password-1 \
-  PUBLIC_URL="http://127.0.0.1:$port" DATA_DIR="$tmp/data-external" node dist/main.js
+  PUBLIC_URL="http://127.0.0.1:$port" WEBHOOK_URL="http://127.0.0.1:$port/webhooks/plaid" DATA_DIR="$tmp/data-external" node dist/main.js
 pid=$last_pid
 ready "http://127.0.0.1:$port"
 node --import tsx scripts/smoke-link-sync.ts "http://127.0.0.1:$port" "$simulator" "$token"

@@ -5,6 +5,8 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-post
 import { runMigrations } from './db/migrations.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics/metrics.js';
+import { createPlaidClient } from './plaid/client.js';
+import { checkPlaidCredentials } from './plaid/credential-check.js';
 import { createInstrumentedPlaidClient } from './plaid/instrumented-client.js';
 import { startSimulatorServer } from './simulator/index.js';
 import { BuiltInReceiver, builtInAppWebhook } from './notifications/builtin-receiver.js';
@@ -45,7 +47,7 @@ export interface StartOptions {
 /**
  * Starts everything the service needs, in dependency order, registering each part's stop as soon as
  * the part exists. Whatever ends start-up early (a failure or a stop signal) undoes what was started,
- * in reverse. Order: DATA_DIR lock, HTTP port (so a taken port stops us before PostgreSQL starts),
+ * in reverse. Order: the Plaid credentials check (outside simulator mode), DATA_DIR lock, HTTP port (so a taken port stops us before PostgreSQL starts),
  * embedded PostgreSQL, migrations, pools, simulator, queue and workers, the app, demo items; only then
  * does `/readyz` answer ready.
  */
@@ -60,6 +62,11 @@ export async function startService(config: Config, logger: Logger, options: Star
 
   try {
     throwIfAborted(signal);
+    // First, before anything is started: keys that do not belong to the environment stop the start here.
+    if (config.plaid.env !== 'simulator') {
+      await checkPlaidCredentials(createPlaidClient(config.plaid), { env: config.plaid.env, logger });
+      throwIfAborted(signal);
+    }
     const embeddedDatabase = config.databaseUrl === undefined;
     if (embeddedDatabase) {
       // One service per DATA_DIR: a second one would share (and on exit stop) the first one's database.

@@ -88,6 +88,7 @@ export async function startServiceChild(options: { databaseUrl: string; plaidUrl
       ADMIN_PASSWORD: 'bench-admin-password',
       DATABASE_URL: options.databaseUrl,
       PUBLIC_URL: `http://127.0.0.1:${port}`,
+      WEBHOOK_URL: `http://127.0.0.1:${port}/webhooks/plaid`,
       // Per-request log lines off: at thousands of requests a second they would be the benchmark.
       LOG_LEVEL: 'warn',
       QUEUE_POLL_INTERVAL_SECONDS: '0.5',

@@ -3,6 +3,9 @@ import { z } from 'zod';
 export const PLAID_ENVS = ['simulator', 'sandbox', 'production'] as const;
 export type PlaidEnv = (typeof PLAID_ENVS)[number];
 
+/** The value of `WEBHOOK_URL` that says "no webhooks" outright, so a forgotten one is not mistaken for it. */
+export const WEBHOOK_URL_NONE = 'none';
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LOG_FORMATS = ['json', 'pretty'] as const;
 
@@ -34,7 +37,8 @@ export const envSchema = z.object({
   PLAID_CLIENT_ID: optionalString,
   PLAID_SECRET: optionalString,
   PLAID_BASE_URL: optionalString.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
-  WEBHOOK_URL: optionalString.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
+  // `none`: run without webhooks on purpose (the hourly status check alone); checked against the mode in load-config.
+  WEBHOOK_URL: optionalString.pipe(z.union([z.literal(WEBHOOK_URL_NONE), z.url({ error: 'must be an http(s) URL or none' })]).optional()),
   TOKEN_ENCRYPTION_KEY: optionalString,
   API_TOKENS: optionalString,
   ADMIN_PASSWORD: optionalString,

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { parseKeyring, type Keyring } from '../vault/keyring.js';
 import { ConfigError } from './config-error.js';
 import { loadOrCreateDevSecrets, type DevSecrets } from './dev-secrets.js';
-import { envSchema, type PlaidEnv, type RawEnv } from './env.js';
+import { envSchema, WEBHOOK_URL_NONE, type PlaidEnv, type RawEnv } from './env.js';
 import { loopbackOrigins, parseMetricsHosts, parsePublicOrigins, type PublicOrigin } from './public-origins.js';
 
 export interface Config {
@@ -131,8 +131,12 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
   const raw = parsed.data;
   const problems: string[] = [];
-
   const hasCredentials = raw.PLAID_CLIENT_ID !== undefined || raw.PLAID_SECRET !== undefined;
+  // Keys belong to one Plaid environment: guessing sandbox sent production keys to Sandbox, where every
+  // call then failed with INVALID_API_KEYS long after start-up.
+  if (hasCredentials && raw.PLAID_ENV === undefined) {
+    problems.push('PLAID_ENV: is required when PLAID_CLIENT_ID or PLAID_SECRET is set: sandbox or production, the environment the keys belong to');
+  }
   const plaidEnv: PlaidEnv = raw.PLAID_ENV ?? (hasCredentials ? 'sandbox' : 'simulator');
   const dataDir = path.resolve(raw.DATA_DIR);
 
@@ -146,6 +150,10 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     const required = ['PLAID_CLIENT_ID', 'PLAID_SECRET', 'TOKEN_ENCRYPTION_KEY', 'API_TOKENS', 'ADMIN_PASSWORD', 'PUBLIC_URL'] as const;
     for (const name of required) {
       if (raw[name] === undefined) problems.push(`${name}: is required when PLAID_ENV is ${plaidEnv}`);
+    }
+    // Without webhooks the service still works, an hour behind: that must be a choice, not an omission.
+    if (raw.WEBHOOK_URL === undefined) {
+      problems.push(`WEBHOOK_URL: is required when PLAID_ENV is ${plaidEnv} (the public URL of /webhooks/plaid); WEBHOOK_URL=none runs on the hourly status check alone`);
     }
   }
 
@@ -204,7 +212,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
         secret: raw.PLAID_SECRET ?? dev?.plaidSecret ?? '',
         baseUrl: raw.PLAID_BASE_URL?.replace(/\/+$/, ''),
       },
-      webhookUrl: raw.WEBHOOK_URL,
+      webhookUrl: raw.WEBHOOK_URL === WEBHOOK_URL_NONE ? undefined : raw.WEBHOOK_URL,
       keyring,
       apiTokens,
       adminPassword,

@@ -3,7 +3,7 @@ import type { AppDeps } from '../app.js';
 import { AppError, UnauthorizedError } from '../http/errors.js';
 import { rawHeader, readRawBody } from '../http/raw-body.js';
 import { VerificationKeyCache, plaidKeyFetcher } from '../webhooks/verification-keys.js';
-import { receiveWebhook } from '../webhooks/webhook-intake.js';
+import { receiveWebhook, webhookEnvironmentOf } from '../webhooks/webhook-intake.js';
 import { WebhookRecorder } from '../webhooks/webhook-recorder.js';
 import { createWebhookVerifier } from '../webhooks/webhook-verifier.js';
 
@@ -15,7 +15,10 @@ import { createWebhookVerifier } from '../webhooks/webhook-verifier.js';
 export function webhookRoutes(deps: Pick<AppDeps, 'config' | 'sql' | 'logger' | 'metrics' | 'plaid' | 'queue'>) {
   const verify = createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: plaidKeyFetcher(deps.plaid) }) });
   const recorder = new WebhookRecorder({ sql: deps.sql, enqueuer: deps.queue, dedupeWindowSeconds: deps.config.webhookDedupeWindowSeconds });
-  const intake = { logger: deps.logger, metrics: deps.metrics, verify, recorder, notify: () => deps.queue.notify() };
+  const intake = {
+    logger: deps.logger, metrics: deps.metrics, verify, recorder, notify: () => deps.queue.notify(),
+    environment: webhookEnvironmentOf(deps.config.plaid.env),
+  };
 
   return new Hono().post('/webhooks/plaid', async (c) => {
     const rawBody = await readRawBody(c, deps.config.webhookMaxBodyBytes);

@@ -10,6 +10,7 @@ import type { ItemRow } from './item-access.js';
 import type { ServiceDeps } from './service-deps.js';
 import { adoptInactiveAccounts, type Adoption } from './smart-adoption.js';
 import { requestSyncs } from './sync-requests.js';
+import { adoptOrphanWebhooks, lockPlaidItemAgainstIntake } from '../webhooks/orphan-adoption.js';
 
 export const MISSING_PRODUCT_MESSAGE = 'Missing Plaid product';
 
@@ -47,8 +48,24 @@ export async function exchangePublicToken(deps: ServiceDeps, input: ExchangeInpu
     { itemId: item.id, plaidItemId: item.plaidItemId, userId: item.userId, product: item.product, institutionId: item.institutionId, adopted: adoptions.length },
     'item_linked',
   );
+  await adoptEarlyWebhooks(deps, item);
   await requestSyncs(deps, { itemId: item.id, products: await productsToSync(deps, item), trigger: 'initial' });
   return result;
+}
+
+/**
+ * Plaid sends an item's first webhooks right after Link, often before the app has exchanged the
+ * token: intake recorded them `orphan`. The item is committed, so a failure here is logged, not
+ * thrown (the hourly status check syncs the item anyway).
+ */
+async function adoptEarlyWebhooks(deps: ServiceDeps, item: ItemRow): Promise<void> {
+  if (!deps.sql || !deps.queue) return;
+  try {
+    const adopted = await adoptOrphanWebhooks({ sql: deps.sql, queue: deps.queue }, { plaidItemId: item.plaidItemId });
+    if (adopted > 0) deps.logger.info({ itemId: item.id, adopted }, 'early_webhooks_adopted');
+  } catch (error) {
+    deps.logger.warn({ itemId: item.id, ...errorLogFields(error) }, 'early_webhooks_not_adopted');
+  }
 }
 
 async function refuseDuplicate(deps: ServiceDeps, userId: string, institutionId: string): Promise<void> {
@@ -88,6 +105,8 @@ async function storeNewItem(deps: ServiceDeps, input: ExchangeInput, exchanged: 
         .returning();
       await insertPlaidAccounts(tx, { itemId: item!.id, userId: input.userId, linkedProduct: product, accounts });
       const adoptions = institutionId === null ? [] : await adoptInactiveAccounts(tx, { userId: input.userId, itemId: item!.id, institutionId });
+      // Last, so deliveries wait on it for as short a time as possible.
+      await lockPlaidItemAgainstIntake(tx, exchanged.item_id);
       return { item: item!, adoptions };
     });
   } catch (error) {

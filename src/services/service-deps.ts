@@ -1,6 +1,7 @@
 import type { PlaidApi } from 'plaid';
 import type { Config } from '../config/load-config.js';
-import type { Database } from '../db/client.js';
+import type { Database, Sql } from '../db/client.js';
+import type { WebhookEnqueuer } from '../webhooks/webhook-enqueuer.js';
 import type { Logger } from '../logger.js';
 import type { SyncScheduler } from '../sync/sync-scheduler.js';
 import type { TokenVault } from '../vault/token-vault.js';
@@ -14,4 +15,7 @@ export interface ServiceDeps {
   vault: TokenVault;
   plaid: PlaidApi;
   syncs: SyncScheduler;
+  /** With both, an exchange processes the webhooks that arrived before it stored the item. */
+  sql?: Sql;
+  queue?: WebhookEnqueuer;
 }

@@ -78,6 +78,35 @@ export function buildAccount(itemKey: number, kind: AccountKind, index: number, 
   };
 }
 
+/**
+ * A transaction moves its account's balances as at a bank (Plaid's sign: positive is money out):
+ * a depository account holds less; a credit card or loan owes more (a payment, negative, owes less).
+ * Integer cents, so repeated moves never drift.
+ */
+export function applyTransaction(account: SimAccount, amount: number): void {
+  const cents = Math.round(amount * 100);
+  const owed = account.account.type === AccountType.Credit || account.account.type === AccountType.Loan;
+  const balances = account.account.balances;
+  const current = Math.round((balances.current ?? 0) * 100) + (owed ? cents : -cents);
+  setBalances(account, current / 100, balances.available === null || balances.available === undefined ? null : (Math.round(balances.available * 100) - cents) / 100);
+}
+
+/**
+ * New balances for an account, as the bank reports them; a credit card's available credit follows
+ * from its limit. `available` left undefined keeps the gap between current and available.
+ */
+export function setBalances(account: SimAccount, current: number, available?: number | null): void {
+  const balances = account.account.balances;
+  const limit = balances.limit ?? null;
+  let next = available;
+  if (next === undefined) {
+    const gap = balances.available === null || balances.available === undefined || balances.current === null ? null : balances.available - balances.current;
+    next = gap === null ? null : Math.round((current + gap) * 100) / 100;
+  }
+  if (account.account.type === AccountType.Credit && limit !== null) next = Math.max(0, Math.round((limit - current) * 100) / 100);
+  account.account.balances = { ...balances, current, available: next };
+}
+
 /** Accounts that carry transactions in /transactions/sync (depository, credit, student loans). */
 export function isTransactionAccount(kind: AccountKind): boolean {
   return kind === 'checking' || kind === 'savings' || kind === 'credit card' || kind === 'student';

@@ -131,7 +131,8 @@ export class ChangeLog {
     }
   }
 
-  advance(spec: AdvanceSpec, rng: Rng, day: number): AdvanceSummary {
+  /** `onAdded` sees each transaction the advance creates (posted or pending), as sync will report it. */
+  advance(spec: AdvanceSpec, rng: Rng, day: number, onAdded?: (transaction: Transaction) => void): AdvanceSummary {
     const summary: AdvanceSummary = { added: [], modified: [], removed: [], posted: [] };
     if (!this.factory.hasAccounts) return summary;
     const touched = new Set<number>();
@@ -153,6 +154,7 @@ export class ChangeLog {
       if (name !== undefined) this.factory.rename(target, name);
       touched.add(target);
       summary.added.push(this.factory.transactionId(target));
+      if (onAdded) onAdded(this.currentOf(target)!);
     }
     for (const target of this.pickLive(spec.modified ?? 0, rng, touched)) {
       const last = this.latest.get(target);

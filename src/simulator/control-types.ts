@@ -84,6 +84,13 @@ export interface TransactionsTruth extends Iterable<TruthTransaction> {
   transactions(): Iterable<Transaction>;
 }
 
+export interface BalanceChange {
+  accountId?: string;
+  current: number;
+  /** Undefined keeps the gap between current and available (a credit card's follows its limit). */
+  available?: number | null;
+}
+
 export interface SimulatorStats {
   calls: Record<string, number>;
   injectedFaults: Record<string, number>;
@@ -110,6 +117,11 @@ export interface SimulatorControl {
   pendingDisconnect(itemId: string, options?: { reason?: PendingDisconnectWebhookReason; disconnectTime?: string }): WebhookResult;
   newAccountsAvailable(itemId: string): WebhookResult;
   revokeAccount(itemId: string, accountId?: string): WebhookResult & { account_id: string };
+  /**
+   * The bank reports new balances for one account (the first live one by default) without any
+   * transaction: interest, a fee not itemised, a correction. Plaid sends no webhook for it.
+   */
+  setBalance(itemId: string, change: BalanceChange): { account_id: string; balances: AccountBase['balances'] };
   updateHoldings(itemId: string, change?: { added?: number; updated?: number }): WebhookResult & { new_holdings: number; updated_holdings: number };
   addInvestmentTransactions(itemId: string, added?: number): WebhookResult & { new_investments_transactions: number };
   updateLiabilities(itemId: string, accountIds?: string[]): WebhookResult & { updated: Record<string, string[]> };

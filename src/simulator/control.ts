@@ -1,6 +1,6 @@
 import { Products } from './plaid-enums.js';
 import type { Transaction } from 'plaid';
-import { isLiabilityAccount } from './accounts.js';
+import { isLiabilityAccount, setBalances } from './accounts.js';
 import { dayToDate } from './clock.js';
 import type { SimulatorContext } from './context.js';
 import type {
@@ -12,6 +12,7 @@ import type { ItemEvents } from './item-events.js';
 import type { SimItem } from './item-store.js';
 import { accountBases, liveAccounts } from './item-views.js';
 import { liabilitiesFor } from './liabilities-data.js';
+import { plaidErrors } from './plaid-errors.js';
 
 const DEFAULT_INSTITUTION = 'ins_109508';
 
@@ -78,6 +79,15 @@ export function createControl(ctx: SimulatorContext, events: ItemEvents): Simula
     pendingDisconnect: (itemId, options = {}) => events.pendingDisconnect(item(itemId), options.reason, options.disconnectTime),
     newAccountsAvailable: (itemId) => events.newAccountsAvailable(item(itemId)),
     revokeAccount: (itemId, accountId) => events.revokeAccount(item(itemId), accountId),
+    setBalance: (itemId, change) => {
+      const target = item(itemId);
+      const account = change.accountId === undefined
+        ? target.accounts.find((a) => !a.revoked)
+        : target.accounts.find((a) => !a.revoked && a.account.account_id === change.accountId);
+      if (!account) throw plaidErrors.invalidAccountId();
+      setBalances(account, change.current, change.available);
+      return { account_id: account.account.account_id, balances: structuredClone(account.account.balances) };
+    },
     updateHoldings: (itemId, change = {}) => events.updateHoldings(item(itemId), change.added ?? 1, change.updated ?? 1),
     addInvestmentTransactions: (itemId, added = 1) => events.addInvestmentTransactions(item(itemId), added),
     updateLiabilities: (itemId, accountIds) => events.updateLiabilities(item(itemId), accountIds),

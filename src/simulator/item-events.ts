@@ -1,5 +1,5 @@
 import { PendingDisconnectWebhookReason, PlaidErrorType } from './plaid-enums.js';
-import { isInvestmentAccount, isLiabilityAccount } from './accounts.js';
+import { applyTransaction, isInvestmentAccount, isLiabilityAccount } from './accounts.js';
 import type { AdvanceSpec, AdvanceSummary } from './change-log.js';
 import { dayToDate } from './clock.js';
 import type { SimulatorContext } from './context.js';
@@ -32,7 +32,11 @@ export class ItemEvents {
   }
 
   advance(item: SimItem, spec: AdvanceSpec): AdvanceResult {
-    const summary = item.log.advance(spec, item.rng, this.ctx.clock.todayDay());
+    // Each new transaction moves its account's balances, as the bank's would.
+    const summary = item.log.advance(spec, item.rng, this.ctx.clock.todayDay(), (transaction) => {
+      const account = item.accounts.find((a) => a.account.account_id === transaction.account_id);
+      if (account) applyTransaction(account, transaction.amount);
+    });
     item.lastTransactionsUpdate = this.ctx.clock.iso();
     const changed = summary.added.length + summary.modified.length + summary.removed.length > 0;
     return { ...summary, webhookFired: changed && this.syncUpdatesAvailable(item) };

@@ -25,6 +25,8 @@ export interface SavedItem {
   products: Products[];
   accountIndexes: number[];
   revokedAccounts: number[];
+  /** Each account's balances as they stand (index, current, available): they move after creation. Absent in older saves. */
+  balances?: [number, number | null, number | null][];
   webhook: string | null;
   userId: string | null;
   baseCount: number;
@@ -71,6 +73,7 @@ export function saveItem(item: SimItem): SavedItem {
     products: [...item.products],
     accountIndexes: item.accounts.map((a) => a.index),
     revokedAccounts: item.accounts.filter((a) => a.revoked).map((a) => a.index),
+    balances: item.accounts.map((a) => [a.index, a.account.balances.current, a.account.balances.available ?? null]),
     webhook: item.webhook,
     userId: item.userId,
     baseCount: item.log.baseCount,
@@ -113,6 +116,10 @@ export function restoreItem(store: ItemStore, saved: SavedItem): SimItem {
   });
   item.log.restoreEvents(saved.events);
   for (const account of item.accounts) account.revoked = saved.revokedAccounts.includes(account.index);
+  for (const [index, current, available] of saved.balances ?? []) {
+    const account = item.accounts.find((a) => a.index === index);
+    if (account) account.account.balances = { ...account.account.balances, current, available };
+  }
   const error = saved.error;
   Object.assign(item, {
     ready: saved.ready,

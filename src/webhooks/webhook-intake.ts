@@ -17,6 +17,18 @@ export interface WebhookIntakeDeps {
   recorder: Pick<WebhookRecorder, 'record'>;
   /** After the commit: wakes local workers for the jobs. */
   notify: () => void;
+  /**
+   * The Plaid environment whose webhooks this service takes (`sandbox` in simulator mode, whose
+   * webhooks say sandbox). A body naming another one was meant for another deployment.
+   */
+  environment: WebhookEnvironment;
+}
+
+export type WebhookEnvironment = 'sandbox' | 'production';
+
+/** What the webhooks of a service in `plaidEnv` say in their `environment` field. */
+export function webhookEnvironmentOf(plaidEnv: 'simulator' | 'sandbox' | 'production'): WebhookEnvironment {
+  return plaidEnv === 'production' ? 'production' : 'sandbox';
 }
 
 export type IntakeResult =
@@ -75,7 +87,15 @@ export async function receiveWebhook(
     return { status: 400, outcome: 'invalid', message: error.message };
   }
 
-  const { webhook_type: type, webhook_code: code } = parsed.webhook;
+  const { webhook_type: type, webhook_code: code, environment } = parsed.webhook;
+  // Signed by Plaid, but for another environment's items (a sandbox webhook at a production service):
+  // refused like a bad signature. Plaid puts `environment` in every body; one without it is taken.
+  if (environment !== undefined && environment !== deps.environment) {
+    metrics.webhookSignatureRejected.inc({ reason: 'environment' });
+    metrics.plaidWebhooks.inc({ webhook_type: type, webhook_code: code, outcome: 'rejected' });
+    logger.warn({ reason: 'environment', webhookEnvironment: environment, expected: deps.environment }, 'webhook_rejected');
+    return { status: 401, outcome: 'rejected' };
+  }
   const plaidItemId = parsed.webhook.item_id ?? null;
   const action = actionFor(parsed);
   const sha256 = createHash('sha256').update(input.rawBody).digest('hex');

@@ -3,6 +3,7 @@ import type { Sql } from '../db/client.js';
 import { pipelinedTransaction } from '../db/pipelined-transaction.js';
 import type { WebhookOutcome } from '../db/schema/operations.js';
 import type { SyncRequest } from '../sync/sync-scheduler.js';
+import { PLAID_ITEM_LOCK_CLASS } from './orphan-adoption.js';
 import type { WebhookAction } from './webhook-actions.js';
 import type { WebhookEnqueuer } from './webhook-enqueuer.js';
 
@@ -119,10 +120,16 @@ export class WebhookRecorder {
       // insert, sent right behind in the same round trip, runs with a snapshot taken after the locks,
       // so it sees a copy committed by whoever held a lock before. The insert's plan is kept
       // (generic): planned anew for every batch, its planning took longer than running it.
-      const [, , decided] = await Promise.all([
+      // Then each item id's lock, shared (deliveries never wait for each other on it): an exchange
+      // storing that item waits for this batch, so a delivery recorded `orphan` here is committed
+      // before the exchange looks for orphans to adopt (see `orphan-adoption.ts`). Taken after the
+      // body locks, so a batch holding it never waits for another lock.
+      const [, , , decided] = await Promise.all([
         tx`set local plan_cache_mode = force_generic_plan`,
         tx`select count(pg_advisory_xact_lock(key))
           from (select distinct hashtextextended(sha, 0) as key from unnest(${column((d) => d.sha256)}::text[]) as sha order by 1) as locks`,
+        tx`select count(pg_advisory_xact_lock_shared(${PLAID_ITEM_LOCK_CLASS}::int, hashtext(id)))
+          from (select distinct id from unnest(${column((d) => d.plaidItemId)}::text[]) as id where id is not null) as items`,
         tx<DecidedRow[]>`
         with input as (
           select * from unnest(

@@ -78,6 +78,7 @@ const envelope = z.looseObject({
   webhook_type: z.string().min(1).max(100),
   webhook_code: z.string().min(1).max(100),
   item_id: z.string().min(1).max(200).optional(),
+  environment: z.string().max(100).optional(),
 });
 
 export type ParsedWebhook =

@@ -4,6 +4,11 @@ import type { VerificationKeyCache } from './verification-keys.js';
 
 /** Plaid: reject a webhook whose token was issued more than 5 minutes ago (replay protection). */
 const MAX_TOKEN_AGE_SECONDS = 5 * 60;
+/**
+ * How far ahead of our clock a token's `iat` (or `nbf`) may be: two well-synchronised clocks still
+ * differ by a second or two, and refusing a genuine webhook for that makes Plaid retry it for a day.
+ */
+export const MAX_CLOCK_SKEW_SECONDS = 30;
 /** A real token is a few hundred bytes; anything far larger is not worth decoding. */
 const MAX_HEADER_LENGTH = 4096;
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
@@ -50,7 +55,8 @@ export type WebhookVerifier = (rawBody: Uint8Array, header: string | undefined) 
  * WebCrypto-based JWT library: every webhook pays for this check, and the WebCrypto path (algorithm
  * normalisation, a thread-pool job and its promise per call) cost more than the signature itself.
  * The checks are the ones such a library makes for this profile: exactly one algorithm, no `crit`
- * extensions, `iat` present and neither older than the limit nor in the future, `exp` and `nbf` if given.
+ * extensions, `iat` present, not older than the limit and at most `MAX_CLOCK_SKEW_SECONDS` ahead of
+ * our clock, `exp` and `nbf` if given (`nbf` with the same skew).
  */
 export function createWebhookVerifier({ keys, now = () => Math.floor(Date.now() / 1000) }: WebhookVerifierOptions): WebhookVerifier {
   return async (rawBody, header) => {
@@ -111,9 +117,9 @@ function checkTimes(payload: Record<string, unknown>, now: number): void {
   const issuedAt = numericDate(payload, 'iat');
   if (issuedAt === undefined) throw new WebhookVerificationError('stale');
   const age = now - issuedAt;
-  if (age > MAX_TOKEN_AGE_SECONDS || age < 0) throw new WebhookVerificationError('stale');
+  if (age > MAX_TOKEN_AGE_SECONDS || age < -MAX_CLOCK_SKEW_SECONDS) throw new WebhookVerificationError('stale');
   const notBefore = numericDate(payload, 'nbf');
-  if (notBefore !== undefined && notBefore > now) throw new WebhookVerificationError('stale');
+  if (notBefore !== undefined && notBefore > now + MAX_CLOCK_SKEW_SECONDS) throw new WebhookVerificationError('stale');
   const expires = numericDate(payload, 'exp');
   if (expires !== undefined && expires <= now) throw new WebhookVerificationError('stale');
 }

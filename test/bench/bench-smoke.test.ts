@@ -14,7 +14,7 @@ const EXPECTED: Record<string, string[]> = {
   sync: ['transactions/s', '(a) fetch-only seconds', '(b) COPY-alone seconds', '(c) per-row upsert rows/s', 'efficiency', 'ratio to COPY alone', 'speed-up over per-row', 'ceiling: fetch-only over per-row'],
   memory: ['peak RSS MB, small', 'peak RSS MB, large', 'peak ratio large / small'],
   webhooks: ['one at a time: p50 ms', 'healthz requests/s', 'max: accepted/s', 'max: p50 ms', 'max: p99 ms', 'fixed: p50 ms', 'fixed: p99 ms', 'max: service CPU ms per webhook', 'max: PostgreSQL CPU ms per webhook', 'fixed: load generator CPU ms per webhook'],
-  fanout: ['all synced seconds', 'items/s', 'service CPU ms per item', 'PostgreSQL CPU ms per item', 'simulator CPU ms per item'],
+  fanout: ['all synced seconds', 'items/s', 'service CPU ms per item', 'PostgreSQL CPU ms per item', 'simulator CPU ms per item', 'Plaid calls per item', '/accounts/get calls per item'],
   admin: ['default (status sort): p50 ms', 'default (status sort): p95 ms', 'worst p95 ms'],
 };
 

@@ -51,11 +51,26 @@ describe('loadConfig', () => {
     expect(file.apiToken).toBe(first.createdDevSecrets!.apiToken);
   });
 
-  it('defaults to sandbox when Plaid credentials are given without PLAID_ENV', async () => {
+  it('refuses Plaid credentials without PLAID_ENV instead of sending them to Sandbox', async () => {
     const { PLAID_ENV: _unused, ...env } = productionEnv();
-    const { config } = await loadConfig(env);
+    expect(await problems(env)).toEqual([
+      'PLAID_ENV: is required when PLAID_CLIENT_ID or PLAID_SECRET is set: sandbox or production, the environment the keys belong to',
+    ]);
+    const { config } = await loadConfig({ ...env, PLAID_ENV: 'sandbox' });
     expect(config.plaid.env).toBe('sandbox');
     expect(config.apiTokens).toEqual(['a-long-enough-api-token']);
+  });
+
+  it('requires WEBHOOK_URL outside simulator mode unless it is explicitly none', async () => {
+    const { WEBHOOK_URL: _unused, ...env } = productionEnv();
+    expect(await problems(env)).toEqual([
+      'WEBHOOK_URL: is required when PLAID_ENV is production (the public URL of /webhooks/plaid); WEBHOOK_URL=none runs on the hourly status check alone',
+    ]);
+    expect((await loadConfig({ ...env, WEBHOOK_URL: 'none' })).config.webhookUrl).toBeUndefined();
+    expect((await loadConfig(productionEnv())).config.webhookUrl).toBe('https://example.com/webhooks/plaid');
+    expect(await problems({ ...env, WEBHOOK_URL: 'nothing' })).toEqual(['WEBHOOK_URL: must be an http(s) URL or none']);
+    // Simulator mode links items with the service's own address: nothing to set.
+    expect((await loadConfig({ DATA_DIR: dataDir })).config.webhookUrl).toBeUndefined();
   });
 
   it('strips a trailing slash from PLAID_BASE_URL', async () => {
@@ -99,6 +114,7 @@ describe('loadConfig', () => {
       'API_TOKENS: is required when PLAID_ENV is production',
       'ADMIN_PASSWORD: is required when PLAID_ENV is production',
       'PUBLIC_URL: is required when PLAID_ENV is production',
+      'WEBHOOK_URL: is required when PLAID_ENV is production (the public URL of /webhooks/plaid); WEBHOOK_URL=none runs on the hourly status check alone',
     ]);
   });
 

@@ -32,7 +32,7 @@ export async function spawnService(env: Record<string, string>): Promise<Service
   const port = env.PORT ?? String(await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH, PUBLIC_URL: `http://127.0.0.1:${port}`, ...env, PORT: port, HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH, PUBLIC_URL: `http://127.0.0.1:${port}`, WEBHOOK_URL: `http://127.0.0.1:${port}/webhooks/plaid`, ...env, PORT: port, HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { VerificationKeyCache } from '../../src/webhooks/verification-keys.js';
-import { receiveWebhook, type WebhookIntakeDeps } from '../../src/webhooks/webhook-intake.js';
+import { receiveWebhook, type WebhookEnvironment, type WebhookIntakeDeps } from '../../src/webhooks/webhook-intake.js';
 import { WebhookRecorder, type WebhookRecorderOptions } from '../../src/webhooks/webhook-recorder.js';
 import { createWebhookVerifier } from '../../src/webhooks/webhook-verifier.js';
 import { buildTestApp } from '../support/app.js';
@@ -29,7 +29,7 @@ describe('webhook intake', () => {
     await database.sql`delete from webhook_events`;
   });
 
-  function intake(overrides: Partial<WebhookRecorderOptions> = {}) {
+  function intake(overrides: Partial<WebhookRecorderOptions> = {}, environment: WebhookEnvironment = 'sandbox') {
     const queue = recordingWorkQueue();
     const metrics = createMetrics();
     const recorder = new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300, ...overrides });
@@ -39,6 +39,7 @@ describe('webhook intake', () => {
       verify: createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: signer.fetchKey }) }),
       recorder,
       notify: () => queue.notify(),
+      environment,
     };
     const deliver = async (payload: object | string) => {
       const body = typeof payload === 'string' ? payload : plaidBody(payload);
@@ -59,6 +60,22 @@ describe('webhook intake', () => {
     expect(await metrics.registry.getSingleMetricAsString('plaid_webhooks_total')).toContain(
       'plaid_webhooks_total{webhook_type="LIABILITIES",webhook_code="DEFAULT_UPDATE",outcome="accepted"} 1',
     );
+  });
+
+  it("refuses a signed webhook whose environment is not the service's, recording and enqueuing nothing", async () => {
+    const sync = { webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: plaidItemId, initial_update_complete: true, historical_update_complete: true };
+    const production = intake({}, 'production');
+    expect(await production.deliver({ ...sync, environment: 'sandbox' })).toEqual({ status: 401, outcome: 'rejected' });
+    const sandbox = intake();
+    expect(await sandbox.deliver({ ...sync, environment: 'production' })).toEqual({ status: 401, outcome: 'rejected' });
+    expect(await rows()).toEqual([]);
+    expect([...production.queue.syncs, ...sandbox.queue.syncs]).toEqual([]);
+    expect(await production.metrics.registry.getSingleMetricAsString('plaid_webhook_signature_rejected_total')).toContain(
+      'plaid_webhook_signature_rejected_total{reason="environment"} 1',
+    );
+    // Its own environment, and a body without the field, are taken.
+    expect(await production.deliver({ ...sync, environment: 'production' })).toMatchObject({ status: 200, outcome: 'processed' });
+    expect(await sandbox.deliver({ ...sync, item_id: plaidItemId, initial_update_complete: false })).toMatchObject({ status: 200, outcome: 'processed' });
   });
 
   it('records an item webhook as received and enqueues it for the workers', async () => {

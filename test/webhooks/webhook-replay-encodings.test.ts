@@ -58,6 +58,7 @@ function intake() {
     verify: createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: signer.fetchKey }) }),
     recorder: new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300 }),
     notify: () => queue.notify(),
+    environment: 'sandbox',
   };
   const send = (body: string, verification: string) => receiveWebhook(deps, { rawBody: new TextEncoder().encode(body), verification });
   return { queue, send };

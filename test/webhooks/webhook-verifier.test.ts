@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VerificationKeyCache } from '../../src/webhooks/verification-keys.js';
-import { createWebhookVerifier } from '../../src/webhooks/webhook-verifier.js';
+import { createWebhookVerifier, MAX_CLOCK_SKEW_SECONDS } from '../../src/webhooks/webhook-verifier.js';
 import { createTestSigner, plaidBody } from '../support/webhook-signing.js';
 
 const body = plaidBody({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: 'item-1' });
@@ -26,6 +26,20 @@ describe('webhook verifier', () => {
     }
     await expect(verify(bytes, await signer.sign(body, { iatSecondsAgo: 301 }))).rejects.toMatchObject({ reason: 'stale' });
     await expect(verify(bytes, await signer.sign(body, { iatSecondsAgo: 299 }))).resolves.toMatchObject({ deliverySha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it(`accepts an iat up to ${MAX_CLOCK_SKEW_SECONDS} s ahead of our clock (Plaid's clock a little fast), not more`, async () => {
+    const signer = await createTestSigner();
+    const now = 1_900_000_000;
+    const verify = createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: signer.fetchKey }), now: () => now });
+    const ok = { deliverySha256: expect.stringMatching(/^[0-9a-f]{64}$/) };
+    for (const ahead of [2, MAX_CLOCK_SKEW_SECONDS]) {
+      await expect(verify(bytes, await signer.sign(body, { claims: { iat: now + ahead } }))).resolves.toMatchObject(ok);
+      await expect(verify(bytes, await signer.sign(body, { claims: { iat: now, nbf: now + ahead } }))).resolves.toMatchObject(ok);
+    }
+    await expect(verify(bytes, await signer.sign(body, { claims: { iat: now + MAX_CLOCK_SKEW_SECONDS + 1 } }))).rejects.toMatchObject({ reason: 'stale' });
+    await expect(verify(bytes, await signer.sign(body, { claims: { iat: now - 300 } }))).resolves.toMatchObject(ok);
+    await expect(verify(bytes, await signer.sign(body, { claims: { iat: now - 301 } }))).rejects.toMatchObject({ reason: 'stale' });
   });
 
   it('refuses extensions it does not implement, and headers or payloads that are not JSON objects', async () => {

@@ -200,12 +200,42 @@ function isPaginationRestart(error: unknown): boolean {
   return error instanceof PlaidCallError && error.plaid.kind === 'restart_pagination';
 }
 
+/**
+ * Every account's balance as Plaid last refreshed it, asked alongside the first page. Sync pages
+ * list only accounts with new transactions, so without this a quiet account kept its balance from
+ * the day it was linked. `/accounts/get` is free and serves Plaid's cached balances, refreshed
+ * with the item's data (once a day or more for Transactions): exactly what a sync should store.
+ * `/accounts/balance/get` would ask the bank in real time, slowly, and is billed per call.
+ */
+function fetchBalances(ctx: ProductSyncContext): Promise<AccountBase[]> {
+  const balances = ctx.call('/accounts/get', (config) => ctx.plaid.accountsGet({ access_token: ctx.accessToken }, config)).then((r) => r.accounts);
+  // Read only after the first page: if that fails, its error is the run's, and this one is moot.
+  balances.catch(() => undefined);
+  return balances;
+}
+
+/**
+ * The run's accounts to write: the pages' accounts (which may be new to the item), their balances
+ * replaced by the fresher `/accounts/get` figures, and every other account the item already has.
+ */
+export function withFreshBalances(seen: readonly AccountBase[], fresh: readonly AccountBase[]) {
+  const latest = new Map(fresh.map((account) => [account.account_id, account]));
+  const listed = new Set(seen.map((account) => account.account_id));
+  return {
+    seen: seen.map((account) => latest.get(account.account_id) ?? account),
+    /** Only refreshed, never added: an account the item does not have comes through update mode. */
+    others: fresh.filter((account) => !listed.has(account.account_id)),
+  };
+}
+
 export async function syncTransactions(ctx: ProductSyncContext): Promise<SyncCounts> {
   const start = ctx.fromScratch ? null : ctx.item.transactionsCursor;
+  const balances = fetchBalances(ctx);
   // The first page decides the path: an update that fits in it is written directly, in one
   // statement; a longer one is staged and merged in chunks while later pages are fetched.
   const opening = await firstPage(ctx, start);
-  if (opening !== 'restart' && !opening.has_more) return writeOnePage(ctx, start, opening);
+  const fresh = await balances;
+  if (opening !== 'restart' && !opening.has_more) return writeOnePage(ctx, start, opening, fresh);
   let first = opening === 'restart' ? null : opening;
   // A restart asked for by the first call counts as the first pass.
   const firstPass = opening === 'restart' ? 2 : 1;
@@ -242,7 +272,12 @@ export async function syncTransactions(ctx: ProductSyncContext): Promise<SyncCou
   const apply = async (tx: Executor): Promise<SyncCounts> => {
     const pass: FetchedPass | null = fetched;
     if (!pass) throw new Error('the transactions pass did not complete');
-    await upsertAccounts(tx, { itemId: ctx.item.id, userId: ctx.item.userId, product: 'transactions', accounts: pass.accounts });
+    const accounts = withFreshBalances(pass.accounts, fresh);
+    const listed = new Set(pass.accounts.map((account) => account.account_id));
+    await upsertAccounts(tx, {
+      itemId: ctx.item.id, userId: ctx.item.userId, product: 'transactions', accounts: [...accounts.seen, ...accounts.others],
+      insertable: (account) => listed.has(account.account_id),
+    });
     const moved = await tx.execute(sql`
       update plaid_items set transactions_cursor = ${pass.cursor}, updated_at = now()
       where id = ${ctx.item.id} and transactions_cursor is not distinct from ${ctx.item.transactionsCursor}
@@ -270,11 +305,17 @@ async function firstPage(ctx: ProductSyncContext, start: string | null): Promise
   return page;
 }
 
-function writeOnePage(ctx: ProductSyncContext, start: string | null, page: TransactionsSyncResponse): Promise<SyncCounts> {
+function writeOnePage(ctx: ProductSyncContext, start: string | null, page: TransactionsSyncResponse, fresh: readonly AccountBase[]): Promise<SyncCounts> {
   const cursor = nextCursor(start, page);
+  const accounts = withFreshBalances(page.accounts, fresh);
   return ctx.commit(async (tx) => {
     const write = { itemId: ctx.item.id, userId: ctx.item.userId, start: ctx.item.transactionsCursor, cursor, fromScratch: ctx.fromScratch };
-    if (!(await writeSinglePage(tx, page, write))) throw new CursorMovedError('the transactions cursor changed while the run was fetching');
+    // Sent together (one round trip); if the cursor had moved, the run's transaction rolls both back.
+    const [written] = await Promise.all([
+      writeSinglePage(tx, { ...page, accounts: accounts.seen }, write),
+      upsertAccounts(tx, { itemId: ctx.item.id, userId: ctx.item.userId, product: 'transactions', accounts: accounts.others, insertable: () => false }),
+    ]);
+    if (!written) throw new CursorMovedError('the transactions cursor changed while the run was fetching');
     return { pages: 1, added: page.added.length, modified: page.modified.length, removed: page.removed.length };
   });
 }

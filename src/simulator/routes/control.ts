@@ -43,6 +43,11 @@ const itemActions: Record<string, (control: SimulatorControl, itemId: string, bo
   }).parse(body)),
   'new-accounts': (c, id) => c.newAccountsAvailable(id),
   'revoke-account': (c, id, body) => c.revokeAccount(id, z.object({ accountId: z.string().optional() }).parse(body).accountId),
+  balance: (c, id, body) => c.setBalance(id, z.object({
+    accountId: z.string().optional(),
+    current: z.number().finite(),
+    available: z.number().finite().nullable().optional(),
+  }).parse(body)),
   holdings: (c, id, body) => c.updateHoldings(id, z.object({ added: count, updated: count }).parse(body)),
   'investment-transactions': (c, id, body) => c.addInvestmentTransactions(id, z.object({ added: count }).parse(body).added),
   liabilities: (c, id, body) => c.updateLiabilities(id, z.object({ accountIds: z.array(z.string()).optional() }).parse(body).accountIds),

@@ -1,12 +1,12 @@
 import type { Hono } from 'hono';
-import { CountryCode } from '../plaid-enums.js';
+import { CountryCode, Products } from '../plaid-enums.js';
 import type {
-  InstitutionsGetByIdRequest, InstitutionsGetByIdResponse, WebhookVerificationKeyGetRequest,
+  InstitutionsGetByIdRequest, InstitutionsGetByIdResponse, InstitutionsGetRequest, InstitutionsGetResponse, WebhookVerificationKeyGetRequest,
   WebhookVerificationKeyGetResponse,
 } from 'plaid';
 import { z } from 'zod';
 import type { SimulatorContext } from '../context.js';
-import { findInstitution } from '../institutions.js';
+import { allInstitutions, findInstitution } from '../institutions.js';
 import { plaidErrors } from '../plaid-errors.js';
 import { plaidRoute } from '../plaid-route.js';
 import { credentials } from './schemas.js';
@@ -21,6 +21,21 @@ const getById = z.object({
   }).optional(),
 });
 
+const list = z.object({
+  ...credentials,
+  count: z.number().int().min(1).max(500),
+  offset: z.number().int().min(0),
+  country_codes: z.array(z.enum(CountryCode)).min(1),
+  options: z.object({
+    products: z.array(z.enum(Products)).nullish(),
+    routing_numbers: z.array(z.string()).nullish(),
+    oauth: z.boolean().nullish(),
+    include_optional_metadata: z.boolean().optional(),
+    include_auth_metadata: z.boolean().optional(),
+    include_payment_initiation_metadata: z.boolean().optional(),
+  }).optional(),
+});
+
 const keyGet = z.object({ ...credentials, key_id: z.string() });
 
 export function registerInstitutionRoutes(app: Hono, ctx: SimulatorContext): void {
@@ -28,6 +43,14 @@ export function registerInstitutionRoutes(app: Hono, ctx: SimulatorContext): voi
     const profile = findInstitution(req.institution_id);
     if (!profile || !req.country_codes.some((c) => profile.institution.country_codes.includes(c))) throw plaidErrors.invalidInstitution();
     return { institution: structuredClone(profile.institution) };
+  });
+
+  // The service's start-up check of its credentials asks for one institution.
+  plaidRoute<InstitutionsGetRequest, InstitutionsGetResponse>(app, ctx, '/institutions/get', list, (req) => {
+    const products = req.options?.products ?? [];
+    const matching = allInstitutions().filter(({ institution }) =>
+      req.country_codes.some((c) => institution.country_codes.includes(c)) && products.every((p) => institution.products.includes(p)));
+    return { institutions: matching.slice(req.offset, req.offset + req.count).map((p) => structuredClone(p.institution)), total: matching.length };
   });
 
   plaidRoute<WebhookVerificationKeyGetRequest, WebhookVerificationKeyGetResponse>(app, ctx, '/webhook_verification_key/get', keyGet, (req) => {
