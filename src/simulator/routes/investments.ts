@@ -44,8 +44,8 @@ export function registerInvestmentRoutes(app: Hono, ctx: SimulatorContext): void
 
   plaidRoute<InvestmentsTransactionsGetRequest, InvestmentsTransactionsGetResponse>(app, ctx, '/investments/transactions/get', transactionsGet, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
-    const investmentAccounts = requireProductAccounts(item, Products.Investments, (a) => isInvestmentAccount(a.kind), plaidErrors.noInvestmentAccounts);
     if (req.start_date > req.end_date) throw plaidErrors.invalidField('start_date must be on or before end_date');
+    const investmentAccounts = requireProductAccounts(item, Products.Investments, (a) => isInvestmentAccount(a.kind), plaidErrors.noInvestmentAccounts);
     // Plaid would hold a call without async_update until the data is there; async_update asks for
     // PRODUCT_NOT_READY instead, until INVESTMENTS_TRANSACTIONS: HISTORICAL_UPDATE.
     if (req.options?.async_update === true && item.ready !== 'historical') throw plaidErrors.productNotReady();
