@@ -42,6 +42,12 @@ export interface Readiness {
   historicalMs: number;
 }
 
+/**
+ * The phases of the simulator `npm start` runs: short enough that a linked item fills in while one
+ * watches (Plaid takes seconds for the 30 days and minutes for the history), long enough to see them.
+ */
+export const QUICK_READINESS: Readiness = { initialMs: 2_000, historicalMs: 8_000 };
+
 export interface SimulatorContext {
   options: Required<Pick<SimulatorOptions, 'clientId' | 'secret' | 'seed' | 'timeScale' | 'defaultTransactionCount'>> & { readiness: Readiness | null };
   clock: Clock;

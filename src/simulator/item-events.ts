@@ -67,10 +67,16 @@ export class ItemEvents {
    * nothing, then the recent days, then the history, each phase after its (scaled) delay.
    */
   linked(item: SimItem): void {
-    const readiness = this.ctx.options.readiness;
-    if (readiness === null) return;
+    if (this.ctx.options.readiness === null) return;
     item.ready = 'not_ready';
     item.log.hideHistoryBefore(item.today - INITIAL_UPDATE_DAYS);
+    this.resumePhases(item);
+  }
+
+  /** Schedules the phases an Item has still to go through (after Link, or after a restart of a saved simulator). */
+  resumePhases(item: SimItem): void {
+    const readiness = this.ctx.options.readiness;
+    if (readiness === null || item.ready === 'historical') return;
     this.ctx.clock.after(readiness.initialMs, () => {
       if (item.ready === 'not_ready') this.markReady(item, 'initial');
       this.ctx.store.touch(item.itemId);
