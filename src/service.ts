@@ -8,7 +8,7 @@ import { createMetrics } from './metrics/metrics.js';
 import { createPlaidClient } from './plaid/client.js';
 import { checkPlaidCredentials } from './plaid/credential-check.js';
 import { createInstrumentedPlaidClient } from './plaid/instrumented-client.js';
-import { startSimulatorServer } from './simulator/index.js';
+import { QUICK_READINESS, startSimulatorServer } from './simulator/index.js';
 import { BuiltInReceiver, builtInAppWebhook } from './notifications/builtin-receiver.js';
 import { seedDemoItems } from './simulator-demo/seed-demo-items.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
@@ -103,7 +103,10 @@ export async function startService(config: Config, logger: Logger, options: Star
     if (config.plaid.env === 'simulator' && plaidBaseUrl === undefined) {
       // Zero-configuration mode: the built-in Plaid simulator, on a loopback port of its own.
       // Its state lives in the same database as the service's, so restarts continue where they left off.
-      const simulator = await startSimulatorServer({ clientId: config.plaid.clientId, secret: config.plaid.secret, port: 0, stateDatabaseUrl: databaseUrl });
+      // New items arrive in phases (nothing, 30 days, the history) as at Plaid, within seconds.
+      const simulator = await startSimulatorServer({
+        clientId: config.plaid.clientId, secret: config.plaid.secret, port: 0, stateDatabaseUrl: databaseUrl, readiness: QUICK_READINESS,
+      });
       stops.push('simulator', () => simulator.close());
       plaidBaseUrl = simulatorUrl = simulator.url;
       logger.info({ url: simulator.url }, 'simulator_started');

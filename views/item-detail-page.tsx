@@ -1,5 +1,5 @@
 import { ITEM_DATA_LIMIT, type ItemData } from '../src/admin/item-data-query.js';
-import type { AccountRow, ItemWebhookRow, SyncRunRow } from '../src/admin/item-detail-query.js';
+import type { AccountRow, ItemWebhookRow, ProductWaitRow, SyncRunRow } from '../src/admin/item-detail-query.js';
 import type { ItemSummary } from '../src/admin/item-list-query.js';
 import type { Product } from '../src/db/schema/index.js';
 import { brokenWhileActive, RunStatusBadge, StatusBadges, WebhookOutcomeBadge } from './badges.js';
@@ -19,6 +19,29 @@ export interface ItemDetail {
   data: ItemData;
   runs: SyncRunRow[];
   webhooks: ItemWebhookRow[];
+  /** Products that wait (no accounts, consent, readiness) or that Plaid refused. */
+  waits: ProductWaitRow[];
+}
+
+const WAIT_MEANING: Record<string, string> = {
+  no_accounts: 'the item has no accounts of this product',
+  consent_required: 'the user did not consent to this product at Link',
+  not_ready: 'Plaid is still extracting this product; the next webhook syncs it',
+  unsupported: 'Plaid does not offer this product for the item',
+};
+
+function ProductWaits(props: { waits: ProductWaitRow[] }) {
+  if (props.waits.length === 0) return <>—</>;
+  return (
+    <ul class="product-waits">
+      {props.waits.map((wait) => (
+        <li data-product={wait.product} data-product-state={wait.state} title={`${WAIT_MEANING[wait.state] ?? wait.state}; the hourly check does not call Plaid for it`}>
+          <span class="chip">{wait.product}</span> {wait.state}
+          {wait.code !== null && <span class="sub mono"> {wait.code}</span>}
+        </li>
+      ))}
+    </ul>
+  );
 }
 
 /** What the page can offer beyond the item's own state: fixed for the process. */
@@ -235,6 +258,12 @@ export function ItemLive(props: { detail: ItemDetail; live: LiveProgress; idlePo
           <dt>Last error</dt>
           <dd class="error-text" title={item.errorMessage ?? undefined}>
             {item.errorCode ? `${item.errorCode}${item.errorMessage ? ` — ${item.errorMessage}` : ''}` : '—'}
+          </dd>
+        </div>
+        <div>
+          <dt>Waiting products</dt>
+          <dd>
+            <ProductWaits waits={props.detail.waits} />
           </dd>
         </div>
         <div class="wide">

@@ -1,5 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
+import type { Database, Sql } from '../db/client.js';
 import { plaidAccounts, syncRuns, webhookEvents } from '../db/schema/index.js';
 
 export const RECENT_LIMIT = 20;
@@ -88,4 +88,23 @@ export type ItemWebhookRow = Awaited<ReturnType<typeof recentItemWebhooks>>[numb
 export async function itemAccountProducts(db: Database, itemId: string): Promise<string[]> {
   const rows = await db.selectDistinct({ product: plaidAccounts.product }).from(plaidAccounts).where(eq(plaidAccounts.itemId, itemId));
   return rows.map((row) => row.product);
+}
+
+/** A product of the item that waits instead of syncing on schedule, and the Plaid code that says why. */
+export interface ProductWaitRow {
+  product: string;
+  state: string;
+  code: string | null;
+  since: string | null;
+}
+
+/** Products in a wait state (`sync_state.state`) or refused by Plaid (`unsupported_products`). */
+export async function productWaitStates(sql: Sql, itemId: string): Promise<ProductWaitRow[]> {
+  return sql<ProductWaitRow[]>`
+    select s.product, s.state, s.state_code as code, to_json(s.state_since)#>>'{}' as since
+    from sync_state s where s.item_id = ${itemId} and s.state is not null
+    union all
+    select u.product, 'unsupported', 'PRODUCTS_NOT_SUPPORTED', null
+    from plaid_items i, unnest(i.unsupported_products) as u(product) where i.id = ${itemId}
+    order by 1`;
 }

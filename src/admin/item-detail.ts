@@ -4,7 +4,7 @@ import { NotFoundError } from '../http/errors.js';
 import type { ItemDetail } from '../../views/item-detail-page.js';
 import type { LiveProgress } from '../../views/item-row.js';
 import { itemData } from './item-data-query.js';
-import { itemAccounts, recentItemWebhooks, recentSyncRuns } from './item-detail-query.js';
+import { itemAccounts, productWaitStates, recentItemWebhooks, recentSyncRuns } from './item-detail-query.js';
 import { findItemSummary, type ItemSummary } from './item-list-query.js';
 import { liveProgress, versionedUrl, versionOf } from './live-progress.js';
 
@@ -19,14 +19,15 @@ export async function loadItemSummary(deps: Pick<AdminDeps, 'sql'>, itemId: stri
 
 export async function loadItemDetail(deps: Pick<AdminDeps, 'sql' | 'db'>, itemId: string): Promise<ItemDetail> {
   const item = await loadItemSummary(deps, itemId);
-  const [accounts, data, runs, webhooks] = await Promise.all([
+  const [accounts, data, runs, webhooks, waits] = await Promise.all([
     itemAccounts(deps.db, itemId),
     itemData(deps.sql, itemId),
     recentSyncRuns(deps.db, itemId),
     recentItemWebhooks(deps.db, itemId),
+    productWaitStates(deps.sql, itemId),
   ]);
   const products = syncableProducts(item, accounts.map((account) => account.product));
-  return { item, products, accounts, data, runs, webhooks };
+  return { item, products, accounts, data, runs, webhooks, waits };
 }
 
 export interface ItemLiveState {

@@ -13,6 +13,12 @@ export type PlaidErrorKind =
   | 'revoked'
   /** The item does not support the product; the product is marked unsupported, the item stays. */
   | 'product_unsupported'
+  /** The item has no accounts this product reads (NO_INVESTMENT_ACCOUNTS, ...): the product waits, the item stays. */
+  | 'product_no_accounts'
+  /** The user did not consent to this product at Link: the product waits for consent, the item stays. */
+  | 'consent_required'
+  /** Plaid is still extracting the product's data: the product waits for the readiness webhook. */
+  | 'not_ready'
   /** Anything else: fatal for this run, the item status unchanged. */
   | 'fatal';
 
@@ -33,7 +39,6 @@ const TRANSIENT_CODES = new Set([
   'INSTITUTION_DOWN',
   'INSTITUTION_NOT_RESPONDING',
   'INSTITUTION_NO_LONGER_SUPPORTED_TEMPORARILY',
-  'PRODUCT_NOT_READY',
   'TIMEOUT',
   'NETWORK_ERROR',
 ]);
@@ -45,8 +50,18 @@ const KIND_BY_CODE: Record<string, PlaidErrorKind> = {
   USER_PERMISSION_REVOKED: 'revoked',
   PRODUCTS_NOT_SUPPORTED: 'product_unsupported',
   PRODUCT_NOT_ENABLED: 'product_unsupported',
+  NO_INVESTMENT_ACCOUNTS: 'product_no_accounts',
+  NO_INVESTMENT_AUTH_ACCOUNTS: 'product_no_accounts',
+  NO_LIABILITY_ACCOUNTS: 'product_no_accounts',
+  ADDITIONAL_CONSENT_REQUIRED: 'consent_required',
+  PRODUCT_NOT_READY: 'not_ready',
   CREDITS_EXHAUSTED: 'fatal',
 };
+
+/** What a recorded error code means, for a failure known only by its code (another process's run row). */
+export function kindOfCode(code: string): PlaidErrorKind | undefined {
+  return KIND_BY_CODE[code];
+}
 
 function kindOf(code: string, type: string | undefined, status: number | undefined): PlaidErrorKind {
   const mapped = KIND_BY_CODE[code];

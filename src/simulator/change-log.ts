@@ -16,6 +16,11 @@ import type { TransactionFactory } from './transaction-factory.js';
  * created at or after s and already removed → nothing. Entries superseded by a later entry for the
  * same target are skipped. Every transaction therefore appears at most once per pagination, so a
  * client applying each page's added, then modified, then removed reaches exactly the current state.
+ *
+ * Phased readiness: the initial history older than a cut-off day can start hidden (Plaid extracts
+ * about 30 days first). Its positions report nothing until `revealHistory()` appends one reveal
+ * event per hidden transaction; a revealed transaction counts as created at its reveal event, so a
+ * client that synced the recent days gets the older ones as `added` on its next sync.
  */
 export const Op = { Add: 0, Modify: 1, Remove: 2 } as const;
 type OpCode = (typeof Op)[keyof typeof Op];
@@ -23,6 +28,8 @@ type OpCode = (typeof Op)[keyof typeof Op];
 /** aux of an Add event: ≥ 0 is the pending target it posts; these mark brand-new transactions. */
 const NEW_POSTED = -1;
 const NEW_PENDING = -2;
+/** aux of an Add event that makes a hidden initial-history transaction visible (the historical update). */
+const REVEALED = -3;
 
 export interface AdvanceSpec {
   added?: number;
@@ -68,6 +75,10 @@ export class ChangeLog {
   private readonly latest = new Map<number, number>();
   private readonly pending = new Set<number>();
   private readonly createdByEvents = new IntColumn();
+  /** Initial-history targets below this are hidden until revealed. */
+  private hiddenBelow = 0;
+  /** Revealed target → the position of its reveal event (where it counts as created). */
+  private readonly revealedAt = new Map<number, number>();
   private readonly basePending: number;
   private readonly firstDay: number;
   private readonly span: number;
@@ -103,6 +114,41 @@ export class ChangeLog {
     return this.factory.hasAccounts ? this.baseCount : 0;
   }
 
+  /** Initial-history transactions still hidden (0 once revealed, or when none ever were). */
+  get hiddenCount(): number {
+    return this.hiddenBelow;
+  }
+
+  /**
+   * Hides the initial history dated before `day` (the dates rise with the position). Only on a log
+   * nothing has been appended to: the hidden part is fixed from the start.
+   */
+  hideHistoryBefore(day: number): void {
+    const posted = this.base - this.basePending;
+    let low = 0;
+    let high = posted;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.baseDay(mid) < day) low = mid + 1;
+      else high = mid;
+    }
+    this.hideFirst(low);
+  }
+
+  /** Hides the first `count` initial-history transactions (saved state restores it this way). */
+  hideFirst(count: number): void {
+    if (this.ops.length > 0) throw new Error('history is hidden on a fresh change log only');
+    this.hiddenBelow = Math.min(count, this.base - this.basePending);
+  }
+
+  /** The historical update: every hidden transaction is appended as a reveal event, in date order. */
+  revealHistory(day: number): number {
+    const hidden = this.hiddenBelow;
+    this.hiddenBelow = 0;
+    for (let target = 0; target < hidden; target++) this.append(Op.Add, target, REVEALED, day);
+    return hidden;
+  }
+
   scan(start: number, from: number, count: number, accountId?: string): SyncPage {
     const page: SyncPage = { added: [], modified: [], removed: [], next: from, hasMore: false };
     const end = this.length;
@@ -119,7 +165,7 @@ export class ChangeLog {
     return page;
   }
 
-  /** The current version of every live transaction, in creation order. */
+  /** The current version of every live transaction (hidden history included: the bank has it), in creation order. */
   *current(): Generator<Transaction> {
     for (let t = 0; t < this.base; t++) {
       const txn = this.currentOf(t);
@@ -200,7 +246,10 @@ export class ChangeLog {
     this.aux.push(aux);
     this.days.push(day);
     this.latest.set(target, position);
-    if (op === Op.Add) {
+    if (op === Op.Add && aux === REVEALED) {
+      // Alive since the log began; it only becomes visible here.
+      this.revealedAt.set(target, position);
+    } else if (op === Op.Add) {
       this.createdByEvents.push(target);
       this.alive++;
     } else if (op === Op.Remove) {
@@ -226,7 +275,7 @@ export class ChangeLog {
     for (let attempt = 0; picked.length < n && attempt < n * 50 + 100; attempt++) {
       const r = rng.int(universe);
       const target = r < this.base ? r : this.createdByEvents.at(r - this.base);
-      if (touched.has(target) || !this.isLive(target)) continue;
+      if (touched.has(target) || target < this.hiddenBelow || !this.isLive(target)) continue;
       touched.add(target);
       picked.push(target);
     }
@@ -234,12 +283,13 @@ export class ChangeLog {
   }
 
   private classify(pos: number, start: number): Kind | null {
-    if (pos < this.base) return this.latest.has(pos) ? null : 'added';
+    if (pos < this.base) return this.latest.has(pos) || pos < this.hiddenBelow ? null : 'added';
     const target = this.targets.at(pos - this.base);
     if (this.latest.get(target) !== pos) return null;
     const live = this.opAt(pos) !== Op.Remove;
-    if (live) return target >= start ? 'added' : 'modified';
-    return target < start ? 'removed' : null;
+    const created = this.revealedAt.get(target) ?? target;
+    if (live) return created >= start ? 'added' : 'modified';
+    return created < start ? 'removed' : null;
   }
 
   private emit(pos: number, start: number, page: SyncPage, accountId?: string): boolean {
@@ -267,12 +317,17 @@ export class ChangeLog {
     return this.factory.modify(this.originalOf(target), target, this.aux.at(last - this.base));
   }
 
+  /** The day of a posted initial-history transaction; it rises with the target. */
+  private baseDay(target: number): number {
+    const pendingFrom = this.baseCount - this.basePending;
+    return this.firstDay + Math.floor((target * this.span) / Math.max(1, pendingFrom));
+  }
+
   private originalOf(target: number): Transaction {
     if (target < this.base) {
       const pendingFrom = this.baseCount - this.basePending;
       if (target >= pendingFrom) return this.factory.create(target, this.today - ((this.baseCount - 1 - target) % 3), true);
-      const day = this.firstDay + Math.floor((target * this.span) / Math.max(1, pendingFrom));
-      return this.factory.create(target, day, false);
+      return this.factory.create(target, this.baseDay(target), false);
     }
     const ev = target - this.base;
     const aux = this.aux.at(ev);

@@ -29,10 +29,27 @@ export interface SimulatorOptions {
   today?: string;
   /** Where a browser reaches this simulator, for Hosted Link URLs (startSimulatorServer sets it from its address). */
   publicUrl?: string;
+  /**
+   * Phased readiness of Items created through Link (simulated ms after Link, × timeScale): the
+   * initial update (recent 30 days) after `initialMs`, the historical update after `historicalMs`.
+   * Unset: Items are fully ready at once (tests drive phases with `markReady`).
+   */
+  readiness?: Readiness;
 }
 
+export interface Readiness {
+  initialMs: number;
+  historicalMs: number;
+}
+
+/**
+ * The phases of the simulator `npm start` runs: short enough that a linked item fills in while one
+ * watches (Plaid takes seconds for the 30 days and minutes for the history), long enough to see them.
+ */
+export const QUICK_READINESS: Readiness = { initialMs: 2_000, historicalMs: 8_000 };
+
 export interface SimulatorContext {
-  options: Required<Pick<SimulatorOptions, 'clientId' | 'secret' | 'seed' | 'timeScale' | 'defaultTransactionCount'>>;
+  options: Required<Pick<SimulatorOptions, 'clientId' | 'secret' | 'seed' | 'timeScale' | 'defaultTransactionCount'>> & { readiness: Readiness | null };
   clock: Clock;
   store: ItemStore;
   signer: WebhookSigner;
@@ -68,6 +85,7 @@ export function createContext(options: SimulatorOptions): SimulatorContext {
       seed,
       timeScale,
       defaultTransactionCount: options.defaultTransactionCount ?? 250,
+      readiness: options.readiness ?? null,
     },
     clock,
     store: new ItemStore(seed, clock, options.defaultTransactionCount ?? 250),

@@ -65,6 +65,7 @@ export function createControl(ctx: SimulatorContext, events: ItemEvents): Simula
         transactionCount: input.transactionCount,
         accountIndexes: input.accountIndexes,
       });
+      events.linked(fresh);
       return { publicToken: ctx.store.issuePublicToken(fresh.itemId), itemId: fresh.itemId, updateMode: false, webhookFired: false };
     },
     item: (itemId) => snapshot(item(itemId)),

@@ -6,6 +6,7 @@ import { rateLimitCode } from './rate-limits.js';
 
 export const faultKinds = [
   'rate_limit', 'internal_error', 'planned_maintenance', 'institution_down', 'mutation_during_pagination', 'timeout', 'latency',
+  'no_accounts', 'product_not_ready', 'additional_consent_required', 'invalid_access_token', 'invalid_api_keys',
 ] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
@@ -117,5 +118,10 @@ function errorFor(kind: Exclude<FaultKind, 'latency' | 'timeout'>, endpoint: str
     case 'planned_maintenance': return plaidErrors.plannedMaintenance();
     case 'institution_down': return plaidErrors.institutionDown();
     case 'mutation_during_pagination': return plaidErrors.mutationDuringPagination();
+    case 'no_accounts': return endpoint.startsWith('/liabilities/') ? plaidErrors.noLiabilityAccounts() : plaidErrors.noInvestmentAccounts();
+    case 'product_not_ready': return plaidErrors.productNotReady();
+    case 'additional_consent_required': return plaidErrors.additionalConsentRequired();
+    case 'invalid_access_token': return plaidErrors.invalidAccessToken();
+    case 'invalid_api_keys': return plaidErrors.invalidApiKeys();
   }
 }

@@ -10,7 +10,8 @@ import { SimulatorPersistence, loadState, seedFor } from './persistence.js';
 import { openPostgresStateStore } from './state-store.js';
 import type { SimulatorStateStore } from './state-store.js';
 
-export type { SimulatorOptions } from './context.js';
+export type { Readiness, SimulatorOptions } from './context.js';
+export { QUICK_READINESS } from './context.js';
 export type * from './control-types.js';
 export type { DeliverWebhook, WebhookAttempt } from './webhook-dispatcher.js';
 export { retryDelays } from './webhook-dispatcher.js';
@@ -31,6 +32,8 @@ export function createSimulator(options: SimulatorOptions): Simulator {
 
 function build(ctx: SimulatorContext): Simulator {
   const events = new ItemEvents(ctx);
+  // Timers do not survive a restart: restored Items take up their remaining phases again.
+  for (const item of ctx.store.list()) events.resumePhases(item);
   const control = createControl(ctx, events);
   const app = buildApp(ctx, events, control);
   return {

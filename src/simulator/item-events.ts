@@ -1,10 +1,10 @@
-import { PendingDisconnectWebhookReason, PlaidErrorType } from './plaid-enums.js';
+import { PendingDisconnectWebhookReason, PlaidErrorType, Products } from './plaid-enums.js';
 import { applyTransaction, isInvestmentAccount, isLiabilityAccount } from './accounts.js';
 import type { AdvanceSpec, AdvanceSummary } from './change-log.js';
 import { dayToDate } from './clock.js';
 import type { SimulatorContext } from './context.js';
 import { holding, investmentTransaction, securityCount, securityId as securityIdAt, sortNewestFirst } from './investments-data.js';
-import type { SimItem } from './item-store.js';
+import { INITIAL_UPDATE_DAYS, type SimItem } from './item-store.js';
 import { plaidErrors } from './plaid-errors.js';
 import { Rng, mix } from './prng.js';
 import type { WebhookDelivery, WebhookPayload } from './webhook-dispatcher.js';
@@ -48,10 +48,47 @@ export class ItemEvents {
     return this.notify(item, payload) !== null;
   }
 
+  /**
+   * The next readiness phase. The historical update reveals the history older than the initial
+   * days and, for an Item with investments, ends `PRODUCT_NOT_READY` of `/investments/transactions/get`
+   * with `async_update` (INVESTMENTS_TRANSACTIONS: HISTORICAL_UPDATE).
+   */
   markReady(item: SimItem, phase: 'initial' | 'historical'): WebhookResult {
+    const wasHistorical = item.ready === 'historical';
     item.ready = phase;
     item.lastTransactionsUpdate = this.ctx.clock.iso();
+    if (phase === 'historical' && !wasHistorical) {
+      item.log.revealHistory(this.ctx.clock.todayDay());
+      if (item.products.includes(Products.Investments)) {
+        this.notify(item, W.investmentsHistoricalUpdate(item.itemId, item.investmentTransactions.length));
+      }
+    }
     return { webhookFired: this.syncUpdatesAvailable(item) };
+  }
+
+  /**
+   * An Item just created through Link. With `readiness` set, it arrives in phases as at Plaid:
+   * nothing, then the recent days, then the history, each phase after its (scaled) delay.
+   */
+  linked(item: SimItem): void {
+    if (this.ctx.options.readiness === null) return;
+    item.ready = 'not_ready';
+    item.log.hideHistoryBefore(item.today - INITIAL_UPDATE_DAYS);
+    this.resumePhases(item);
+  }
+
+  /** Schedules the phases an Item has still to go through (after Link, or after a restart of a saved simulator). */
+  resumePhases(item: SimItem): void {
+    const readiness = this.ctx.options.readiness;
+    if (readiness === null || item.ready === 'historical') return;
+    this.ctx.clock.after(readiness.initialMs, () => {
+      if (item.ready === 'not_ready') this.markReady(item, 'initial');
+      this.ctx.store.touch(item.itemId);
+    });
+    this.ctx.clock.after(readiness.historicalMs, () => {
+      if (item.ready !== 'historical') this.markReady(item, 'historical');
+      this.ctx.store.touch(item.itemId);
+    });
   }
 
   loginRequired(item: SimItem): WebhookResult {

@@ -14,6 +14,9 @@ import { TransactionFactory } from './transaction-factory.js';
 
 export type ReadyState = 'not_ready' | 'initial' | 'historical';
 
+/** What Plaid extracts first for a new Item (the initial update); the rest comes with the historical update. */
+export const INITIAL_UPDATE_DAYS = 30;
+
 export interface SimItem {
   itemId: string;
   key: number;
@@ -148,7 +151,10 @@ export class ItemStore {
       today: this.clock.todayDay(),
       createdAt: now,
     });
-    if (input.ready === false) item.ready = 'not_ready';
+    if (input.ready === false) {
+      item.ready = 'not_ready';
+      item.log.hideHistoryBefore(item.today - INITIAL_UPDATE_DAYS);
+    }
     this.add(item);
     return item;
   }

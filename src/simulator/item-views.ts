@@ -2,7 +2,7 @@ import { ItemUpdateTypeEnum, ItemWithConsentFieldsUpdateTypeEnum, Products } fro
 import type { AccountBase, Item, ItemStatusNullable, ItemWithConsentFields } from 'plaid';
 import type { SimAccount } from './accounts.js';
 import type { SimItem } from './item-store.js';
-import { plaidErrors } from './plaid-errors.js';
+import { plaidErrors, type PlaidApiError } from './plaid-errors.js';
 
 /** Products that never appear in available/billed lists (billed per call). */
 const PER_CALL: readonly Products[] = [Products.Balance];
@@ -52,6 +52,19 @@ export function requireProduct(item: SimItem, product: Products): void {
   assertUsable(item);
   if (!item.institution.institution.products.includes(product)) throw plaidErrors.productsNotSupported([product]);
   if (!item.products.includes(product)) item.products.push(product);
+}
+
+/**
+ * `requireProduct` for a product that reads only some account types: an Item without any of them
+ * answers `noAccounts` (NO_INVESTMENT_ACCOUNTS, NO_LIABILITY_ACCOUNTS) before the product is added.
+ */
+export function requireProductAccounts(item: SimItem, product: Products, filter: (account: SimAccount) => boolean, noAccounts: () => PlaidApiError): SimAccount[] {
+  assertUsable(item);
+  if (!item.institution.institution.products.includes(product)) throw plaidErrors.productsNotSupported([product]);
+  const accounts = liveAccounts(item, filter);
+  if (accounts.length === 0) throw noAccounts();
+  requireProduct(item, product);
+  return accounts;
 }
 
 export function liveAccounts(item: SimItem, filter?: (account: SimAccount) => boolean): SimAccount[] {

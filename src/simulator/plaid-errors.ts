@@ -113,6 +113,14 @@ export const plaidErrors = {
     new PlaidApiError(400, errorType, 'USER_PERMISSION_REVOKED', 'the holder of this account has revoked their permission for your application to access it'),
   productsNotSupported: (products: string[]) =>
     new PlaidApiError(400, T.ItemError, 'PRODUCTS_NOT_SUPPORTED', `the following products are not supported by this institution or Item: ${products.join(', ')}`),
+  noInvestmentAccounts: () =>
+    new PlaidApiError(400, T.ItemError, 'NO_INVESTMENT_ACCOUNTS', 'no valid investment accounts were found for this item', 'No investment accounts were found at this institution.'),
+  noLiabilityAccounts: () =>
+    new PlaidApiError(400, T.ItemError, 'NO_LIABILITY_ACCOUNTS', 'no valid liability accounts were found for this item', 'No liability accounts were found at this institution.'),
+  productNotReady: () =>
+    new PlaidApiError(400, T.ItemError, 'PRODUCT_NOT_READY', 'the requested product is not yet ready. please provide a webhook or try the request again later'),
+  additionalConsentRequired: () =>
+    new PlaidApiError(400, T.InvalidRequest, 'ADDITIONAL_CONSENT_REQUIRED', 'the end user has not provided consent to access this data; send them through update mode to grant it'),
   sandboxProductNotEnabled: (product: string) =>
     new PlaidApiError(400, T.SandboxError, 'SANDBOX_PRODUCT_NOT_ENABLED', `the ${product} product is not enabled on this Item`),
   sandboxWebhookInvalid: (message: string) =>

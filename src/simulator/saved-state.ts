@@ -33,6 +33,8 @@ export interface SavedItem {
   historyDays: number;
   today: number;
   events: SavedEvents;
+  /** Initial-history transactions still hidden by phased readiness (absent in older saved state: none). */
+  hiddenHistory?: number;
   ready: ReadyState;
   syncCalled: boolean;
   error: { status: number; errorType: PlaidErrorType; errorCode: string; message: string; displayMessage: string | null } | null;
@@ -80,6 +82,7 @@ export function saveItem(item: SimItem): SavedItem {
     historyDays: item.log.historyDays,
     today: item.today,
     events: item.log.savedEvents(),
+    hiddenHistory: item.log.hiddenCount,
     ready: item.ready,
     syncCalled: item.syncCalled,
     error: error === null ? null : { status: error.status, errorType: error.errorType, errorCode: error.errorCode, message: error.message, displayMessage: error.displayMessage },
@@ -114,6 +117,7 @@ export function restoreItem(store: ItemStore, saved: SavedItem): SimItem {
     today: saved.today,
     createdAt: saved.createdAt,
   });
+  item.log.hideFirst(saved.hiddenHistory ?? 0);
   item.log.restoreEvents(saved.events);
   for (const account of item.accounts) account.revoked = saved.revokedAccounts.includes(account.index);
   for (const [index, current, available] of saved.balances ?? []) {

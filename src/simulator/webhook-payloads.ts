@@ -1,6 +1,6 @@
 import { WebhookEnvironmentValues } from './plaid-enums.js';
 import type {
-  DefaultUpdateWebhook, HoldingsDefaultUpdateWebhook, InvestmentsDefaultUpdateWebhook, ItemErrorWebhook,
+  DefaultUpdateWebhook, HoldingsDefaultUpdateWebhook, InvestmentsDefaultUpdateWebhook, InvestmentsHistoricalUpdateWebhook, ItemErrorWebhook,
   ItemLoginRepairedWebhook, LiabilitiesDefaultUpdateWebhook, NewAccountsAvailableWebhook, PendingDisconnectWebhook,
   PendingDisconnectWebhookReason, PendingExpirationWebhook, PlaidError, RecurringTransactionsUpdateWebhook,
   SyncUpdatesAvailableWebhook, TransactionsRemovedWebhook, UserAccountRevokedWebhook, UserPermissionRevokedWebhook,
@@ -26,6 +26,10 @@ export const webhookPayloads = {
   }),
   holdingsDefaultUpdate: (item_id: string, new_holdings: number, updated_holdings: number): HoldingsDefaultUpdateWebhook => ({
     webhook_type: 'HOLDINGS', webhook_code: 'DEFAULT_UPDATE', item_id, error: null, new_holdings, updated_holdings, environment,
+  }),
+  investmentsHistoricalUpdate: (item_id: string, added: number): InvestmentsHistoricalUpdateWebhook => ({
+    webhook_type: 'INVESTMENTS_TRANSACTIONS', webhook_code: 'HISTORICAL_UPDATE', item_id, error: null,
+    new_investments_transactions: added, cancelled_investments_transactions: 0, environment,
   }),
   investmentsDefaultUpdate: (item_id: string, added: number, cancelled: number): InvestmentsDefaultUpdateWebhook => ({
     webhook_type: 'INVESTMENTS_TRANSACTIONS', webhook_code: 'DEFAULT_UPDATE', item_id, error: null,

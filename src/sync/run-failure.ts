@@ -4,7 +4,8 @@ import { PlaidCallError, AbortedError } from '../providers/plaid/plaid-call.js';
 import { CursorMovedError } from '../plaid/products/transactions.js';
 import { markItemDisconnected, markItemNeedsReauth, recordItemError } from '../services/item-status.js';
 import { TokenVaultError } from '../vault/token-vault.js';
-import { finishRun, type RunKey } from './run-lock.js';
+import type { ProductWaitState } from '../db/schema/products.js';
+import { enterWaitState, finishRun, type RunKey } from './run-lock.js';
 import type { SyncCounts, SyncFailure } from './sync-outcome.js';
 
 /** The item went `disconnected` while the run fetched: nothing is written for it. */
@@ -29,11 +30,19 @@ export function describeFailure(error: unknown): SyncFailure {
   return { code: 'INTERNAL_ERROR', message: 'the sync failed with an internal error', kind: 'internal' };
 }
 
+const WAIT_STATE_BY_KIND: Partial<Record<SyncFailure['kind'], ProductWaitState>> = {
+  product_no_accounts: 'no_accounts',
+  consent_required: 'consent_required',
+  not_ready: 'not_ready',
+};
+
 /**
  * Records a failed run and applies what the error means for the item, in one transaction: login
  * required → `needs_reauth`; item gone or consent revoked → `disconnected` (soft delete); product
- * not supported → the product is marked unsupported, the item untouched; any other permanent Plaid
- * error (`fatal`, e.g. INVALID_ACCESS_TOKEN) → recorded on the item, whose status stays.
+ * not supported → the product is marked unsupported, the item untouched; no accounts for the
+ * product, consent missing or data not ready → the product's wait state (`sync_state.state`), the
+ * item untouched; any other permanent Plaid error (`fatal`, e.g. INVALID_ACCESS_TOKEN) → recorded
+ * on the item, whose status stays.
  */
 export async function recordFailure(db: Database, runId: string, key: RunKey, failure: SyncFailure, counts: SyncCounts): Promise<void> {
   await db.transaction(async (tx) => {
@@ -44,6 +53,8 @@ export async function recordFailure(db: Database, runId: string, key: RunKey, fa
     if (failure.kind === 'needs_reauth') await markItemNeedsReauth(tx, key.itemId, statusError);
     if (failure.kind === 'revoked') await markItemDisconnected(tx, key.itemId, statusError);
     if (failure.kind === 'fatal') await recordItemError(tx, key.itemId, statusError);
+    const waitState = WAIT_STATE_BY_KIND[failure.kind];
+    if (waitState) await enterWaitState(tx, key, waitState, failure.code);
     if (failure.kind === 'product_unsupported') {
       await tx.execute(sql`
         update plaid_items set unsupported_products = array_append(unsupported_products, ${key.product}), updated_at = now()

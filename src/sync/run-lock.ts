@@ -6,7 +6,7 @@
  * finish (and commit) over its successor.
  */
 import { sql } from 'drizzle-orm';
-import type { ItemStatus, Product } from '../db/schema/products.js';
+import type { ItemStatus, Product, ProductWaitState } from '../db/schema/products.js';
 import type { Executor } from '../services/item-status.js';
 import type { SyncCounts } from './sync-outcome.js';
 import type { SyncTrigger } from './sync-scheduler.js';
@@ -41,8 +41,18 @@ export interface RunItem {
   accessTokenKeyId: string;
 }
 
+/**
+ * Triggers that nobody asked for this time (the hourly check, refresh all, recovery): they skip a
+ * product in a wait state. A webhook (Plaid says there is data), update mode and explicit actions
+ * (admin, API, backfill) still run it, and a success clears the state.
+ */
+const UNATTENDED_TRIGGERS: readonly SyncTrigger[] = ['schedule', 'refresh_all', 'recovery'];
+
+/** A `not_ready` product is tried again on schedule after this long, in case its webhook was lost. */
+export const NOT_READY_RECHECK_HOURS = 24;
+
 export type BeginRunResult =
-  | { kind: 'skipped'; reason: 'item_not_found' | 'item_disconnected' | 'product_unsupported' }
+  | { kind: 'skipped'; reason: 'item_not_found' | 'item_disconnected' | 'product_unsupported' | 'product_waiting' }
   | { kind: 'held' }
   | { kind: 'acquired'; runId: string; startedAt: Date; item: RunItem };
 
@@ -59,11 +69,14 @@ export type BeginRunResult =
 export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, owner: string): Promise<BeginRunResult> {
   const rows = await db.execute<{
     id: string; user_id: string; plaid_item_id: string; status: ItemStatus; transactions_cursor: string | null;
-    access_token_ciphertext: string; access_token_key_id: string; unsupported: boolean; run_id: string | null; started_at: string | Date | null;
+    access_token_ciphertext: string; access_token_key_id: string; unsupported: boolean; waiting: boolean; run_id: string | null; started_at: string | Date | null;
   }>(sql`
     with item as (
       select id, user_id, plaid_item_id, status, transactions_cursor, access_token_ciphertext, access_token_key_id,
-        ${key.product} = any(unsupported_products) as unsupported
+        ${key.product} = any(unsupported_products) as unsupported,
+        ${UNATTENDED_TRIGGERS.includes(trigger)} and exists (
+          select 1 from sync_state s where s.item_id = ${key.itemId} and s.product = ${key.product} and s.state is not null
+            and (s.state <> 'not_ready' or s.state_since > now() - ${NOT_READY_RECHECK_HOURS} * interval '1 hour')) as waiting
       from plaid_items where id = ${key.itemId}
       for key share
     ),
@@ -71,7 +84,7 @@ export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, 
       -- clock_timestamp(), not now(): the statement may have waited for the item's previous run to
       -- commit, and that run's finished_at is its own clock time; the start must not predate it.
       insert into sync_runs (item_id, product, trigger, owner, started_at)
-      select id, ${key.product}, ${trigger}, ${owner}, clock_timestamp() from item where status <> 'disconnected' and not unsupported
+      select id, ${key.product}, ${trigger}, ${owner}, clock_timestamp() from item where status <> 'disconnected' and not unsupported and not waiting
       on conflict (item_id, product) where status = 'running' do nothing
       returning id, started_at
     ),
@@ -84,6 +97,7 @@ export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, 
   if (!row) return { kind: 'skipped', reason: 'item_not_found' };
   if (row.status === 'disconnected') return { kind: 'skipped', reason: 'item_disconnected' };
   if (row.unsupported) return { kind: 'skipped', reason: 'product_unsupported' };
+  if (row.waiting) return { kind: 'skipped', reason: 'product_waiting' };
   if (row.run_id === null) return { kind: 'held' };
   return {
     kind: 'acquired',
@@ -178,7 +192,8 @@ export async function finishRunSeeingFollowUp(db: Executor, runId: string, key: 
     succeeded as (
       insert into sync_state (item_id, product, last_succeeded_at)
       select ${key.itemId}, ${key.product}, finished_at from finished
-      on conflict (item_id, product) do update set last_succeeded_at = excluded.last_succeeded_at
+      on conflict (item_id, product) do update set last_succeeded_at = excluded.last_succeeded_at,
+        state = null, state_code = null, state_since = null
     ),
     booked as (
       select follow_up_trigger from sync_state
@@ -187,6 +202,20 @@ export async function finishRunSeeingFollowUp(db: Executor, runId: string, key: 
     select exists (select 1 from finished) as finished, exists (select 1 from booked) as booked, (select follow_up_trigger from booked) as trigger`);
   const row = rows[0]!;
   return { finished: row.finished, followUp: row.booked ? (row.trigger ?? 'webhook') : null };
+}
+
+/**
+ * Puts the product of an item in a wait state (inside the failed run's transaction). A repeated
+ * `not_ready` keeps its first time, so the daily re-check counts from when the waiting began.
+ */
+export async function enterWaitState(db: Executor, key: RunKey, state: ProductWaitState, code: string): Promise<void> {
+  await db.execute(sql`
+    insert into sync_state (item_id, product, state, state_code, state_since)
+    values (${key.itemId}, ${key.product}, ${state}, ${code}, now())
+    on conflict (item_id, product) do update set
+      state = excluded.state, state_code = excluded.state_code,
+      state_since = case when sync_state.state = excluded.state then sync_state.state_since else excluded.state_since end,
+      updated_at = now()`);
 }
 
 /** Records that a trigger arrived while another process was running the key. */

@@ -12,6 +12,7 @@ import { executeRun, type SyncHooks } from './sync-run.js';
 import type { SyncRequest } from './sync-scheduler.js';
 import { discardOrphanedStagedRows } from './transaction-staging.js';
 import { errorLogFields } from '../error-log-fields.js';
+import { kindOfCode } from '../plaid/errors.js';
 
 export interface SyncEngineOptions {
   db: Database;
@@ -61,20 +62,13 @@ interface Slot {
 
 const skipped = (reason: SkipReason): SyncOutcome => ({ status: 'skipped', runId: null, reason });
 
-const KIND_BY_CODE: Record<string, 'needs_reauth' | 'revoked' | 'product_unsupported'> = {
-  ITEM_LOGIN_REQUIRED: 'needs_reauth',
-  ITEM_NOT_FOUND: 'revoked',
-  USER_PERMISSION_REVOKED: 'revoked',
-  PRODUCTS_NOT_SUPPORTED: 'product_unsupported',
-};
-
 /** Another process's finished run, as its row records it. */
 function outcomeFromRow(row: RunRow): SyncOutcome {
   const counts = { pages: row.pages, added: row.added, modified: row.modified, removed: row.removed };
   const startedAt = new Date(row.started_at);
   if (row.status === 'succeeded') return { status: 'succeeded', runId: row.id, counts, changed: counts.added + counts.modified + counts.removed > 0, startedAt };
   const code = row.error_code ?? 'UNKNOWN';
-  return { status: 'failed', runId: row.id, counts, error: { code, message: row.error_message ?? 'the sync failed', kind: KIND_BY_CODE[code] ?? 'fatal' }, startedAt };
+  return { status: 'failed', runId: row.id, counts, error: { code, message: row.error_message ?? 'the sync failed', kind: kindOfCode(code) ?? 'fatal' }, startedAt };
 }
 
 function mergeRequests(a: SyncRequest | null, b: SyncRequest): SyncRequest {

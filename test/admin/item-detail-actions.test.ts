@@ -53,6 +53,20 @@ describe('item detail page', () => {
     expect(html).toContain('data-sim-action="break-login"');
   });
 
+  it('lists products that wait (no accounts, consent, readiness) or that Plaid refused, with the Plaid code', async () => {
+    const waiting = await insertItem(database.sql, built.deps.vault, { institutionName: 'Waiting Bank', products: ['transactions', 'investments', 'liabilities'] });
+    await database.sql`update plaid_items set unsupported_products = '{liabilities}' where id = ${waiting.id}`;
+    await database.sql`insert into sync_state (item_id, product, state, state_code, state_since)
+      values (${waiting.id}, 'investments', 'consent_required', 'ADDITIONAL_CONSENT_REQUIRED', now())`;
+    const html = await (await built.app.request(`/admin/items/${waiting.id}`, { headers: { cookie: session.cookie } })).text();
+    expect(html).toMatch(/data-product="investments" data-product-state="consent_required"[^>]*>[\s\S]*?ADDITIONAL_CONSENT_REQUIRED/);
+    expect(html).toMatch(/data-product="liabilities" data-product-state="unsupported"[^>]*>[\s\S]*?PRODUCTS_NOT_SUPPORTED/);
+    // Waiting is not broken: the item shows no error badge.
+    expect(html).not.toContain('data-broken="true"');
+    const plain = await (await built.app.request(`/admin/items/${item.id}`, { headers: { cookie: session.cookie } })).text();
+    expect(plain).not.toContain('data-product-state=');
+  });
+
   it('answers 404 with an HTML page for an unknown or malformed item id', async () => {
     for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
       const res = await built.app.request(`/admin/items/${id}`, { headers: { cookie: session.cookie } });

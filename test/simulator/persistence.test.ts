@@ -129,3 +129,46 @@ describe('simulator state kept in PostgreSQL', () => {
     }
   });
 });
+
+describe('phased readiness kept in PostgreSQL', () => {
+  let database: Awaited<ReturnType<typeof createEmptyDatabase>>;
+
+  beforeAll(async () => {
+    database = await createEmptyDatabase();
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('keeps the history hidden across a restart until the historical update, then reveals it once', async () => {
+    // Phases far in the future: only the control calls below move them.
+    const options = { clientId: CLIENT_ID, secret: SECRET, stateDatabaseUrl: database.url, defaultTransactionCount: 120, readiness: { initialMs: 3_600_000, historicalMs: 7_200_000 } };
+    let server = await startSimulatorServer(options);
+    let plaid = plaidClient(server.url);
+    const { data: created } = await plaid.sandboxPublicTokenCreate({ institution_id: 'ins_109508', initial_products: [Products.Transactions] });
+    const { data: item } = await plaid.itemPublicTokenExchange({ public_token: created.public_token });
+    expect((await plaid.transactionsSync({ access_token: item.access_token })).data.transactions_update_status).toBe('NOT_READY');
+    server.simulator.control.markReady(item.item_id, 'initial');
+    const recent = (await plaid.transactionsSync({ access_token: item.access_token, count: 500 })).data;
+    expect(recent.added.length).toBeGreaterThan(0);
+    expect(recent.added.length).toBeLessThan(120);
+    await server.close();
+
+    server = await startSimulatorServer(options);
+    plaid = plaidClient(server.url);
+    const fromScratch = (await plaid.transactionsSync({ access_token: item.access_token, count: 500 })).data;
+    expect(fromScratch.added.map((t) => t.transaction_id).sort()).toEqual(recent.added.map((t) => t.transaction_id).sort());
+    server.simulator.control.markReady(item.item_id, 'historical');
+    const older = (await plaid.transactionsSync({ access_token: item.access_token, cursor: recent.next_cursor, count: 500 })).data;
+    expect(older.added.length + recent.added.length).toBe(server.simulator.control.truth(item.item_id).count);
+    await plaid.itemGet({ access_token: item.access_token });
+    await server.close();
+
+    server = await startSimulatorServer(options);
+    plaid = plaidClient(server.url);
+    const all = (await plaid.transactionsSync({ access_token: item.access_token, count: 500 })).data;
+    expect(all.added).toHaveLength(server.simulator.control.truth(item.item_id).count);
+    expect((await plaid.transactionsSync({ access_token: item.access_token, cursor: older.next_cursor })).data.added).toEqual([]);
+    await server.close();
+  }, 60_000);
+});

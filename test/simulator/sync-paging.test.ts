@@ -221,13 +221,26 @@ describe('/transactions/sync over the change log', () => {
     const notReady = await syncOk(sim, { access_token: otherToken });
     expect(notReady).toMatchObject({ added: [], modified: [], removed: [], next_cursor: '', has_more: false, transactions_update_status: TransactionsUpdateStatus.NotReady });
     expect(sim.control.markReady(other, 'initial').webhookFired).toBe(true);
+    const store = new LocalStore();
     const initial = await syncOk(sim, { access_token: otherToken, cursor: '' });
+    store.apply(initial);
     expect(initial.transactions_update_status).toBe(TransactionsUpdateStatus.InitialUpdateComplete);
-    expect(initial.added).toHaveLength(10);
+    // The initial update holds the last 30 days; the older history comes with the historical one.
+    const cutoff = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+    expect(initial.added.length).toBeGreaterThan(0);
+    expect(initial.added.length).toBeLessThan(10);
+    expect(initial.added.every((t) => t.date >= cutoff)).toBe(true);
     expect(sim.control.markReady(other).webhookFired).toBe(true);
     await sim.control.idle();
     expect(hooks.received.map((h) => [h.payload.initial_update_complete, h.payload.historical_update_complete])).toEqual([[true, false], [true, true]]);
-    expect((await syncOk(sim, { access_token: accessToken })).added).toHaveLength(10);
+    const historical = await syncOk(sim, { access_token: otherToken, cursor: initial.next_cursor });
+    store.apply(historical);
+    expect(historical.transactions_update_status).toBe(TransactionsUpdateStatus.HistoricalUpdateComplete);
+    expect(historical.added.every((t) => t.date < cutoff)).toBe(true);
+    expect(historical.modified).toEqual([]);
+    expectMatchesTruth(sim, other, store);
+    // The first Item never had its historical update: it still shows only the recent days.
+    expect((await syncOk(sim, { access_token: accessToken })).added).toHaveLength(initial.added.length);
   });
 
   it('supports the "now" cursor, per-account streams and deterministic data', async () => {

@@ -77,13 +77,15 @@ export async function seedItem(
   control: SimulatorControl,
   vault: TokenVault,
   plaid: PlaidApi,
-  options: { products?: Product[]; transactionCount?: number; institutionId?: string; userId?: string } = {},
+  options: { products?: Product[]; transactionCount?: number; institutionId?: string; userId?: string; ready?: boolean; webhook?: string } = {},
 ): Promise<SeededItem> {
   const products = options.products ?? ['transactions'];
   const created = control.createItem({
     products: products as Products[],
     transactionCount: options.transactionCount ?? 40,
     institutionId: options.institutionId ?? 'ins_109508',
+    ...(options.ready === undefined ? {} : { ready: options.ready }),
+    ...(options.webhook === undefined ? {} : { webhook: options.webhook }),
   });
   const userId = options.userId ?? randomUUID();
   const sealed = vault.encrypt(created.accessToken, created.itemId);

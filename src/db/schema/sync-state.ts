@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, date, index, integer, jsonb, numeric, pgTable, primaryKey, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { plaidItems } from './items.js';
-import { PRODUCTS } from './products.js';
+import { PRODUCT_WAIT_STATES, PRODUCTS } from './products.js';
 
 /**
  * Per (item, product) sync bookkeeping that must outlive a process: a follow-up requested while a run
@@ -21,11 +21,21 @@ export const syncState = pgTable(
     syncedThrough: date(),
     /** `finished_at` of the newest succeeded run, written by that run's commit (`finishRunSeeingFollowUp`). */
     lastSucceededAt: timestamp({ withTimezone: true }),
+    /**
+     * Set by a failed run whose error means "wait" (see `PRODUCT_WAIT_STATES`), cleared by the next
+     * succeeded run. While set, scheduled runs skip the product; webhooks and explicit actions still run it.
+     */
+    state: text({ enum: PRODUCT_WAIT_STATES }),
+    /** The Plaid error code that set `state`. */
+    stateCode: text(),
+    /** When `state` was first set; a `not_ready` older than a day is tried again on schedule (a lost webhook). */
+    stateSince: timestamp({ withTimezone: true }),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
     primaryKey({ name: 'sync_state_pkey', columns: [table.itemId, table.product] }),
     check('sync_state_product_check', sql`${table.product} in ('transactions', 'investments', 'liabilities')`),
+    check('sync_state_state_check', sql`${table.state} in (${sql.raw(PRODUCT_WAIT_STATES.map((s) => `'${s}'`).join(', '))})`),
   ],
 );
 

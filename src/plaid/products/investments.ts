@@ -194,7 +194,10 @@ export async function syncInvestments(ctx: ProductSyncContext): Promise<SyncCoun
   for (let offset = 0; ; ) {
     const page = await ctx.call('/investments/transactions/get', (config) =>
       ctx.plaid.investmentsTransactionsGet(
-        { access_token: ctx.accessToken, start_date: start, end_date: end, options: { count: PAGE_SIZE, offset } },
+        // async_update: while Plaid is still extracting the history it answers PRODUCT_NOT_READY at
+        // once (the product then waits for INVESTMENTS_TRANSACTIONS: HISTORICAL_UPDATE) instead of
+        // holding the call for minutes.
+        { access_token: ctx.accessToken, start_date: start, end_date: end, options: { count: PAGE_SIZE, offset, async_update: true } },
         config,
       ),
     );

@@ -24,6 +24,7 @@ const SKIPS: Record<SkipReason, { code: string; message: string }> = {
   item_not_found: { code: 'ITEM_NOT_FOUND', message: 'the item behind this account no longer exists' },
   item_disconnected: { code: 'ITEM_DISCONNECTED', message: 'the item is disconnected; link the institution again' },
   product_unsupported: { code: 'PRODUCTS_NOT_SUPPORTED', message: 'the institution does not support this product for the item' },
+  product_waiting: { code: 'PRODUCT_WAITING', message: 'the product waits for accounts, consent or readiness at Plaid' },
   coalesced: { code: 'SYNC_COALESCED', message: 'a sync of this item was already running elsewhere' },
   stopped: { code: 'SERVICE_STOPPING', message: 'the service is shutting down; try again shortly' },
 };

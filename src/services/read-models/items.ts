@@ -11,6 +11,8 @@ const WARNING_MS = CONSENT_WARNING_DAYS * 24 * 60 * 60 * 1000;
 interface RawSyncState {
   enabled: boolean;
   in_progress: boolean;
+  state: ProductSyncState['state'];
+  state_code: string | null;
   last_succeeded_at: string | null;
   last_error: { code: string; message: string | null; at: string } | null;
 }
@@ -21,8 +23,8 @@ const iso = (value: string | null) => (value === null ? null : new Date(value).t
 // resolve to the subquery's own tables.
 /**
  * Per product of the item, one json object: whether the service syncs it (the rule of
- * `itemSyncProducts`, plus not disconnected), a running run, the last success and the newest
- * failure. Correlated subqueries on `sync_runs_item_product_started_idx` and the one-running index,
+ * `itemSyncProducts`, plus not disconnected), a running run, its wait state, the last success and
+ * the newest failure. Correlated subqueries on `sync_runs_item_product_started_idx` and the one-running index,
  * so it costs a few index probes per item.
  */
 const syncStateJson: SQL<Record<Product, RawSyncState>> = sql`(
@@ -32,6 +34,8 @@ const syncStateJson: SQL<Record<Product, RawSyncState>> = sql`(
         select 1 from plaid_accounts a where a.item_id = plaid_items.id and a.status = 'active' and a.product = p.product)),
     'in_progress', exists (
       select 1 from sync_runs r where r.item_id = plaid_items.id and r.product = p.product and r.status = 'running'),
+    'state', case when p.product = any(plaid_items.unsupported_products) then 'unsupported' else coalesce(s.state, 'ok') end,
+    'state_code', case when p.product = any(plaid_items.unsupported_products) then 'PRODUCTS_NOT_SUPPORTED' else s.state_code end,
     'last_succeeded_at', s.last_succeeded_at,
     'last_error', (
       select json_build_object('code', r.error_code, 'message', r.error_message, 'at', coalesce(r.finished_at, r.started_at))
@@ -45,6 +49,8 @@ function syncStateOf(raw: RawSyncState): ProductSyncState {
   return {
     enabled: raw.enabled,
     in_progress: raw.in_progress,
+    state: raw.state,
+    state_code: raw.state_code,
     last_succeeded_at: iso(raw.last_succeeded_at),
     last_error: raw.last_error && { code: raw.last_error.code ?? 'UNKNOWN', message: raw.last_error.message, at: iso(raw.last_error.at)! },
   };

@@ -3,7 +3,7 @@
  * `/api/openapi.json`. Every endpoint that returns a record returns exactly these shapes.
  */
 import { z } from '@hono/zod-openapi';
-import { ACCOUNT_STATUSES, ITEM_STATUSES, PRODUCTS } from '../../db/schema/products.js';
+import { ACCOUNT_STATUSES, ITEM_STATUSES, PRODUCT_WAIT_STATES, PRODUCTS } from '../../db/schema/products.js';
 
 export const ProductSchema = z.enum(PRODUCTS).openapi('Product', { example: 'transactions' });
 
@@ -44,10 +44,20 @@ export const AccountSchema = z
   })
   .openapi('Account');
 
+/** A product's standing on an item, as the API shows it (see `PRODUCT_WAIT_STATES`). */
+export const PRODUCT_SYNC_STATES = ['ok', 'unsupported', ...PRODUCT_WAIT_STATES] as const;
+
 export const ProductSyncStateSchema = z
   .object({
     enabled: z.boolean().openapi({ description: 'The service syncs this product for the item (it has accounts of it or was linked for it, Plaid supports it, the item is not disconnected)' }),
     in_progress: z.boolean().openapi({ description: 'A sync of this product is running now' }),
+    state: z.enum(PRODUCT_SYNC_STATES).openapi({
+      description:
+        '`ok`; `unsupported` (Plaid does not offer it for the item), `no_accounts` (the item has no accounts of it), ' +
+        '`consent_required` (the user did not consent to it at Link) or `not_ready` (Plaid is still extracting it): ' +
+        'in those states the hourly check does not call Plaid for it; a webhook or an explicit sync tries again',
+    }),
+    state_code: z.string().nullable().openapi({ description: 'The Plaid error code behind a state other than `ok`' }),
     last_succeeded_at: timestamp.nullable().openapi({ description: 'When the last successful sync finished; null if none has' }),
     last_error: z
       .object({ code: z.string(), message: z.string().nullable(), at: timestamp })

@@ -9,7 +9,7 @@ import { isInvestmentAccount, toInvestmentAccount } from '../accounts.js';
 import { dayToDate } from '../clock.js';
 import type { SimulatorContext } from '../context.js';
 import { securitiesFor } from '../investments-data.js';
-import { itemObject, liveAccounts, requireProduct, selectAccounts } from '../item-views.js';
+import { itemObject, requireProductAccounts, selectAccounts } from '../item-views.js';
 import { plaidErrors } from '../plaid-errors.js';
 import { plaidRoute } from '../plaid-route.js';
 import { accountIdsOptions, isoDate, withAccessToken } from './schemas.js';
@@ -30,8 +30,8 @@ const transactionsGet = z.object({
 export function registerInvestmentRoutes(app: Hono, ctx: SimulatorContext): void {
   plaidRoute<InvestmentsHoldingsGetRequest, InvestmentsHoldingsGetResponse>(app, ctx, '/investments/holdings/get', holdingsGet, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
-    requireProduct(item, Products.Investments);
-    const accounts = selectAccounts(liveAccounts(item, (a) => isInvestmentAccount(a.kind)), req.options?.account_ids);
+    const investmentAccounts = requireProductAccounts(item, Products.Investments, (a) => isInvestmentAccount(a.kind), plaidErrors.noInvestmentAccounts);
+    const accounts = selectAccounts(investmentAccounts, req.options?.account_ids);
     const ids = new Set(accounts.map((a) => a.account.account_id));
     const holdings = item.holdings.filter((h) => ids.has(h.account_id)).map((h) => ({ ...h }));
     return {
@@ -44,9 +44,12 @@ export function registerInvestmentRoutes(app: Hono, ctx: SimulatorContext): void
 
   plaidRoute<InvestmentsTransactionsGetRequest, InvestmentsTransactionsGetResponse>(app, ctx, '/investments/transactions/get', transactionsGet, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
-    requireProduct(item, Products.Investments);
     if (req.start_date > req.end_date) throw plaidErrors.invalidField('start_date must be on or before end_date');
-    const accounts = selectAccounts(liveAccounts(item, (a) => isInvestmentAccount(a.kind)), req.options?.account_ids);
+    const investmentAccounts = requireProductAccounts(item, Products.Investments, (a) => isInvestmentAccount(a.kind), plaidErrors.noInvestmentAccounts);
+    // Plaid would hold a call without async_update until the data is there; async_update asks for
+    // PRODUCT_NOT_READY instead, until INVESTMENTS_TRANSACTIONS: HISTORICAL_UPDATE.
+    if (req.options?.async_update === true && item.ready !== 'historical') throw plaidErrors.productNotReady();
+    const accounts = selectAccounts(investmentAccounts, req.options?.account_ids);
     const ids = new Set(accounts.map((a) => a.account.account_id));
     const matching = item.investmentTransactions.filter((t) => ids.has(t.account_id) && t.date >= req.start_date && t.date <= req.end_date);
     const offset = req.options?.offset ?? 0;

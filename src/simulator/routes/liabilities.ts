@@ -4,7 +4,8 @@ import type { LiabilitiesGetRequest, LiabilitiesGetResponse } from 'plaid';
 import { z } from 'zod';
 import { isLiabilityAccount } from '../accounts.js';
 import type { SimulatorContext } from '../context.js';
-import { accountBases, itemObject, liveAccounts, requireProduct, selectAccounts } from '../item-views.js';
+import { accountBases, itemObject, requireProductAccounts, selectAccounts } from '../item-views.js';
+import { plaidErrors } from '../plaid-errors.js';
 import { liabilitiesFor } from '../liabilities-data.js';
 import { plaidRoute } from '../plaid-route.js';
 import { accountIdsOptions, withAccessToken } from './schemas.js';
@@ -14,8 +15,8 @@ const liabilitiesGet = z.object({ ...withAccessToken, options: accountIdsOptions
 export function registerLiabilityRoutes(app: Hono, ctx: SimulatorContext): void {
   plaidRoute<LiabilitiesGetRequest, LiabilitiesGetResponse>(app, ctx, '/liabilities/get', liabilitiesGet, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
-    requireProduct(item, Products.Liabilities);
-    const accounts = selectAccounts(liveAccounts(item, (a) => isLiabilityAccount(a.kind)), req.options?.account_ids);
+    const liable = requireProductAccounts(item, Products.Liabilities, (a) => isLiabilityAccount(a.kind), plaidErrors.noLiabilityAccounts);
+    const accounts = selectAccounts(liable, req.options?.account_ids);
     return {
       accounts: accountBases(accounts),
       item: itemObject(item),

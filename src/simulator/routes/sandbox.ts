@@ -56,6 +56,7 @@ export function registerSandboxRoutes(app: Hono, ctx: SimulatorContext, events: 
       historyDays: req.options?.transactions?.days_requested ?? 90,
       userId: req.user_id ?? null,
     });
+    events.linked(item);
     return { public_token: ctx.store.issuePublicToken(item.itemId) };
   });
 

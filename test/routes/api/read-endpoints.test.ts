@@ -251,7 +251,7 @@ describe('items: per-product sync state, consent and new accounts', () => {
     const res = await api.get(`/items/${linked.bank.itemId}`);
     expect(res.body.sync.transactions).toMatchObject({ enabled: true, in_progress: false, last_error: null });
     expect(Date.parse(res.body.sync.transactions.last_succeeded_at)).not.toBeNaN();
-    expect(res.body.sync.investments).toEqual({ enabled: false, in_progress: false, last_succeeded_at: null, last_error: null });
+    expect(res.body.sync.investments).toEqual({ enabled: false, in_progress: false, state: 'ok', state_code: null, last_succeeded_at: null, last_error: null });
     const list = await api.get<{ items: { id: string }[] }>('/items');
     expect(list.body.items.find((i) => i.id === linked.bank.itemId)).toEqual(
       Object.fromEntries(Object.entries(res.body).filter(([key]) => key !== 'accounts')),
