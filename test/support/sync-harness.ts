@@ -55,6 +55,8 @@ export function syncHarness(database: Pick<TestDatabase, 'db' | 'sql'>, override
     metrics,
     call: createPlaidCaller(DEFAULT_BACKOFF, timers),
     pollMs: 5,
+    // Plaid's window is a minute; tests that exercise it scale it down (and the simulator's with it).
+    rateLimitWaitMs: 20,
     ...overrides,
   });
   return { engine, logger: logs.logger, metrics, logs: logs.lines, vault, plaid, timers };
