@@ -31,6 +31,8 @@ export interface SyncHooks {
   afterPage?(point: RunPoint & { page: number }): void | Promise<void>;
   /** Inside every commit after its writes; `checkpoint` for a long run's intermediate commits. */
   beforeCommit?(point: RunPoint & { checkpoint: boolean }): void | Promise<void>;
+  /** When a run starts waiting for Plaid's rate limit window (its row already says so). */
+  rateLimited?(point: RunPoint & { pages: number }): void | Promise<void>;
 }
 
 export interface RunDeps {
@@ -123,6 +125,7 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Execu
       waitForRateLimit: async () => {
         await markRateLimited(deps.db, run.runId, deps.rateLimitWaitMs);
         try {
+          await deps.hooks.rateLimited?.({ ...point, pages });
           await realTimers.sleep(deps.rateLimitWaitMs, signal);
         } finally {
           await markRateLimited(deps.db, run.runId, null).catch(() => undefined);
