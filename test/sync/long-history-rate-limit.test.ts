@@ -112,6 +112,22 @@ describe('a first pull longer than the per-item rate limit', () => {
     expect(await stagedRowCount(database.db)).toBe(0);
   });
 
+  it('commits a checkpoint at a chunk boundary once its transaction has been open long enough', { timeout: 120_000 }, async () => {
+    const item = await seed(26_000);
+    const commits: boolean[] = [];
+    const timed = syncHarness(database, {
+      vault: restarted.vault, checkpointAfterMs: 0,
+      hooks: { rateLimited: minutePasses, beforeCommit: ({ checkpoint }) => void commits.push(checkpoint) },
+    });
+    const outcome = await timed.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'initial' });
+    await timed.engine.stop(0);
+    expect(outcome).toMatchObject({ status: 'succeeded', counts: { pages: 52, added: 26_000 } });
+    // Chunks of 10,000 rows end at pages 20 and 40; the rate limit at call 51 ends one more.
+    expect(commits).toEqual([true, true, true, false]);
+    expect(waits.map((w) => w.pages)).toEqual([50]);
+    await expectTransactionsMatchTruth(database.db, sim.control, item);
+  });
+
   it('a mutation after a checkpoint restarts the pull from no cursor and drops what it no longer lists', { timeout: 120_000 }, async () => {
     const item = await seed(26_000);
     // While the run waits, the bank changes the item: some of the transactions already committed are
