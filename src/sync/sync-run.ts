@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Checkpoint, ProductSyncContext } from '../plaid/products/registry-entry.js';
 import { REGISTRY } from '../plaid/products/registry.js';
-import { realTimers, type PlaidCall } from '../providers/plaid/plaid-call.js';
+import { backoffDelay, realTimers, type PlaidCall } from '../providers/plaid/plaid-call.js';
 import { markItemActive, type Executor } from '../services/item-status.js';
 import type { TokenVault } from '../vault/token-vault.js';
 import { ItemDisconnectedError, RunFencedError, describeFailure, recordFailure } from './run-failure.js';
@@ -44,7 +44,8 @@ export interface RunDeps {
   metrics: Metrics;
   call: PlaidCall;
   heartbeatMs: number;
-  /** How long a rate-limited run waits before calling again: Plaid's per-minute window. */
+  /** The first wait after a rate-limited call (doubling while no page comes), and the longest: Plaid's window. */
+  rateLimitFirstWaitMs: number;
   rateLimitWaitMs: number;
   checkpointAfterMs: number;
   today: () => string;
@@ -122,11 +123,14 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Execu
       today: deps.today,
       call: (endpoint, request, options) => deps.call(endpoint, request, { ...options, signal, onError: (error) => plaidErrors.push(error.code) }),
       checkpointAfterMs: deps.checkpointAfterMs,
-      waitForRateLimit: async () => {
-        await markRateLimited(deps.db, run.runId, deps.rateLimitWaitMs);
+      waitForRateLimit: async (idle) => {
+        const waitMs = backoffDelay(
+          { maxAttempts: Infinity, baseDelayMs: 0, rateLimitDelayMs: deps.rateLimitFirstWaitMs, maxDelayMs: deps.rateLimitWaitMs }, idle, true, Math.random,
+        );
+        await markRateLimited(deps.db, run.runId, waitMs);
         try {
           await deps.hooks.rateLimited?.({ ...point, pages });
-          await realTimers.sleep(deps.rateLimitWaitMs, signal);
+          await realTimers.sleep(waitMs, signal);
         } finally {
           await markRateLimited(deps.db, run.runId, null).catch(() => undefined);
         }

@@ -46,10 +46,12 @@ export interface ProductSyncContext {
   /** Calls Plaid under the adapter's retry policy; errors seen are counted for the run. */
   call<T>(endpoint: string, request: (config: PlaidRequestConfig) => Promise<{ data: T }>, options?: Pick<PlaidCallOptions, 'rateLimits'>): Promise<T>;
   /**
-   * Waits out Plaid's per-item rate limit window (the run row shows it meanwhile); aborted with the
-   * run. Call it with no transaction open: a transaction held for a minute holds back the change feed.
+   * Waits after a rate-limited call (the run row shows it meanwhile); aborted with the run. `idle` is
+   * the number of waits since the last page: the first is short (an occasional 429 passes quickly),
+   * each next one doubles, up to Plaid's one-minute window. Call it with no transaction open where
+   * possible: a writing transaction held for a minute holds back the change feed.
    */
-  waitForRateLimit(): Promise<void>;
+  waitForRateLimit(idle: number): Promise<void>;
   /** A first pull commits a checkpoint at the next chunk boundary once its transaction has been open this long. */
   checkpointAfterMs: number;
   /** Says the run writes rows to the staging tables, which the engine clears when the run ends. */

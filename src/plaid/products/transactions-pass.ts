@@ -22,8 +22,11 @@ import { TRANSACTION_CONFLICT_UPDATE } from './upsert-clauses.js';
 const PAGE_SIZE = 500;
 /** Staged rows per merge: large enough for set-based statements, small enough to overlap with fetching. */
 export const MERGE_CHUNK_ROWS = 10_000;
-/** Rate-limit waits in a row with no page between them before the run gives up (another client may be using the item's budget). */
-export const MAX_IDLE_RATE_LIMIT_WAITS = 5;
+/**
+ * Rate-limit waits in a row with no page between them before the run gives up. The waits grow
+ * (`waitForRateLimit`) from a couple of seconds to the window, so these outlast a whole window.
+ */
+export const MAX_IDLE_RATE_LIMIT_WAITS = 8;
 
 export type PassEnd = 'done' | 'rate_limited' | 'checkpoint';
 
@@ -35,6 +38,8 @@ export interface FetchedPass {
   end: PassEnd;
   /** For `checkpoint`: the next page, already asked for, which the next pass starts with. */
   carried: Promise<TransactionsSyncResponse> | null;
+  /** For `rate_limited`: Plaid's answer. */
+  limitedBy: PlaidCallError | null;
 }
 
 export interface PassOptions {
@@ -142,10 +147,11 @@ export function isRateLimitError(error: unknown): error is PlaidCallError {
   return error instanceof PlaidCallError && isRateLimited(error.plaid);
 }
 
-/** Counts a rate-limit wait; past the bound of waits without progress the error ends the run. */
-export function countIdleWait(idle: { waits: number }, error: PlaidCallError): void {
+/** Waits out a rate limit, longer each time no page came between; past the bound the error ends the run. */
+export async function waitOutRateLimit(ctx: ProductSyncContext, idle: { waits: number }, error: PlaidCallError): Promise<void> {
+  if (idle.waits >= MAX_IDLE_RATE_LIMIT_WAITS) throw error;
+  await ctx.waitForRateLimit(idle.waits);
   idle.waits++;
-  if (idle.waits > MAX_IDLE_RATE_LIMIT_WAITS) throw error;
 }
 
 /** Before data is ready Plaid answers with an empty cursor: the run keeps the one it had. */
@@ -184,6 +190,7 @@ export async function fetchPass(tx: Executor, ctx: ProductSyncContext, options: 
   };
   let cursor = options.start;
   let end: PassEnd = 'done';
+  let limitedBy: PlaidCallError | null = null;
   // The next page is asked for as soon as its cursor is known, so Plaid serves it while this
   // process stages the current one: at most the page being staged and the one arriving are held.
   let next: Promise<TransactionsSyncResponse> | null = options.first ?? prefetch(ctx, cursor);
@@ -198,12 +205,12 @@ export async function fetchPass(tx: Executor, ctx: ProductSyncContext, options: 
         next = null;
         if (options.checkpoints) {
           end = 'rate_limited';
+          limitedBy = error;
           break;
         }
         // No checkpoint possible (an update from a stored cursor, or a re-pull that deletes what it
         // does not list): the wait holds this transaction open.
-        countIdleWait(options.idle, error);
-        await ctx.waitForRateLimit();
+        await waitOutRateLimit(ctx, options.idle, error);
         next = prefetch(ctx, cursor);
         continue;
       }
@@ -240,5 +247,5 @@ export async function fetchPass(tx: Executor, ctx: ProductSyncContext, options: 
     await Promise.all([work.drain().catch(() => undefined), ...ending, next?.catch(() => undefined)]);
     throw error;
   }
-  return { cursor, counts, accounts: [...accounts.values()], end, carried: end === 'checkpoint' ? next : null };
+  return { cursor, counts, accounts: [...accounts.values()], end, carried: end === 'checkpoint' ? next : null, limitedBy };
 }

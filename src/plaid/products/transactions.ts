@@ -23,7 +23,7 @@ import { STAGED_KIND, discardStagedRows } from '../../sync/transaction-staging.j
 import { serializeAccount, upsertAccounts } from './accounts.js';
 import type { Checkpoint, ProductSyncContext, RegistryEntry } from './registry-entry.js';
 import { writeSinglePage } from './transactions-page-write.js';
-import { countIdleWait, fetchPage, fetchPass, isRateLimitError, nextCursor, type FetchedPass } from './transactions-pass.js';
+import { fetchPage, fetchPass, isRateLimitError, nextCursor, waitOutRateLimit, type FetchedPass } from './transactions-pass.js';
 
 export { MERGE_CHUNK_ROWS } from './transactions-pass.js';
 /** Passes in all when Plaid keeps reporting a mutation during pagination. */
@@ -108,18 +108,8 @@ export async function syncTransactions(ctx: ProductSyncContext): Promise<SyncCou
     state.cursor = pass.cursor;
     state.first = pass.carried;
     state.firstReported = false;
-    if (pass.end === 'rate_limited') {
-      if (pass.counts.pages === 0) countIdleWait(state.idle, rateLimited());
-      await ctx.waitForRateLimit();
-    }
+    if (pass.limitedBy) await waitOutRateLimit(ctx, state.idle, pass.limitedBy);
   }
-}
-
-function rateLimited(): PlaidCallError {
-  return new PlaidCallError('/transactions/sync', {
-    kind: 'transient', code: 'TRANSACTIONS_SYNC_LIMIT', type: 'RATE_LIMIT_EXCEEDED', httpStatus: 429,
-    message: 'rate limited with no progress', requestId: undefined,
-  }, 1);
 }
 
 function restartFromScratch(state: RunState): void {
@@ -198,8 +188,7 @@ async function firstPage(ctx: ProductSyncContext, state: RunState): Promise<Tran
     } catch (error) {
       if (isPaginationRestart(error) && MAX_PAGINATION_PASSES > 1) return 'restart';
       if (!isRateLimitError(error)) throw error;
-      countIdleWait(state.idle, error);
-      await ctx.waitForRateLimit();
+      await waitOutRateLimit(ctx, state.idle, error);
       continue;
     }
     state.idle.waits = 0;
