@@ -62,15 +62,16 @@ const syncCalls = () => sim.requests.filter((r) => r.endpoint === '/transactions
 class Crash extends Error {}
 
 describe('a first pull longer than the per-item rate limit', () => {
-  // 110 pages: the limit answers at calls 51 and 102 (each counts against the window it hit).
+  // The issue's size: 200 pages, four minutes at Plaid's limit. The limit answers at calls 51, 102
+  // and 153 (a refused call counts against the window it hit).
   it('paces itself to the limit: commits a checkpoint, waits for the window, and completes exact', { timeout: 180_000 }, async () => {
-    const item = await seed(55_000);
+    const item = await seed(100_000);
     const outcome = await restarted.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'initial' });
-    expect(outcome).toMatchObject({ status: 'succeeded', counts: { pages: 110, added: 55_000 } });
-    expect(waits).toHaveLength(2);
+    expect(outcome).toMatchObject({ status: 'succeeded', counts: { pages: 200, added: 100_000 } });
+    expect(waits).toHaveLength(3);
     // Each wait follows a committed checkpoint: the data of the pages so far and a cursor inside the
     // pull, with the run row saying how far it got and until when it waits.
-    expect(waits.map((w) => [w.pages, w.stored, w.partial])).toEqual([[50, 25_000, true], [100, 50_000, true]]);
+    expect(waits.map((w) => [w.pages, w.stored, w.partial])).toEqual([[50, 25_000, true], [100, 50_000, true], [150, 75_000, true]]);
     for (const wait of waits) {
       expect(wait.rowPages).toBe(wait.pages);
       expect(wait.rateLimitedUntil).not.toBeNull();
@@ -80,7 +81,7 @@ describe('a first pull longer than the per-item rate limit', () => {
     const [stored] = await database.db.execute<{ partial: boolean }>(sql`select transactions_cursor_partial as partial from plaid_items where id = ${item.itemId}`);
     expect(stored!.partial).toBe(false);
     const [run] = await runRows(database.db, item.itemId);
-    expect(run).toMatchObject({ status: 'succeeded', pages: 110, added: 55_000 });
+    expect(run).toMatchObject({ status: 'succeeded', pages: 200, added: 100_000 });
     expect(await stagedRowCount(database.db)).toBe(0);
     // Continuing from the stored cursor finds nothing new.
     const again = await restarted.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'schedule' });
