@@ -17,6 +17,12 @@ export function SyncCell(props: { products: string[]; lastSyncs: LastSync[]; run
               <span class="progress" data-progress="running">
                 <span class="spinner" aria-hidden="true"></span>
                 syncing · {run.pages} {run.pages === 1 ? 'page' : 'pages'} · +{run.added} ~{run.modified} −{run.removed}
+                {run.rateLimitedUntil !== null && (
+                  <span class="muted" data-rate-limited={product}>
+                    {' '}· waiting for Plaid's rate limit until{' '}
+                    <time datetime={isoString(run.rateLimitedUntil)}>{formatTimestamp(run.rateLimitedUntil)}</time>
+                  </span>
+                )}
               </span>
             ) : last ? (
               <time class="last-sync" datetime={isoString(last.finishedAt)} data-last-sync={product}>

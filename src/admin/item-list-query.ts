@@ -14,6 +14,8 @@ export interface RunningSync {
   added: number;
   modified: number;
   removed: number;
+  /** Set while the run waits for Plaid's per-item rate limit window. */
+  rateLimitedUntil: string | null;
 }
 
 export interface ItemSummary {
@@ -150,7 +152,7 @@ function summaryColumns(sql: Sql) {
     ), '[]'::json) as "lastSyncs",
     coalesce((
       select json_agg(json_build_object('product', r.product, 'startedAt', r.started_at, 'pages', r.pages,
-        'added', r.added, 'modified', r.modified, 'removed', r.removed) order by r.product)
+        'added', r.added, 'modified', r.modified, 'removed', r.removed, 'rateLimitedUntil', r.rate_limited_until) order by r.product)
       from sync_runs r where r.item_id = i.id and r.status = 'running'
     ), '[]'::json) as "running",
     to_json(${latestStart(sql)}) as "latestRunStartedAt"`;

@@ -37,6 +37,7 @@ export interface RunItem {
   plaidItemId: string;
   status: ItemStatus;
   transactionsCursor: string | null;
+  transactionsCursorPartial: boolean;
   accessTokenCiphertext: string;
   accessTokenKeyId: string;
 }
@@ -68,11 +69,11 @@ export type BeginRunResult =
  */
 export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, owner: string): Promise<BeginRunResult> {
   const rows = await db.execute<{
-    id: string; user_id: string; plaid_item_id: string; status: ItemStatus; transactions_cursor: string | null;
+    id: string; user_id: string; plaid_item_id: string; status: ItemStatus; transactions_cursor: string | null; transactions_cursor_partial: boolean;
     access_token_ciphertext: string; access_token_key_id: string; unsupported: boolean; waiting: boolean; run_id: string | null; started_at: string | Date | null;
   }>(sql`
     with item as (
-      select id, user_id, plaid_item_id, status, transactions_cursor, access_token_ciphertext, access_token_key_id,
+      select id, user_id, plaid_item_id, status, transactions_cursor, transactions_cursor_partial, access_token_ciphertext, access_token_key_id,
         ${key.product} = any(unsupported_products) as unsupported,
         ${UNATTENDED_TRIGGERS.includes(trigger)} and exists (
           select 1 from sync_state s where s.item_id = ${key.itemId} and s.product = ${key.product} and s.state is not null
@@ -105,6 +106,7 @@ export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, 
     startedAt: new Date(row.started_at!),
     item: {
       id: row.id, userId: row.user_id, plaidItemId: row.plaid_item_id, status: row.status, transactionsCursor: row.transactions_cursor,
+      transactionsCursorPartial: row.transactions_cursor_partial,
       accessTokenCiphertext: row.access_token_ciphertext, accessTokenKeyId: row.access_token_key_id,
     },
   };
@@ -168,6 +170,25 @@ export async function finishRun(db: Executor, runId: string, end: RunEnd): Promi
     where id = ${runId} and status = 'running'
     returning id`);
   return rows.length > 0;
+}
+
+/**
+ * Records a checkpoint of a long run (its data and cursor commit in the same transaction); false
+ * when the run was declared abandoned, which rolls the checkpoint back.
+ */
+export async function checkpointRun(db: Executor, runId: string, counts: SyncCounts): Promise<boolean> {
+  const rows = await db.execute(sql`
+    update sync_runs set heartbeat_at = now(),
+      pages = ${counts.pages}, added = ${counts.added}, modified = ${counts.modified}, removed = ${counts.removed}
+    where id = ${runId} and status = 'running'
+    returning id`);
+  return rows.length > 0;
+}
+
+/** Shows (until) or clears (null) a run's wait for Plaid's rate limit window. */
+export async function markRateLimited(db: Executor, runId: string, waitMs: number | null): Promise<void> {
+  const until = waitMs === null ? sql`null` : sql`clock_timestamp() + ${waitMs} * interval '1 millisecond'`;
+  await db.execute(sql`update sync_runs set rate_limited_until = ${until} where id = ${runId} and status = 'running'`);
 }
 
 /**

@@ -26,6 +26,12 @@ export interface SyncEngineOptions {
   /** Names this process on the run rows it holds. */
   owner?: string;
   heartbeatMs?: number;
+  /** The first wait after Plaid's rate limit answered (default 2 s), doubled while no page comes between. */
+  rateLimitFirstWaitMs?: number;
+  /** The longest wait after Plaid's rate limit answered (default 60 s, Plaid's window). */
+  rateLimitWaitMs?: number;
+  /** A long first pull commits a checkpoint once its transaction has been open this long (default 20 s). */
+  checkpointAfterMs?: number;
   /** A running row whose heartbeat is older than this belongs to a dead process. */
   staleAfterMs?: number;
   /** How often a caller waiting on another process's run looks at its row. */
@@ -103,6 +109,9 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     metrics: options.metrics,
     call: options.call ?? createPlaidCaller(),
     heartbeatMs: options.heartbeatMs ?? 5_000,
+    rateLimitFirstWaitMs: options.rateLimitFirstWaitMs ?? 2_000,
+    rateLimitWaitMs: options.rateLimitWaitMs ?? 60_000,
+    checkpointAfterMs: options.checkpointAfterMs ?? 20_000,
     today: options.today ?? utcToday,
     hooks: options.hooks ?? {},
   };

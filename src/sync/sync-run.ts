@@ -4,13 +4,13 @@ import type { Database, Sql } from '../db/client.js';
 import type { ItemStatus, Product } from '../db/schema/products.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { ProductSyncContext } from '../plaid/products/registry-entry.js';
+import type { Checkpoint, ProductSyncContext } from '../plaid/products/registry-entry.js';
 import { REGISTRY } from '../plaid/products/registry.js';
-import type { PlaidCall } from '../providers/plaid/plaid-call.js';
+import { backoffDelay, realTimers, type PlaidCall } from '../providers/plaid/plaid-call.js';
 import { markItemActive, type Executor } from '../services/item-status.js';
 import type { TokenVault } from '../vault/token-vault.js';
 import { ItemDisconnectedError, RunFencedError, describeFailure, recordFailure } from './run-failure.js';
-import { finishRunSeeingFollowUp, heartbeat, type RunItem } from './run-lock.js';
+import { checkpointRun, finishRunSeeingFollowUp, heartbeat, markRateLimited, type RunItem } from './run-lock.js';
 import { recordRun } from './run-telemetry.js';
 import type { SyncCounts, SyncOutcome } from './sync-outcome.js';
 import type { SyncTrigger } from './sync-scheduler.js';
@@ -29,7 +29,10 @@ export interface RunPoint {
  */
 export interface SyncHooks {
   afterPage?(point: RunPoint & { page: number }): void | Promise<void>;
-  beforeCommit?(point: RunPoint): void | Promise<void>;
+  /** Inside every commit after its writes; `checkpoint` for a long run's intermediate commits. */
+  beforeCommit?(point: RunPoint & { checkpoint: boolean }): void | Promise<void>;
+  /** When a run starts waiting for Plaid's rate limit window (its row already says so). */
+  rateLimited?(point: RunPoint & { pages: number }): void | Promise<void>;
 }
 
 export interface RunDeps {
@@ -41,6 +44,10 @@ export interface RunDeps {
   metrics: Metrics;
   call: PlaidCall;
   heartbeatMs: number;
+  /** The first wait after a rate-limited call (doubling while no page comes), and the longest: Plaid's window. */
+  rateLimitFirstWaitMs: number;
+  rateLimitWaitMs: number;
+  checkpointAfterMs: number;
   today: () => string;
   hooks: SyncHooks;
 }
@@ -64,6 +71,14 @@ async function lockLiveItem(tx: Executor, itemId: string): Promise<{ status: Ite
   const row = rows[0];
   if (row === undefined || row.status === 'disconnected') throw new ItemDisconnectedError('the item is disconnected');
   return row;
+}
+
+function isCheckpoint(result: SyncCounts | Checkpoint): result is Checkpoint {
+  return 'checkpoint' in result;
+}
+
+function countsOf(result: SyncCounts | Checkpoint): SyncCounts {
+  return isCheckpoint(result) ? result.checkpoint : result;
 }
 
 export interface ExecutedRun {
@@ -100,13 +115,26 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Execu
       db: deps.db,
       sql: deps.sql,
       plaid: deps.plaid,
-      item: { id: item.id, userId: item.userId, plaidItemId: item.plaidItemId, status: item.status, transactionsCursor: item.transactionsCursor },
+      item: { id: item.id, userId: item.userId, plaidItemId: item.plaidItemId, status: item.status, transactionsCursor: item.transactionsCursor, transactionsCursorPartial: item.transactionsCursorPartial },
       accessToken,
       runId: run.runId,
       fromScratch: run.fromScratch,
       signal,
       today: deps.today,
-      call: (endpoint, request) => deps.call(endpoint, request, { signal, onError: (error) => plaidErrors.push(error.code) }),
+      call: (endpoint, request, options) => deps.call(endpoint, request, { ...options, signal, onError: (error) => plaidErrors.push(error.code) }),
+      checkpointAfterMs: deps.checkpointAfterMs,
+      waitForRateLimit: async (idle) => {
+        const waitMs = backoffDelay(
+          { maxAttempts: Infinity, baseDelayMs: 0, rateLimitDelayMs: deps.rateLimitFirstWaitMs, maxDelayMs: deps.rateLimitWaitMs }, idle, true, Math.random,
+        );
+        await markRateLimited(deps.db, run.runId, waitMs);
+        try {
+          await deps.hooks.rateLimited?.({ ...point, pages });
+          await realTimers.sleep(waitMs, signal);
+        } finally {
+          await markRateLimited(deps.db, run.runId, null).catch(() => undefined);
+        }
+      },
       pageFetched: async (page) => {
         pages = page;
         partial = { ...partial, pages: page };
@@ -116,8 +144,8 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Execu
       staging: () => {
         staged = true;
       },
-      commit: (apply, prepare) =>
-        deps.db.transaction(async (tx) => {
+      commit: <R extends SyncCounts | Checkpoint>(apply: (tx: Executor) => Promise<R>, prepare?: (tx: Executor) => Promise<void>) =>
+        deps.db.transaction(async (tx): Promise<R> => {
           if (prepare) await prepare(tx);
           // Locked only now, so a long prepare never holds the item row that status changes update.
           // The lock and the first write are sent together (one round trip); Postgres still runs
@@ -126,14 +154,22 @@ export async function executeRun(deps: RunDeps, run: AcquiredRun): Promise<Execu
           const [locked, applied] = await Promise.allSettled([lockLiveItem(tx, run.itemId), apply(tx)]);
           if (locked.status === 'rejected') throw locked.reason;
           if (applied.status === 'rejected') throw applied.reason;
-          const counts = applied.value;
-          await deps.hooks.beforeCommit?.(point);
+          const result = applied.value;
+          if (isCheckpoint(result)) {
+            await deps.hooks.beforeCommit?.({ ...point, checkpoint: true });
+            if (!(await checkpointRun(tx, run.runId, result.checkpoint))) throw new RunFencedError('run abandoned');
+            if (locked.value.status === 'needs_reauth' || locked.value.errored) await markItemActive(tx, run.itemId);
+            partial = result.checkpoint;
+            return result;
+          }
+          const counts = countsOf(result);
+          await deps.hooks.beforeCommit?.({ ...point, checkpoint: false });
           const finished = await finishRunSeeingFollowUp(tx, run.runId, key, counts);
           if (!finished.finished) throw new RunFencedError('run abandoned');
           // A clean sync proves the login (or whatever error was recorded) works again.
           if (locked.value.status === 'needs_reauth' || locked.value.errored) await markItemActive(tx, run.itemId);
           followUp = finished.followUp;
-          return counts;
+          return result;
         }),
     };
     const counts = await REGISTRY[run.product].sync(ctx);

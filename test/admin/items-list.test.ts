@@ -132,6 +132,29 @@ describe('items list page', () => {
     expect(html).toMatch(new RegExp(`id="item-${items.alpha.id}"[^>]*data-live="idle"`));
   });
 
+  it("shows a long first pull's progress and its wait for Plaid's rate limit", async () => {
+    const built = buildTestApp(database);
+    const long = await insertItem(database.sql, built.deps.vault, { institutionName: 'Long History Bank', products: ['transactions'] });
+    const runId = await insertSyncRun(database.sql, long.id, { status: 'running', startedAt: new Date() });
+    await database.sql`
+      update sync_runs set pages = 100, added = 50000, rate_limited_until = '2030-05-06T07:08:09Z' where id = ${runId}`;
+    try {
+      const [summary] = (await query({ q: long.id })).items;
+      expect(summary!.running).toEqual([expect.objectContaining({ pages: 100, added: 50_000, rateLimitedUntil: expect.stringMatching(/^2030-05-06T07:08:09/) })]);
+      const row = await (await app.request(`/admin/items/${long.id}/row`, { headers: { cookie: session.cookie } })).text();
+      expect(row).toContain('syncing · 100 pages · +50000');
+      expect(row).toMatch(/data-rate-limited="transactions"[^>]*>[^<]*waiting for Plaid&#39;s rate limit until\s*<time datetime="2030-05-06T07:08:09[^"]*">2030-05-06 07:08:09 UTC</);
+      // Once the wait is over the line says so no more.
+      await database.sql`update sync_runs set rate_limited_until = null where id = ${runId}`;
+      const after = await (await app.request(`/admin/items/${long.id}/row`, { headers: { cookie: session.cookie } })).text();
+      expect(after).toContain('syncing · 100 pages');
+      expect(after).not.toContain('rate limit');
+    } finally {
+      await database.sql`delete from sync_runs where item_id = ${long.id}`;
+      await database.sql`delete from plaid_items where id = ${long.id}`;
+    }
+  });
+
   it('answers an htmx filter request with the results fragment only', async () => {
     const res = await app.request('/admin/items?status=needs_reauth', { headers: { cookie: session.cookie, 'hx-request': 'true', 'hx-target': 'items-results' } });
     const html = await res.text();

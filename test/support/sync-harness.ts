@@ -55,6 +55,10 @@ export function syncHarness(database: Pick<TestDatabase, 'db' | 'sql'>, override
     metrics,
     call: createPlaidCaller(DEFAULT_BACKOFF, timers),
     pollMs: 5,
+    // Plaid's window is a minute; tests that exercise it scale it down (and the simulator's with it).
+    rateLimitWaitMs: 20,
+    // A checkpoint by time depends on the machine's speed: tests that want one ask for it.
+    checkpointAfterMs: Number.POSITIVE_INFINITY,
     ...overrides,
   });
   return { engine, logger: logs.logger, metrics, logs: logs.lines, vault, plaid, timers };

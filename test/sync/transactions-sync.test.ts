@@ -166,12 +166,21 @@ describe('transactions sync', () => {
     await expectTransactionsMatchTruth(database.db, sim.control, item);
   });
 
-  it('waits longer after a rate limit', async () => {
+  it('waits out a rate-limited /transactions/sync for the window instead of backing off', async () => {
     const item = await seed({ transactionCount: 10 });
     harness.timers.delays.length = 0;
     sim.control.addFault({ endpoint: '/transactions/sync', kind: 'rate_limit', count: 1 });
     expect((await run(item)).status).toBe('succeeded');
-    expect(harness.timers.delays).toEqual([1_500]);
+    expect(harness.timers.delays).toEqual([]);
+    await expectTransactionsMatchTruth(database.db, sim.control, item);
+  });
+
+  it('gives up on a rate limit that lets no page through', async () => {
+    const item = await seed({ transactionCount: 10 });
+    sim.control.addFault({ endpoint: '/transactions/sync', kind: 'rate_limit', count: 20 });
+    const outcome = await run(item);
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'TRANSACTIONS_SYNC_LIMIT' } });
+    sim.control.clearFaults();
   });
 
   it('keeps the finish time of the last successful run per (item, product); a failed run leaves it', async () => {

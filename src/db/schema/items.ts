@@ -24,6 +24,11 @@ export const plaidItems = pgTable(
     pendingDisconnectAt: timestamp({ withTimezone: true }),
     newAccountsAvailable: boolean().notNull().default(false),
     transactionsCursor: text(),
+    /**
+     * The stored cursor is a checkpoint inside a first pull (a `next_cursor` with `has_more`), not the
+     * end of one: the next run continues from it, and a mutation restarts the pull from no cursor.
+     */
+    transactionsCursorPartial: boolean().notNull().default(false),
     lastStatusCheckAt: timestamp({ withTimezone: true }),
     /**
      * The oldest of the item's per-product last successful syncs (`sync_state.last_succeeded_at`),

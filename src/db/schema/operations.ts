@@ -62,6 +62,8 @@ export const syncRuns = pgTable(
     added: integer().notNull().default(0),
     modified: integer().notNull().default(0),
     removed: integer().notNull().default(0),
+    /** Set while the run waits for Plaid's per-item rate limit window to pass (shown in the admin page). */
+    rateLimitedUntil: timestamp({ withTimezone: true }),
     errorCode: text(),
     errorMessage: text(),
   },

@@ -2,7 +2,7 @@ import type { PlaidApi } from 'plaid';
 import type { Database, Sql } from '../../db/client.js';
 import type { plaidAccounts } from '../../db/schema/index.js';
 import type { AccountStatus, ItemStatus, Product } from '../../db/schema/products.js';
-import type { PlaidRequestConfig } from '../../providers/plaid/plaid-call.js';
+import type { PlaidCallOptions, PlaidRequestConfig } from '../../providers/plaid/plaid-call.js';
 import type { Executor } from '../../services/item-status.js';
 import type { SyncCounts } from '../../sync/sync-outcome.js';
 
@@ -14,6 +14,16 @@ export interface SyncItem {
   status: ItemStatus;
   /** The cursor the run starts from; it stays the starting point until the run commits. */
   transactionsCursor: string | null;
+  /** The stored cursor is a checkpoint inside a first pull (see `plaid_items.transactions_cursor_partial`). */
+  transactionsCursorPartial: boolean;
+}
+
+/**
+ * What `apply` returns for a checkpoint of a long run: its data and cursor commit with the counts so
+ * far on the run row, and the run goes on (only the last commit finishes the run).
+ */
+export interface Checkpoint {
+  checkpoint: SyncCounts;
 }
 
 /**
@@ -34,7 +44,16 @@ export interface ProductSyncContext {
   /** Today as YYYY-MM-DD (UTC), injectable for tests of date windows. */
   today(): string;
   /** Calls Plaid under the adapter's retry policy; errors seen are counted for the run. */
-  call<T>(endpoint: string, request: (config: PlaidRequestConfig) => Promise<{ data: T }>): Promise<T>;
+  call<T>(endpoint: string, request: (config: PlaidRequestConfig) => Promise<{ data: T }>, options?: Pick<PlaidCallOptions, 'rateLimits'>): Promise<T>;
+  /**
+   * Waits after a rate-limited call (the run row shows it meanwhile); aborted with the run. `idle` is
+   * the number of waits since the last page: the first is short (an occasional 429 passes quickly),
+   * each next one doubles, up to Plaid's one-minute window. Call it with no transaction open where
+   * possible: a writing transaction held for a minute holds back the change feed.
+   */
+  waitForRateLimit(idle: number): Promise<void>;
+  /** A first pull commits a checkpoint at the next chunk boundary once its transaction has been open this long. */
+  checkpointAfterMs: number;
   /** Says the run writes rows to the staging tables, which the engine clears when the run ends. */
   staging(): void;
   /** Reports a fetched page: progress on the run row, and the point where a run may be aborted. */
@@ -43,9 +62,10 @@ export interface ProductSyncContext {
    * The run's single transaction. `prepare` runs first and may take long (it may fetch and merge
    * pages progressively) but touches only the product's own tables; then the engine locks the item
    * row and refuses a disconnected item; then `apply` writes accounts, cursors and the rest, and the
-   * engine finishes the run row in the same transaction.
+   * engine finishes the run row in the same transaction. An `apply` that returns a `Checkpoint`
+   * commits the same way but leaves the run going.
    */
-  commit(apply: (tx: Executor) => Promise<SyncCounts>, prepare?: (tx: Executor) => Promise<void>): Promise<SyncCounts>;
+  commit<R extends SyncCounts | Checkpoint>(apply: (tx: Executor) => Promise<R>, prepare?: (tx: Executor) => Promise<void>): Promise<R>;
 }
 
 export type AccountRow = typeof plaidAccounts.$inferSelect;

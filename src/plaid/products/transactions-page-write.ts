@@ -58,7 +58,7 @@ export async function writeSinglePage(tx: Executor, page: Page, write: PageWrite
   // in the same round trip; it holds to the end of the run's transaction.
   const [, rows] = await Promise.all([tx.execute(sql`set local plan_cache_mode = force_generic_plan`), tx.execute<{ moved: boolean }>(sql`
     with moved as (
-      update plaid_items set transactions_cursor = ${write.cursor}, updated_at = now()
+      update plaid_items set transactions_cursor = ${write.cursor}, transactions_cursor_partial = false, updated_at = now()
       where id = ${itemId} and transactions_cursor is not distinct from ${write.start}
       returning id
     ),

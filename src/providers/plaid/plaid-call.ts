@@ -25,6 +25,11 @@ export interface PlaidCallOptions {
   signal?: AbortSignal;
   /** Sees every failed attempt, retried or not (so metrics count transient errors too). */
   onError?(error: ClassifiedPlaidError): void;
+  /**
+   * `raise`: a rate-limited answer is thrown at once instead of retried, for a caller that paces
+   * itself to Plaid's per-minute window (the long `/transactions/sync` pagination).
+   */
+  rateLimits?: 'retry' | 'raise';
 }
 
 /** The request config the SDK methods take as their last argument. */
@@ -72,6 +77,11 @@ export const realTimers: BackoffTimers = {
     }),
 };
 
+/** Plaid's per-minute limits (`CREDITS_EXHAUSTED` is a rate-limit type too, but classified fatal and never waited out). */
+export function isRateLimited(error: ClassifiedPlaidError): boolean {
+  return error.kind === 'transient' && (error.type === 'RATE_LIMIT_EXCEEDED' || error.httpStatus === 429);
+}
+
 function retryAfterMs(error: unknown): number | undefined {
   if (!isAxiosError(error)) return undefined;
   const header: unknown = error.response?.headers?.['retry-after'];
@@ -105,8 +115,9 @@ export function createPlaidCaller(policy: BackoffPolicy = DEFAULT_BACKOFF, timer
         if (options.signal?.aborted) throw new AbortedError('aborted');
         const classified = classifyPlaidError(error);
         options.onError?.(classified);
+        const rateLimited = isRateLimited(classified);
+        if (rateLimited && options.rateLimits === 'raise') throw new PlaidCallError(endpoint, classified, attempt);
         if (classified.kind !== 'transient' || attempt >= policy.maxAttempts) throw new PlaidCallError(endpoint, classified, attempt);
-        const rateLimited = classified.type === 'RATE_LIMIT_EXCEEDED' || classified.httpStatus === 429;
         const delay = retryAfterMs(error) ?? backoffDelay(policy, attempt - 1, rateLimited, timers.random);
         await timers.sleep(Math.min(delay, policy.maxDelayMs), options.signal);
       }
