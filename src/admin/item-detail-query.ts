@@ -84,8 +84,3 @@ export function recentItemWebhooks(db: Database, itemId: string) {
 }
 
 export type ItemWebhookRow = Awaited<ReturnType<typeof recentItemWebhooks>>[number];
-
-export async function itemAccountProducts(db: Database, itemId: string): Promise<string[]> {
-  const rows = await db.selectDistinct({ product: plaidAccounts.product }).from(plaidAccounts).where(eq(plaidAccounts.itemId, itemId));
-  return rows.map((row) => row.product);
-}

@@ -25,7 +25,7 @@ export async function loadItemDetail(deps: Pick<AdminDeps, 'sql' | 'db'>, itemId
     recentSyncRuns(deps.db, itemId),
     recentItemWebhooks(deps.db, itemId),
   ]);
-  const products = syncableProducts(item, accounts.map((account) => account.product));
+  const products = syncableProducts(item);
   return { item, products, accounts, data, runs, webhooks };
 }
 
@@ -43,8 +43,7 @@ export function itemLiveState(detail: ItemDetail, since: Date | undefined): Item
   return { live: liveProgress(detail.item, { pollPath: path, since }), idlePollUrl: versionedUrl(path, version), version };
 }
 
-/** The products the service syncs for an item: those Plaid reports, else those its accounts are scoped to. */
-export function syncableProducts(item: Pick<ItemSummary, 'products'>, accountProducts: readonly string[]): Product[] {
-  const reported = item.products.filter(isProduct);
-  return [...new Set(reported.length > 0 ? reported : accountProducts.filter(isProduct))];
+/** The products the service syncs for an item: those it is entitled to (its accounts may be scoped to others). */
+export function syncableProducts(item: Pick<ItemSummary, 'entitledProducts'>): Product[] {
+  return [...new Set(item.entitledProducts.filter(isProduct))];
 }

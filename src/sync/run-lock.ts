@@ -42,7 +42,7 @@ export interface RunItem {
 }
 
 export type BeginRunResult =
-  | { kind: 'skipped'; reason: 'item_not_found' | 'item_disconnected' | 'product_unsupported' }
+  | { kind: 'skipped'; reason: 'item_not_found' | 'item_disconnected' | 'product_unsupported' | 'product_not_entitled' }
   | { kind: 'held' }
   | { kind: 'acquired'; runId: string; startedAt: Date; item: RunItem };
 
@@ -59,11 +59,12 @@ export type BeginRunResult =
 export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, owner: string): Promise<BeginRunResult> {
   const rows = await db.execute<{
     id: string; user_id: string; plaid_item_id: string; status: ItemStatus; transactions_cursor: string | null;
-    access_token_ciphertext: string; access_token_key_id: string; unsupported: boolean; run_id: string | null; started_at: string | Date | null;
+    access_token_ciphertext: string; access_token_key_id: string; unsupported: boolean; entitled: boolean; run_id: string | null; started_at: string | Date | null;
   }>(sql`
     with item as (
       select id, user_id, plaid_item_id, status, transactions_cursor, access_token_ciphertext, access_token_key_id,
-        ${key.product} = any(unsupported_products) as unsupported
+        ${key.product} = any(unsupported_products) as unsupported,
+        ${key.product} = any(entitled_products) as entitled
       from plaid_items where id = ${key.itemId}
       for key share
     ),
@@ -71,7 +72,7 @@ export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, 
       -- clock_timestamp(), not now(): the statement may have waited for the item's previous run to
       -- commit, and that run's finished_at is its own clock time; the start must not predate it.
       insert into sync_runs (item_id, product, trigger, owner, started_at)
-      select id, ${key.product}, ${trigger}, ${owner}, clock_timestamp() from item where status <> 'disconnected' and not unsupported
+      select id, ${key.product}, ${trigger}, ${owner}, clock_timestamp() from item where status <> 'disconnected' and not unsupported and entitled
       on conflict (item_id, product) where status = 'running' do nothing
       returning id, started_at
     ),
@@ -84,6 +85,9 @@ export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, 
   if (!row) return { kind: 'skipped', reason: 'item_not_found' };
   if (row.status === 'disconnected') return { kind: 'skipped', reason: 'item_disconnected' };
   if (row.unsupported) return { kind: 'skipped', reason: 'product_unsupported' };
+  // The last line of defence: whatever asked for it, a run never calls a product the item is not
+  // entitled to (Plaid would add and bill it, or refuse it for missing consent).
+  if (!row.entitled) return { kind: 'skipped', reason: 'product_not_entitled' };
   if (row.run_id === null) return { kind: 'held' };
   return {
     kind: 'acquired',

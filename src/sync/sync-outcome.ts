@@ -17,10 +17,10 @@ export interface SyncFailure {
 }
 
 /**
- * Why no run happened: the item is gone, disconnected or lacks the product; the trigger was booked
+ * Why no run happened: the item is gone, disconnected, lacks the product or is not entitled to it; the trigger was booked
  * as the follow-up of another process's run (`coalesced`); or the engine is shutting down.
  */
-export type SkipReason = 'item_not_found' | 'item_disconnected' | 'product_unsupported' | 'coalesced' | 'stopped';
+export type SkipReason = 'item_not_found' | 'item_disconnected' | 'product_unsupported' | 'product_not_entitled' | 'coalesced' | 'stopped';
 
 /**
  * The result of asking for a run: the run the caller started or joined, or why none ran.

@@ -46,7 +46,7 @@ export const AccountSchema = z
 
 export const ProductSyncStateSchema = z
   .object({
-    enabled: z.boolean().openapi({ description: 'The service syncs this product for the item (it has accounts of it or was linked for it, Plaid supports it, the item is not disconnected)' }),
+    enabled: z.boolean().openapi({ description: 'The service syncs this product for the item (the item is entitled to it, Plaid supports it, the item is not disconnected)' }),
     in_progress: z.boolean().openapi({ description: 'A sync of this product is running now' }),
     last_succeeded_at: timestamp.nullable().openapi({ description: 'When the last successful sync finished; null if none has' }),
     last_error: z
@@ -64,6 +64,9 @@ export const ItemSchema = z
     institution_name: z.string().nullable(),
     product: ProductSchema.nullable(),
     products: z.array(z.string()),
+    entitled_products: z.array(ProductSchema).openapi({
+      description: 'The products the service may call for the item: linked for, or confirmed by Plaid (optional, required-if-supported, additional consented), or enabled later on purpose. Accounts of other products are stored and shown but never synced.',
+    }),
     status: z.enum(ITEM_STATUSES),
     action: z.enum(['fix', 'relink', 'none']).openapi({ description: '`fix` (update mode) for needs_reauth, `relink` for disconnected' }),
     error_code: z.string().nullable(),
