@@ -1,6 +1,22 @@
+/** A product Plaid added to an Item after Link because a product endpoint was called: billed from then on. */
+export interface BilledAdd {
+  itemId: string;
+  product: string;
+}
+
 /** Per-endpoint call counters; every request to a Plaid endpoint counts, failed or not. */
 export class CallStats {
   private readonly counts = new Map<string, number>();
+  private readonly adds: BilledAdd[] = [];
+
+  recordBilledAdd(add: BilledAdd): void {
+    this.adds.push({ ...add });
+  }
+
+  /** Products added (and billed) after Link, in order, so tests can assert nothing was billed that was not asked for. */
+  billedAdds(): BilledAdd[] {
+    return this.adds.map((add) => ({ ...add }));
+  }
 
   record(endpoint: string): void {
     this.counts.set(endpoint, (this.counts.get(endpoint) ?? 0) + 1);
@@ -16,5 +32,6 @@ export class CallStats {
 
   reset(): void {
     this.counts.clear();
+    this.adds.length = 0;
   }
 }

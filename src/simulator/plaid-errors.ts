@@ -72,6 +72,8 @@ export const plaidErrors = {
     new PlaidApiError(400, T.InvalidInput, 'USER_PERMISSION_REVOKED', 'the user has revoked access to this Item', 'The user revoked access to this Item.'),
   productsNotSupported: (products: string[]) =>
     new PlaidApiError(400, T.ItemError, 'PRODUCTS_NOT_SUPPORTED', `the following products are not supported by this institution or Item: ${products.join(', ')}`),
+  additionalConsentRequired: (product: string) =>
+    new PlaidApiError(400, T.ItemError, 'ADDITIONAL_CONSENT_REQUIRED', `client does not have user consent to access the ${product} product for this Item`),
   sandboxProductNotEnabled: (product: string) =>
     new PlaidApiError(400, T.SandboxError, 'SANDBOX_PRODUCT_NOT_ENABLED', `the ${product} product is not enabled on this Item`),
   sandboxWebhookInvalid: (message: string) =>

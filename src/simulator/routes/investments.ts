@@ -30,7 +30,7 @@ const transactionsGet = z.object({
 export function registerInvestmentRoutes(app: Hono, ctx: SimulatorContext): void {
   plaidRoute<InvestmentsHoldingsGetRequest, InvestmentsHoldingsGetResponse>(app, ctx, '/investments/holdings/get', holdingsGet, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
-    requireProduct(item, Products.Investments);
+    requireProduct(item, Products.Investments, ctx.calls);
     const accounts = selectAccounts(liveAccounts(item, (a) => isInvestmentAccount(a.kind)), req.options?.account_ids);
     const ids = new Set(accounts.map((a) => a.account.account_id));
     const holdings = item.holdings.filter((h) => ids.has(h.account_id)).map((h) => ({ ...h }));
@@ -44,7 +44,7 @@ export function registerInvestmentRoutes(app: Hono, ctx: SimulatorContext): void
 
   plaidRoute<InvestmentsTransactionsGetRequest, InvestmentsTransactionsGetResponse>(app, ctx, '/investments/transactions/get', transactionsGet, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
-    requireProduct(item, Products.Investments);
+    requireProduct(item, Products.Investments, ctx.calls);
     if (req.start_date > req.end_date) throw plaidErrors.invalidField('start_date must be on or before end_date');
     const accounts = selectAccounts(liveAccounts(item, (a) => isInvestmentAccount(a.kind)), req.options?.account_ids);
     const ids = new Set(accounts.map((a) => a.account.account_id));

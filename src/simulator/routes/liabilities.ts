@@ -14,7 +14,7 @@ const liabilitiesGet = z.object({ ...withAccessToken, options: accountIdsOptions
 export function registerLiabilityRoutes(app: Hono, ctx: SimulatorContext): void {
   plaidRoute<LiabilitiesGetRequest, LiabilitiesGetResponse>(app, ctx, '/liabilities/get', liabilitiesGet, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
-    requireProduct(item, Products.Liabilities);
+    requireProduct(item, Products.Liabilities, ctx.calls);
     const accounts = selectAccounts(liveAccounts(item, (a) => isLiabilityAccount(a.kind)), req.options?.account_ids);
     return {
       accounts: accountBases(accounts),
