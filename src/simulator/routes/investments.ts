@@ -44,8 +44,9 @@ export function registerInvestmentRoutes(app: Hono, ctx: SimulatorContext): void
 
   plaidRoute<InvestmentsTransactionsGetRequest, InvestmentsTransactionsGetResponse>(app, ctx, '/investments/transactions/get', transactionsGet, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
-    requireProduct(item, Products.Investments, ctx.calls);
+    // Request validation comes before the Item's product and consent checks, as at Plaid.
     if (req.start_date > req.end_date) throw plaidErrors.invalidField('start_date must be on or before end_date');
+    requireProduct(item, Products.Investments, ctx.calls);
     const accounts = selectAccounts(liveAccounts(item, (a) => isInvestmentAccount(a.kind)), req.options?.account_ids);
     const ids = new Set(accounts.map((a) => a.account.account_id));
     const matching = item.investmentTransactions.filter((t) => ids.has(t.account_id) && t.date >= req.start_date && t.date <= req.end_date);
