@@ -26,7 +26,9 @@ export async function loadItemDetail(deps: Pick<AdminDeps, 'sql' | 'db'>, itemId
     recentItemWebhooks(deps.db, itemId),
   ]);
   const products = syncableProducts(item);
-  return { item, products, accounts, data, runs, webhooks };
+  // Accounts shown under a product the item is not entitled to: the operator may enable it, knowingly.
+  const enableable = [...new Set(accounts.filter((a) => a.status === 'active').map((a) => a.product))].filter((p) => !products.includes(p));
+  return { item, products, enableable, accounts, data, runs, webhooks };
 }
 
 export interface ItemLiveState {
