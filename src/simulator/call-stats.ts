@@ -8,6 +8,19 @@ export interface BilledAdd {
 export class CallStats {
   private readonly counts = new Map<string, number>();
   private readonly adds: BilledAdd[] = [];
+  private readonly perItem = new Map<string, Map<string, number>>();
+
+  /** A product endpoint called for an Item, whatever the answer (refusals included). */
+  recordProductCall(itemId: string, product: string): void {
+    const counts = this.perItem.get(itemId) ?? new Map<string, number>();
+    counts.set(product, (counts.get(product) ?? 0) + 1);
+    this.perItem.set(itemId, counts);
+  }
+
+  /** Per Item, how many product endpoint calls each product got. */
+  productCalls(): Record<string, Record<string, number>> {
+    return Object.fromEntries([...this.perItem].map(([itemId, counts]) => [itemId, Object.fromEntries(counts)]));
+  }
 
   recordBilledAdd(add: BilledAdd): void {
     this.adds.push({ ...add });
@@ -33,5 +46,6 @@ export class CallStats {
   reset(): void {
     this.counts.clear();
     this.adds.length = 0;
+    this.perItem.clear();
   }
 }

@@ -101,6 +101,8 @@ export interface SimulatorStats {
   calls: Record<string, number>;
   /** Products added to Items after Link by a product call (billed from then on), in order. */
   billedAdds: BilledAdd[];
+  /** Per Item id, product endpoint calls per product (refused ones included). */
+  productCalls: Record<string, Record<string, number>>;
   injectedFaults: Record<string, number>;
   webhooks: { total: number; delivered: number; failed: number; pending: number };
   rateLimits: boolean;

@@ -30,6 +30,7 @@ export function createControl(ctx: SimulatorContext, events: ItemEvents): Simula
     return {
       calls: ctx.calls.all(),
       billedAdds: ctx.calls.billedAdds(),
+      productCalls: ctx.calls.productCalls(),
       injectedFaults: ctx.faults.injected(),
       webhooks: { total: deliveries.length, delivered: inState('delivered'), failed: inState('failed'), pending: inState('pending') },
       rateLimits: ctx.limiter.enabled,

@@ -53,7 +53,8 @@ export function assertUsable(item: SimItem): void {
  * did not consent to is ADDITIONAL_CONSENT_REQUIRED; otherwise Plaid adds the product and bills it
  * from then on, which `billedAdds` records.
  */
-export function requireProduct(item: SimItem, product: Products, stats: Pick<CallStats, 'recordBilledAdd'>): void {
+export function requireProduct(item: SimItem, product: Products, stats: Pick<CallStats, 'recordBilledAdd' | 'recordProductCall'>): void {
+  stats.recordProductCall(item.itemId, product);
   assertUsable(item);
   if (item.products.includes(product)) return;
   if (!item.institution.institution.products.includes(product)) throw plaidErrors.productsNotSupported([product]);
