@@ -151,7 +151,7 @@ export class ItemStore {
     const products = [...new Set([...input.products, ...supported(input.requiredIfSupportedProducts), ...supported(input.optionalProducts)])];
     const consentedProducts = input.dataTransparency === false
       ? null
-      : [...new Set([...input.products, ...(input.requiredIfSupportedProducts ?? []), ...(input.optionalProducts ?? []), ...(input.additionalConsentedProducts ?? [])])];
+      : [...new Set([...input.products, ...supported(input.requiredIfSupportedProducts), ...supported(input.optionalProducts), ...supported(input.additionalConsentedProducts)])];
     const accountSet = input.accountSet ?? 'full';
     const count = input.transactionCount ?? this.defaultTransactionCount;
     if (!Number.isSafeInteger(count) || count < 0 || count > 2_000_000_000) throw plaidErrors.invalidField('transaction count must be an integer between 0 and 2000000000');

@@ -100,7 +100,7 @@ describe('product entitlement across the item lifecycle (strict simulator)', () 
     expect(await succeededRuns(b.id, 'webhook')).toEqual(['investments']);
 
     // The hourly status check (every item) and refresh all (the user's items).
-    await service.deps.queue!.requestStatusChecks({ trigger: 'schedule' });
+    await service.queue.queue.requestStatusChecks({ trigger: 'schedule' });
     await settled('status checks');
     expectOnlyEntitledCalls(entitled);
     expect(await succeededRuns(a.id, 'schedule')).toEqual(['transactions']);
@@ -124,7 +124,7 @@ describe('product entitlement across the item lifecycle (strict simulator)', () 
     const sync = await api.post('/products/investments/transactions/sync', { account_id: brokerage.id });
     expect(sync.status).toBe(200);
     expect(sync.body.updated).toBe(false);
-    expect(sync.body.errors.join(' ')).toContain('PRODUCT_NOT_ENTITLED');
+    expect(JSON.stringify(sync.body.errors)).toContain('PRODUCT_NOT_ENTITLED');
 
     // Enabling investments on A is explicit, and refused up front: the user never consented to it.
     const enable = await api.post(`/items/${a.id}/products/investments`, { accept_billing: true });
