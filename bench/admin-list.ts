@@ -25,10 +25,11 @@ import type { BenchResult } from './support/bench-result.js';
 async function seed(sql: postgres.Sql, count: number): Promise<void> {
   await sql`
     insert into plaid_items (user_id, plaid_item_id, institution_id, institution_name, access_token_ciphertext, access_token_key_id,
-      product, products, status, error_code, pending_disconnect_at, new_accounts_available, created_at)
+      product, products, entitled_products, status, error_code, pending_disconnect_at, new_accounts_available, created_at)
     select gen_random_uuid(), 'bench-item-' || n, 'ins_' || (n % 40), 'Bench Bank ' || (n % 40),
       'sealed', 'bench', 'transactions',
       case when n % 7 = 0 then array['transactions', 'investments'] else array['transactions'] end,
+      case when n % 7 = 0 then array['investments', 'transactions'] else array['transactions'] end,
       case when n % 23 = 0 then 'needs_reauth' when n % 31 = 0 then 'disconnected' else 'active' end,
       case when n % 23 = 0 then 'ITEM_LOGIN_REQUIRED' end,
       case when n % 53 = 0 then now() + interval '3 days' end,

@@ -20,8 +20,8 @@ import { countPostgresCpu } from './support/cpu-usage.js';
 async function userWithChanges(sql: Sql, count: number): Promise<string> {
   const userId = randomUUID();
   const [item] = await sql<{ id: string }[]>`
-    insert into plaid_items (user_id, plaid_item_id, institution_id, access_token_ciphertext, access_token_key_id, product, products)
-    values (${userId}, ${`bench-${randomUUID()}`}, 'ins_109508', 'x', 'k', 'transactions', '{transactions}') returning id`;
+    insert into plaid_items (user_id, plaid_item_id, institution_id, access_token_ciphertext, access_token_key_id, product, products, entitled_products)
+    values (${userId}, ${`bench-${randomUUID()}`}, 'ins_109508', 'x', 'k', 'transactions', '{transactions}', '{transactions}') returning id`;
   const [account] = await sql<{ id: string }[]>`
     insert into plaid_accounts (item_id, user_id, plaid_account_id, product, name, type, balance_current)
     values (${item!.id}, ${userId}, ${`acc-${randomUUID()}`}, 'transactions', 'Checking', 'depository', '100.00') returning id`;

@@ -117,7 +117,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       const sealed = vault.encrypt(created.accessToken, created.itemId);
       const [row] = await handle.db
         .insert(plaidItems)
-        .values({ userId: randomUUID(), plaidItemId: created.itemId, institutionId: 'ins_109508', accessTokenCiphertext: sealed.ciphertext, accessTokenKeyId: sealed.keyId, product: 'transactions', products: ['transactions'] })
+        .values({ userId: randomUUID(), plaidItemId: created.itemId, institutionId: 'ins_109508', accessTokenCiphertext: sealed.ciphertext, accessTokenKeyId: sealed.keyId, product: 'transactions', products: ['transactions'], entitledProducts: ['transactions'] })
         .returning({ id: plaidItems.id });
       return { simItem: created, itemId: row!.id };
     };

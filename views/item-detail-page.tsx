@@ -10,11 +10,14 @@ import type { LiveProgress } from './item-row.js';
 import { Layout } from './layout.js';
 import { SimulatorItemControls } from './simulator-controls.js';
 import { SyncCell } from './sync-progress.js';
+import { BILLING_NOTICE } from '../src/services/product-enablement.js';
 
 export interface ItemDetail {
   item: ItemSummary;
   /** The products the service syncs for the item (one Re-sync and Backfill pair each). */
   products: Product[];
+  /** Products the item has accounts of but is not entitled to: never synced unless enabled (Plaid may bill them). */
+  enableable: Product[];
   accounts: AccountRow[];
   data: ItemData;
   runs: SyncRunRow[];
@@ -171,7 +174,7 @@ function WebhooksTable(props: { webhooks: ItemWebhookRow[] }) {
   );
 }
 
-function ItemActions(props: { item: ItemSummary; products: Product[]; options: ItemPageOptions }) {
+function ItemActions(props: { item: ItemSummary; products: Product[]; enableable: Product[]; options: ItemPageOptions }) {
   const { item } = props;
   const disconnected = item.status === 'disconnected';
   const why = disconnected ? 'A disconnected item is never synced; the user must link it again' : undefined;
@@ -206,6 +209,25 @@ function ItemActions(props: { item: ItemSummary; products: Product[]; options: I
             title={why}
           >
             Backfill history
+          </button>
+        </div>
+      ))}
+      {props.enableable.map((product) => (
+        <div class="action-group">
+          <span class="group-label">{product} (not synced)</span>
+          <button
+            type="button"
+            class="button"
+            data-action="enable-product"
+            data-product={product}
+            hx-post={`/admin/items/${item.id}/products/${product}/enable`}
+            hx-target="#item-live"
+            hx-swap="outerHTML"
+            hx-confirm={`Enable ${product} for this item? ${BILLING_NOTICE}`}
+            disabled={disconnected}
+            title={why ?? `The item was not linked for ${product}; enabling it may be billed by Plaid`}
+          >
+            Enable (may be billed)
           </button>
         </div>
       ))}
@@ -246,7 +268,7 @@ export function ItemLive(props: { detail: ItemDetail; live: LiveProgress; idlePo
       hx-trigger={busy ? 'every 1s' : `every ${IDLE_POLL_SECONDS}s`}
       hx-swap="outerHTML"
     >
-      <ItemActions item={item} products={props.detail.products} options={props.options} />
+      <ItemActions item={item} products={props.detail.products} enableable={props.detail.enableable} options={props.options} />
       <dl class="facts">
         <div>
           <dt>Status</dt>

@@ -142,6 +142,7 @@ export async function insertItems(sql: postgres.Sql, vault: TokenVault, items: r
         access_token_key_id: sealed.keyId,
         product: 'transactions',
         products: ['transactions'],
+        entitled_products: ['transactions'],
       };
     });
     const inserted = await sql<{ id: string }[]>`insert into plaid_items ${sql(rows)} returning id`;

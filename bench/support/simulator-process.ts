@@ -53,7 +53,8 @@ async function createItems(count: number, transactionCount: number, webhook: str
   captured.length = 0;
   const items = [];
   for (let i = 0; i < count; i++) {
-    const item = control.createItem({ institutionId: 'ins_109508', transactionCount, historyDays: 730, webhook });
+    // The products' account set, not Sandbox's full one: the figures stay comparable with earlier runs.
+    const item = control.createItem({ institutionId: 'ins_109508', transactionCount, historyDays: 730, webhook, accountSet: 'products' });
     await touchSync(item.accessToken);
     control.markReady(item.itemId, 'historical');
     items.push({ itemId: item.itemId, accessToken: item.accessToken });
@@ -64,7 +65,7 @@ async function createItems(count: number, transactionCount: number, webhook: str
 
 process.on('message', (message: SimulatorRequest) => {
   if (message.type === 'create-item') {
-    const item = control.createItem({ institutionId: 'ins_109508', transactionCount: message.transactionCount, historyDays: 730 });
+    const item = control.createItem({ institutionId: 'ins_109508', transactionCount: message.transactionCount, historyDays: 730, accountSet: 'products' });
     send({ type: 'item', itemId: item.itemId, accessToken: item.accessToken });
   } else if (message.type === 'create-items') {
     void createItems(message.count, message.transactionCount, message.webhook).then(send);

@@ -13,7 +13,18 @@ import type { AdminOperations } from './admin-operations.js';
 import { requestItemSyncs } from './item-actions.js';
 import { itemLiveState, loadItemDetail, loadItemSummary, rowPath } from './item-detail.js';
 import { itemPageOptions } from './item-routes.js';
-import { liveProgress } from './live-progress.js';
+import { databaseNow, liveProgress } from './live-progress.js';
+import { BILLING_NOTICE, enableProduct } from '../services/product-enablement.js';
+import { NotFoundError } from '../http/errors.js';
+import { plaidItems } from '../db/schema/index.js';
+import { eq } from 'drizzle-orm';
+
+async function loadItemRow(deps: Pick<AdminDeps, 'db'>, itemId: string) {
+  if (!z.uuid().safeParse(itemId).success) throw new NotFoundError('item');
+  const [item] = await deps.db.select().from(plaidItems).where(eq(plaidItems.id, itemId));
+  if (!item) throw new NotFoundError('item');
+  return item;
+}
 
 const productParam = z.object({ id: z.string(), product: z.enum(PRODUCTS) });
 
@@ -67,6 +78,14 @@ export function itemActionRoutes(deps: AdminDeps, operations: AdminOperations) {
       return c.html(
         await liveFragment(deps, options, { itemId: requested.item.id, since: requested.since, message: `History backfill of ${product} requested (from an empty cursor).` }),
       );
+    })
+    .post('/items/:id/products/:product/enable', validate('param', productParam), async (c) => {
+      const { id, product } = c.req.valid('param');
+      const item = await loadItemRow(deps, id);
+      const since = await databaseNow(deps.sql);
+      const enabled = await enableProduct(deps, { item, product, trigger: 'admin' });
+      const message = enabled ? `${product} enabled; its sync is requested. ${BILLING_NOTICE}` : `${product} was already enabled.`;
+      return c.html(await liveFragment(deps, options, { itemId: item.id, since: enabled ? since : undefined, message }));
     })
     .post('/items/:id/check-status', async (c) => {
       if (!operations.checkItemStatus) throw new UnavailableError('The status check');

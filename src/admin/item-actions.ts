@@ -2,7 +2,6 @@ import type { AdminDeps } from './admin-deps.js';
 import type { Product } from '../db/schema/index.js';
 import { ConflictError } from '../http/errors.js';
 import type { SyncTrigger } from '../sync/sync-scheduler.js';
-import { itemAccountProducts } from './item-detail-query.js';
 import { loadItemSummary, syncableProducts } from './item-detail.js';
 import type { ItemSummary } from './item-list-query.js';
 import { databaseNow } from './live-progress.js';
@@ -25,7 +24,7 @@ export async function requestItemSyncs(
 ): Promise<RequestedSyncs> {
   const item = await loadItemSummary(deps, input.itemId);
   if (item.status === 'disconnected') throw new ConflictError('item_disconnected', 'A disconnected item is never synced; the user must link it again.');
-  const products = input.products ?? syncableProducts(item, await itemAccountProducts(deps.db, item.id));
+  const products = (input.products ?? syncableProducts(item)).filter((product) => item.entitledProducts.includes(product));
   const since = await databaseNow(deps.sql);
   for (const product of products) {
     await deps.syncs.request({ itemId: item.id, product, trigger: input.trigger, ...(input.fromScratch ? { fromScratch: true } : {}) });

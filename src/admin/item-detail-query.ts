@@ -85,11 +85,6 @@ export function recentItemWebhooks(db: Database, itemId: string) {
 
 export type ItemWebhookRow = Awaited<ReturnType<typeof recentItemWebhooks>>[number];
 
-export async function itemAccountProducts(db: Database, itemId: string): Promise<string[]> {
-  const rows = await db.selectDistinct({ product: plaidAccounts.product }).from(plaidAccounts).where(eq(plaidAccounts.itemId, itemId));
-  return rows.map((row) => row.product);
-}
-
 /** A product of the item that waits instead of syncing on schedule, and the Plaid code that says why. */
 export interface ProductWaitRow {
   product: string;

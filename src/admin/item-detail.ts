@@ -26,8 +26,10 @@ export async function loadItemDetail(deps: Pick<AdminDeps, 'sql' | 'db'>, itemId
     recentItemWebhooks(deps.db, itemId),
     productWaitStates(deps.sql, itemId),
   ]);
-  const products = syncableProducts(item, accounts.map((account) => account.product));
-  return { item, products, accounts, data, runs, webhooks, waits };
+  const products = syncableProducts(item);
+  // Accounts shown under a product the item is not entitled to: the operator may enable it, knowingly.
+  const enableable = [...new Set(accounts.filter((a) => a.status === 'active').map((a) => a.product))].filter((p) => !products.includes(p));
+  return { item, products, enableable, accounts, data, runs, webhooks, waits };
 }
 
 export interface ItemLiveState {
@@ -44,8 +46,7 @@ export function itemLiveState(detail: ItemDetail, since: Date | undefined): Item
   return { live: liveProgress(detail.item, { pollPath: path, since }), idlePollUrl: versionedUrl(path, version), version };
 }
 
-/** The products the service syncs for an item: those Plaid reports, else those its accounts are scoped to. */
-export function syncableProducts(item: Pick<ItemSummary, 'products'>, accountProducts: readonly string[]): Product[] {
-  const reported = item.products.filter(isProduct);
-  return [...new Set(reported.length > 0 ? reported : accountProducts.filter(isProduct))];
+/** The products the service syncs for an item: those it is entitled to (its accounts may be scoped to others). */
+export function syncableProducts(item: Pick<ItemSummary, 'entitledProducts'>): Product[] {
+  return [...new Set(item.entitledProducts.filter(isProduct))];
 }

@@ -26,6 +26,8 @@ export interface ItemSummary {
   institutionId: string | null;
   status: ItemStatus;
   products: string[];
+  /** The products the service may call for the item; others need the explicit, possibly billed, enable action. */
+  entitledProducts: string[];
   errorCode: string | null;
   errorMessage: string | null;
   consentExpiresAt: Date | null;
@@ -136,7 +138,7 @@ function summaryColumns(sql: Sql) {
   return sql`
     i.id, i.user_id as "userId", i.plaid_item_id as "plaidItemId", i.institution_name as "institutionName",
     i.institution_id as "institutionId", i.status,
-    plaid_item_listed_products(i) as products,
+    plaid_item_listed_products(i) as products, i.entitled_products as "entitledProducts",
     i.error_code as "errorCode", i.error_message as "errorMessage", to_json(i.consent_expires_at) as "consentExpiresAt",
     to_json(i.pending_disconnect_at) as "pendingDisconnectAt", i.new_accounts_available as "newAccountsAvailable",
     to_json(i.created_at) as "createdAt",

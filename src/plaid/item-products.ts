@@ -17,3 +17,18 @@ export function inferLinkedProduct(item: Pick<Item, 'products' | 'billed_product
   const products = syncedProductsOf(item);
   return products.length === 1 ? products[0] : undefined;
 }
+
+/**
+ * The products the service may call for an Item (docs/api.md, "Product entitlement"): the product
+ * it was linked for, and those Plaid confirms in `/item/get`: initialized at Link (`products`,
+ * `billed_products`: required, required-if-supported and supported optional products) or consented
+ * without being initialized (`consented_products`: `additional_consented_products`). Calling any
+ * other product makes Plaid add and bill it, or refuse it with ADDITIONAL_CONSENT_REQUIRED.
+ */
+export function entitledProductsOf(
+  item: Pick<Item, 'products' | 'billed_products' | 'consented_products'>,
+  linked: Product | null,
+): Product[] {
+  const confirmed: readonly string[] = [...(item.products ?? []), ...item.billed_products, ...(item.consented_products ?? [])];
+  return [...new Set([...(linked ? [linked] : []), ...confirmed.filter(isProduct)])].sort();
+}

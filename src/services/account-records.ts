@@ -16,7 +16,7 @@ const money = (value: number | null | undefined) => (value === null || value ===
  */
 export async function insertPlaidAccounts(
   db: Executor,
-  input: { itemId: string; userId: string; linkedProduct: Product; accounts: readonly AccountBase[] },
+  input: { itemId: string; userId: string; linkedProduct: Product; entitledProducts?: readonly Product[]; accounts: readonly AccountBase[] },
 ): Promise<AccountRow[]> {
   if (input.accounts.length === 0) return [];
   return db
@@ -26,7 +26,7 @@ export async function insertPlaidAccounts(
         itemId: input.itemId,
         userId: input.userId,
         plaidAccountId: account.account_id,
-        product: productForAccount(account, input.linkedProduct),
+        product: productForAccount(account, input.linkedProduct, input.entitledProducts),
         name: account.name,
         officialName: account.official_name,
         mask: account.mask,

@@ -1,8 +1,8 @@
 import type { ItemPublicTokenExchangeResponse } from 'plaid';
-import { plaidItems, type Product } from '../db/schema/index.js';
+import { isProduct, plaidItems, type Product } from '../db/schema/index.js';
 import { ValidationError } from '../http/errors.js';
 import { errorLogFields } from '../error-log-fields.js';
-import { inferLinkedProduct, syncedProductsOf } from '../plaid/item-products.js';
+import { entitledProductsOf, inferLinkedProduct, syncedProductsOf } from '../plaid/item-products.js';
 import { callPlaid } from '../plaid/plaid-request-error.js';
 import { insertPlaidAccounts } from './account-records.js';
 import { duplicateInstitutionError, findLiveItemAtInstitution, violatesLiveInstitutionIndex } from './duplicate-rule.js';
@@ -49,7 +49,8 @@ export async function exchangePublicToken(deps: ServiceDeps, input: ExchangeInpu
     'item_linked',
   );
   await adoptEarlyWebhooks(deps, item);
-  await requestSyncs(deps, { itemId: item.id, products: await productsToSync(deps, item), trigger: 'initial' });
+  // Only what the item is entitled to: any other product would be added and billed by Plaid.
+  await requestSyncs(deps, { itemId: item.id, products: item.entitledProducts.filter(isProduct), trigger: 'initial' });
   return result;
 }
 
@@ -84,6 +85,7 @@ async function storeNewItem(deps: ServiceDeps, input: ExchangeInput, exchanged: 
   const institutionName = metadata.institution_name ?? input.institution?.name ?? null;
   if (institutionId !== null && institutionId !== input.institution?.institutionId) await refuseDuplicate(deps, input.userId, institutionId);
 
+  const entitledProducts = entitledProductsOf(metadata, product);
   const { accounts } = await callPlaid(() => deps.plaid.accountsGet({ access_token: accessToken }));
   const sealed = deps.vault.encrypt(accessToken, exchanged.item_id);
   try {
@@ -99,11 +101,12 @@ async function storeNewItem(deps: ServiceDeps, input: ExchangeInput, exchanged: 
           accessTokenKeyId: sealed.keyId,
           product,
           products: metadata.products ?? metadata.billed_products,
+          entitledProducts,
           status: 'active',
           consentExpiresAt: metadata.consent_expiration_time ? new Date(metadata.consent_expiration_time) : null,
         })
         .returning();
-      await insertPlaidAccounts(tx, { itemId: item!.id, userId: input.userId, linkedProduct: product, accounts });
+      await insertPlaidAccounts(tx, { itemId: item!.id, userId: input.userId, linkedProduct: product, entitledProducts, accounts });
       const adoptions = institutionId === null ? [] : await adoptInactiveAccounts(tx, { userId: input.userId, itemId: item!.id, institutionId });
       // Last, so deliveries wait on it for as short a time as possible.
       await lockPlaidItemAgainstIntake(tx, exchanged.item_id);
@@ -117,12 +120,6 @@ async function storeNewItem(deps: ServiceDeps, input: ExchangeInput, exchanged: 
     }
     throw error;
   }
-}
-
-/** The linked product first, then any other product the item's accounts were scoped to. */
-async function productsToSync(deps: ServiceDeps, item: ItemRow): Promise<Product[]> {
-  const rows = await deps.db.query.plaidAccounts.findMany({ columns: { product: true }, where: (a, { eq }) => eq(a.itemId, item.id) });
-  return [...new Set([...(item.product ? [item.product] : []), ...rows.map((row) => row.product)])];
 }
 
 async function removeAtPlaid(deps: ServiceDeps, exchanged: ItemPublicTokenExchangeResponse): Promise<void> {

@@ -12,11 +12,32 @@ const PLAID_PRODUCT: Record<Product, Products> = {
   liabilities: Products.Liabilities,
 };
 
-export type LinkTokenInput = { userId: string } & ({ mode: 'normal'; products: readonly Product[] } | { mode: 'update'; itemId: string });
+export interface NormalLinkInput {
+  mode: 'normal';
+  products: readonly Product[];
+  requiredIfSupportedProducts?: readonly Product[];
+  optionalProducts?: readonly Product[];
+  additionalConsentedProducts?: readonly Product[];
+}
+
+export type LinkTokenInput = { userId: string } & (NormalLinkInput | { mode: 'update'; itemId: string });
+
+/** Plaid's lists for a normal-mode token; empty lists are left out, as Plaid's own examples do. */
+function productLists(input: NormalLinkInput): Partial<LinkTokenCreateRequest> {
+  const plaidList = (list: readonly Product[] | undefined) => (list && list.length > 0 ? list.map((p) => PLAID_PRODUCT[p]) : undefined);
+  const lists = {
+    products: plaidList(input.products),
+    required_if_supported_products: plaidList(input.requiredIfSupportedProducts),
+    optional_products: plaidList(input.optionalProducts),
+    additional_consented_products: plaidList(input.additionalConsentedProducts),
+  };
+  return Object.fromEntries(Object.entries(lists).filter(([, list]) => list !== undefined));
+}
 
 /**
  * A Link token for the app's front end. Normal mode links a new institution for the given
- * products, with the service's webhook URL and the user as Plaid's client user id. Update mode
+ * products (and, as Plaid allows, required-if-supported, optional and additional-consented ones: what
+ * the item ends up entitled to is read from `/item/get` at the exchange), with the service's webhook URL and the user as Plaid's client user id. Update mode
  * (Fix Connection) opens Link on an existing item: its access token, no products, and account
  * selection when Plaid said new accounts are available. A disconnected item has no live token; it
  * is re-linked in normal mode instead. In simulator mode the token also opens the simulator's Link
@@ -31,7 +52,7 @@ export async function createLinkToken(deps: ServiceDeps, input: LinkTokenInput) 
   };
   let request: LinkTokenCreateRequest;
   if (input.mode === 'normal') {
-    request = { ...base, products: input.products.map((p) => PLAID_PRODUCT[p]), ...(deps.config.webhookUrl ? { webhook: deps.config.webhookUrl } : {}) };
+    request = { ...base, ...productLists(input), ...(deps.config.webhookUrl ? { webhook: deps.config.webhookUrl } : {}) };
   } else {
     const item = await loadOwnedItem(deps.db, { userId: input.userId, itemId: input.itemId });
     if (item.status === 'disconnected') throw itemDisconnectedError(item.id);

@@ -1,9 +1,9 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { ItemWithConsentFields } from 'plaid';
-import { plaidAccounts, plaidItems, type Product } from '../db/schema/index.js';
+import { isProduct, plaidItems, type Product } from '../db/schema/index.js';
 import { ConflictError } from '../http/errors.js';
 import { classifyPlaidError } from '../plaid/errors.js';
-import { inferLinkedProduct } from '../plaid/item-products.js';
+import { entitledProductsOf, inferLinkedProduct } from '../plaid/item-products.js';
 import { callPlaid, PlaidRequestError } from '../plaid/plaid-request-error.js';
 import { insertPlaidAccounts } from './account-records.js';
 import { accessTokenOf, itemDisconnectedError, loadOwnedItem, type ItemRow } from './item-access.js';
@@ -25,22 +25,19 @@ export async function completeReauth(deps: ServiceDeps, input: { userId: string;
   const metadata = await confirmRepaired(deps, item, accessToken);
   const { accounts } = await callPlaid(() => deps.plaid.accountsGet({ access_token: accessToken }));
   const linkedProduct: Product = item.product ?? inferLinkedProduct(metadata) ?? 'transactions';
+  const entitledProducts = [...new Set([...item.entitledProducts.filter(isProduct), ...entitledProductsOf(metadata, linkedProduct)])].sort();
 
   await deps.db.transaction(async (tx) => {
     await markItemActive(tx, item.id);
     await tx
       .update(plaidItems)
-      .set({ products: metadata.products ?? metadata.billed_products, newAccountsAvailable: false, updatedAt: sql`now()` })
+      .set({ products: metadata.products ?? metadata.billed_products, entitledProducts, newAccountsAvailable: false, updatedAt: sql`now()` })
       .where(eq(plaidItems.id, item.id));
-    await insertPlaidAccounts(tx, { itemId: item.id, userId: item.userId, linkedProduct, accounts });
+    await insertPlaidAccounts(tx, { itemId: item.id, userId: item.userId, linkedProduct, entitledProducts, accounts });
   });
   deps.logger.info({ itemId: item.id, userId: item.userId }, 'item_reauthenticated');
 
-  const products = await deps.db
-    .selectDistinct({ product: plaidAccounts.product })
-    .from(plaidAccounts)
-    .where(and(eq(plaidAccounts.itemId, item.id), eq(plaidAccounts.status, 'active')));
-  await requestSyncs(deps, { itemId: item.id, products: [linkedProduct, ...products.map((row) => row.product)], trigger: 'reauth' });
+  await requestSyncs(deps, { itemId: item.id, products: entitledProducts, trigger: 'reauth' });
   return getItem(deps.db, input);
 }
 

@@ -2,19 +2,30 @@ import type {
   AccountBase, Holding, InvestmentTransaction, JWKPublicKey, LiabilitiesObject, PendingDisconnectWebhookReason, Products,
   Security, Transaction,
 } from 'plaid';
+import type { BilledAdd } from './call-stats.js';
 import type { AdvanceSpec } from './change-log.js';
 import type { FaultRule } from './faults.js';
+import type { AccountSet } from './institutions.js';
 import type { AdvanceResult, WebhookResult } from './item-events.js';
 import type { ReadyState } from './item-store.js';
 import type { WebhookDelivery } from './webhook-dispatcher.js';
 
-export type { AdvanceSpec, AdvanceResult, FaultRule, WebhookDelivery, WebhookResult };
+export type { AccountSet, AdvanceSpec, AdvanceResult, BilledAdd, FaultRule, WebhookDelivery, WebhookResult };
 
 export interface CreateItemOptions {
   /** Default ins_109508 (First Platypus Bank). */
   institutionId?: string;
   /** Default ['transactions']. */
   products?: Products[];
+  /** As /link/token/create's lists: initialized when the institution supports them. */
+  requiredIfSupportedProducts?: Products[];
+  optionalProducts?: Products[];
+  /** Consented at Link without being initialized: the first call adds (and bills) them. */
+  additionalConsentedProducts?: Products[];
+  /** Default true (Data Transparency Messaging): products outside consent answer ADDITIONAL_CONSENT_REQUIRED. false: any supported product is added on use. */
+  dataTransparency?: boolean;
+  /** Default `full`: the test user's whole account set at the institution, as in Sandbox; `products`: only the requested products' accounts. */
+  accountSet?: AccountSet;
   /** Size of the initial history; default the simulator's defaultTransactionCount. */
   transactionCount?: number;
   /** Days the initial history spans (default 90, as Plaid's days_requested). */
@@ -54,7 +65,9 @@ export interface ItemSnapshot {
   itemId: string;
   accessToken: string;
   institutionId: string;
+  /** Initialized (billed) products, including those added after Link. */
   products: Products[];
+  consentedProducts: Products[] | null;
   webhook: string | null;
   ready: ReadyState;
   errorCode: string | null;
@@ -93,6 +106,10 @@ export interface BalanceChange {
 
 export interface SimulatorStats {
   calls: Record<string, number>;
+  /** Products added to Items after Link by a product call (billed from then on), in order. */
+  billedAdds: BilledAdd[];
+  /** Per Item id, product endpoint calls per product (refused ones included). */
+  productCalls: Record<string, Record<string, number>>;
   injectedFaults: Record<string, number>;
   webhooks: { total: number; delivered: number; failed: number; pending: number };
   rateLimits: boolean;

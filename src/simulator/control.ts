@@ -30,6 +30,8 @@ export function createControl(ctx: SimulatorContext, events: ItemEvents): Simula
     const inState = (state: string): number => deliveries.filter((d) => d.state === state).length;
     return {
       calls: ctx.calls.all(),
+      billedAdds: ctx.calls.billedAdds(),
+      productCalls: ctx.calls.productCalls(),
       injectedFaults: ctx.faults.injected(),
       webhooks: { total: deliveries.length, delivered: inState('delivered'), failed: inState('failed'), pending: inState('pending') },
       rateLimits: ctx.limiter.enabled,
@@ -40,6 +42,11 @@ export function createControl(ctx: SimulatorContext, events: ItemEvents): Simula
     createItem: (options: CreateItemOptions = {}): CreatedItem => created(ctx.store.create({
       institutionId: options.institutionId ?? DEFAULT_INSTITUTION,
       products: options.products ?? [Products.Transactions],
+      requiredIfSupportedProducts: options.requiredIfSupportedProducts,
+      optionalProducts: options.optionalProducts,
+      additionalConsentedProducts: options.additionalConsentedProducts,
+      dataTransparency: options.dataTransparency,
+      accountSet: options.accountSet,
       transactionCount: options.transactionCount,
       historyDays: options.historyDays,
       webhook: options.webhook ?? null,
@@ -59,6 +66,9 @@ export function createControl(ctx: SimulatorContext, events: ItemEvents): Simula
       const fresh = ctx.store.create({
         institutionId: input.institutionId ?? DEFAULT_INSTITUTION,
         products: record.products,
+        requiredIfSupportedProducts: record.requiredIfSupportedProducts,
+        optionalProducts: record.optionalProducts,
+        additionalConsentedProducts: record.additionalConsentedProducts,
         webhook: record.webhook,
         historyDays: record.historyDays,
         userId: record.userId,
@@ -147,6 +157,7 @@ function snapshot(item: SimItem): ItemSnapshot {
     accessToken: item.accessToken,
     institutionId: item.institution.institution.institution_id,
     products: [...item.products],
+    consentedProducts: item.consentedProducts === null ? null : [...item.consentedProducts],
     webhook: item.webhook,
     ready: item.ready,
     errorCode: item.removed ? 'ITEM_NOT_FOUND' : item.error?.errorCode ?? null,

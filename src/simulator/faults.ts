@@ -120,7 +120,7 @@ function errorFor(kind: Exclude<FaultKind, 'latency' | 'timeout'>, endpoint: str
     case 'mutation_during_pagination': return plaidErrors.mutationDuringPagination();
     case 'no_accounts': return endpoint.startsWith('/liabilities/') ? plaidErrors.noLiabilityAccounts() : plaidErrors.noInvestmentAccounts();
     case 'product_not_ready': return plaidErrors.productNotReady();
-    case 'additional_consent_required': return plaidErrors.additionalConsentRequired();
+    case 'additional_consent_required': return plaidErrors.additionalConsentRequired(endpoint.startsWith('/liabilities') ? 'liabilities' : 'investments');
     case 'invalid_access_token': return plaidErrors.invalidAccessToken();
     case 'invalid_api_keys': return plaidErrors.invalidApiKeys();
   }

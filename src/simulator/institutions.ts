@@ -102,10 +102,18 @@ export function unsupportedProducts(profile: InstitutionProfile, requested: read
   return requested.filter((p) => !profile.institution.products.includes(p));
 }
 
+/**
+ * Which accounts an Item holds: `full`, as a Sandbox test user does, every account the user has at
+ * the institution whatever products were asked for; `products`, only the accounts of the products
+ * asked for (the simulator's older rule, kept for tests and saved Items that rely on it).
+ */
+export type AccountSet = 'full' | 'products';
+
 /** Account kinds an Item linked for `products` holds, de-duplicated in a stable order. */
-export function accountKindsFor(profile: InstitutionProfile, products: readonly Products[]): AccountKind[] {
+export function accountKindsFor(profile: InstitutionProfile, products: readonly Products[], accountSet: AccountSet = 'full'): AccountKind[] {
   const kinds = new Set<AccountKind>();
-  for (const product of products) for (const kind of profile.accounts[product] ?? []) kinds.add(kind);
+  const from = accountSet === 'full' ? (Object.keys(profile.accounts) as Products[]) : products;
+  for (const product of from) for (const kind of profile.accounts[product] ?? []) kinds.add(kind);
   if (kinds.size === 0) for (const kind of profile.accounts[P.Transactions] ?? []) kinds.add(kind);
   const order: AccountKind[] = ['checking', 'savings', 'credit card', 'brokerage', '401k', 'student', 'mortgage'];
   return order.filter((k) => kinds.has(k));

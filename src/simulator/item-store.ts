@@ -6,7 +6,7 @@ import { ChangeLog } from './change-log.js';
 import type { Clock } from './clock.js';
 import { dayToDate } from './clock.js';
 import { accountKindsFor, findInstitution, unsupportedProducts } from './institutions.js';
-import type { AccountKind, InstitutionProfile } from './institutions.js';
+import type { AccountKind, AccountSet, InstitutionProfile } from './institutions.js';
 import { initialHoldings, initialInvestmentTransactions } from './investments-data.js';
 import { PlaidApiError, plaidErrors } from './plaid-errors.js';
 import { Rng, mix, plaidId } from './prng.js';
@@ -24,7 +24,15 @@ export interface SimItem {
   tag: string;
   accessToken: string;
   institution: InstitutionProfile;
+  /** Products initialized on the Item (Link's products, required-if-supported and optional ones it got, and any added since); all billed. */
   products: Products[];
+  /**
+   * Data Transparency Messaging: the products the user consented to at Link (the initialized ones
+   * and `additional_consented_products`); a product endpoint for any other is refused. Null for an
+   * Item without consent tracking, on which Plaid adds any supported product on first use.
+   */
+  consentedProducts: Products[] | null;
+  accountSet: AccountSet;
   webhook: string | null;
   userId: string | null;
   accounts: SimAccount[];
@@ -54,6 +62,15 @@ export interface SimItem {
 export interface CreateItemInput {
   institutionId: string;
   products: Products[];
+  /** Initialized when the institution supports them; Link fails for none of them. */
+  requiredIfSupportedProducts?: Products[];
+  optionalProducts?: Products[];
+  /** Consented to without being initialized: added (and billed) on first use. */
+  additionalConsentedProducts?: Products[];
+  /** false: an Item without consent tracking (no `consented_products`); Plaid adds any supported product on use. */
+  dataTransparency?: boolean;
+  /** Default `full`: the test user's whole account set, as in Sandbox. */
+  accountSet?: AccountSet;
   transactionCount?: number;
   historyDays?: number;
   webhook?: string | null;
@@ -69,6 +86,8 @@ export interface AssembleInput {
   accessToken: string;
   institution: InstitutionProfile;
   products: Products[];
+  consentedProducts: Products[] | null;
+  accountSet: AccountSet;
   accountIndexes: number[];
   webhook: string | null;
   userId: string | null;
@@ -93,6 +112,9 @@ export interface LinkTokenRecord {
   token: string;
   expiresAt: number;
   products: Products[];
+  requiredIfSupportedProducts?: Products[];
+  optionalProducts?: Products[];
+  additionalConsentedProducts?: Products[];
   webhook: string | null;
   userId: string | null;
   clientUserId: string | null;
@@ -128,9 +150,15 @@ export class ItemStore {
     if (input.products.length === 0) throw plaidErrors.invalidField('at least one product is required');
     const missing = unsupportedProducts(institution, input.products);
     if (missing.length > 0) throw plaidErrors.productsNotSupported(missing);
+    const supported = (list: readonly Products[] = []) => list.filter((p) => institution.institution.products.includes(p));
+    const products = [...new Set([...input.products, ...supported(input.requiredIfSupportedProducts), ...supported(input.optionalProducts)])];
+    const consentedProducts = input.dataTransparency === false
+      ? null
+      : [...new Set([...input.products, ...supported(input.requiredIfSupportedProducts), ...supported(input.optionalProducts), ...supported(input.additionalConsentedProducts)])];
+    const accountSet = input.accountSet ?? 'full';
     const count = input.transactionCount ?? this.defaultTransactionCount;
     if (!Number.isSafeInteger(count) || count < 0 || count > 2_000_000_000) throw plaidErrors.invalidField('transaction count must be an integer between 0 and 2000000000');
-    const kinds = accountKindsFor(institution, input.products);
+    const kinds = accountKindsFor(institution, products, accountSet);
     const indexes = input.accountIndexes ?? kinds.map((_kind, index) => index);
     if (indexes.length === 0 || indexes.some((index) => !Number.isInteger(index) || index < 0 || index >= kinds.length)) {
       throw plaidErrors.invalidField('account selection must name at least one of the institution\'s accounts');
@@ -142,7 +170,9 @@ export class ItemStore {
       key: mix(this.seed, ordinal, 0x17e4),
       accessToken: `access-sandbox-${this.uuid()}`,
       institution,
-      products: [...input.products],
+      products,
+      consentedProducts,
+      accountSet,
       accountIndexes: indexes,
       webhook: input.webhook ?? null,
       userId: input.userId ?? null,
@@ -162,17 +192,21 @@ export class ItemStore {
   /** An Item as created, from what identifies it; every generated part follows from its key. */
   assemble(input: AssembleInput): SimItem {
     const { key, today } = input;
-    const kinds = accountKindsFor(input.institution, input.products);
+    const kinds = accountKindsFor(input.institution, input.products, input.accountSet);
     const maskKey = maskKeyFor(this.seed, input.institution.institution.institution_id);
     const accounts = input.accountIndexes.map((index) => buildAccount(key, kinds[index] as AccountKind, index, maskKey));
-    const wantsTransactions = input.products.includes(Products.Transactions);
-    const factory = new TransactionFactory(key, wantsTransactions
+    // The bank holds the history whatever was linked: a product added later (and billed) finds it.
+    // Items holding only their products' accounts keep the older rule: history only when linked for transactions.
+    const withHistory = input.accountSet === 'full' || input.products.includes(Products.Transactions);
+    const factory = new TransactionFactory(key, withHistory
       ? accounts.filter((a) => isTransactionAccount(a.kind)).map((a) => ({ accountId: a.account.account_id, kind: a.kind }))
       : []);
     const investmentIds = accounts.filter((a) => isInvestmentAccount(a.kind)).map((a) => a.account.account_id);
     return {
       itemId: input.itemId, key, tag: input.itemId.slice(0, 8), accessToken: input.accessToken, institution: input.institution,
       products: input.products,
+      consentedProducts: input.consentedProducts,
+      accountSet: input.accountSet,
       webhook: input.webhook,
       userId: input.userId,
       accounts,

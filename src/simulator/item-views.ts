@@ -1,6 +1,7 @@
 import { ItemUpdateTypeEnum, ItemWithConsentFieldsUpdateTypeEnum, Products } from './plaid-enums.js';
 import type { AccountBase, Item, ItemStatusNullable, ItemWithConsentFields } from 'plaid';
 import type { SimAccount } from './accounts.js';
+import type { CallStats } from './call-stats.js';
 import type { SimItem } from './item-store.js';
 import { plaidErrors, type PlaidApiError } from './plaid-errors.js';
 
@@ -16,9 +17,10 @@ export function itemObject(item: SimItem): Item {
     auth_method: null,
     error: item.error?.toItemError() ?? null,
     available_products: item.institution.institution.products.filter((p) => !item.products.includes(p) && !PER_CALL.includes(p)),
-    billed_products: [...item.products],
+    billed_products: item.products.filter((p) => !PER_CALL.includes(p)),
     products: [...item.products],
-    consented_products: [...item.products],
+    // Items under Data Transparency Messaging list what the user consented to; older Items have no list.
+    ...(item.consentedProducts === null ? {} : { consented_products: [...item.consentedProducts] }),
     consent_expiration_time: item.consentExpirationTime,
     update_type: ItemUpdateTypeEnum.Background,
   };
@@ -46,24 +48,43 @@ export function assertUsable(item: SimItem): void {
 }
 
 /**
- * Plaid adds a product the institution supports on first use; one it does not support is an error.
+ * A product endpoint on an Item not initialized with the product ("Adding products post-Link"):
+ * one the institution lacks is PRODUCTS_NOT_SUPPORTED; under Data Transparency Messaging one the user
+ * did not consent to is ADDITIONAL_CONSENT_REQUIRED; otherwise Plaid adds the product and bills it
+ * from then on, which `billedAdds` records.
  */
-export function requireProduct(item: SimItem, product: Products): void {
+export function requireProduct(item: SimItem, product: Products, stats: Pick<CallStats, 'recordBilledAdd' | 'recordProductCall'>): void {
+  stats.recordProductCall(item.itemId, product);
+  grantProduct(item, product, stats);
+}
+
+/** The product on the Item, added (and billed) now if it was not: refused when unsupported or not consented. */
+function grantProduct(item: SimItem, product: Products, stats: Pick<CallStats, 'recordBilledAdd'>): void {
   assertUsable(item);
+  if (item.products.includes(product)) return;
   if (!item.institution.institution.products.includes(product)) throw plaidErrors.productsNotSupported([product]);
-  if (!item.products.includes(product)) item.products.push(product);
+  if (item.consentedProducts !== null && !item.consentedProducts.includes(product)) throw plaidErrors.additionalConsentRequired(product);
+  item.products.push(product);
+  stats.recordBilledAdd({ itemId: item.itemId, product });
 }
 
 /**
  * `requireProduct` for a product that reads only some account types: an Item without any of them
  * answers `noAccounts` (NO_INVESTMENT_ACCOUNTS, NO_LIABILITY_ACCOUNTS) before the product is added.
  */
-export function requireProductAccounts(item: SimItem, product: Products, filter: (account: SimAccount) => boolean, noAccounts: () => PlaidApiError): SimAccount[] {
+export function requireProductAccounts(
+  item: SimItem,
+  product: Products,
+  filter: (account: SimAccount) => boolean,
+  noAccounts: () => PlaidApiError,
+  stats: Pick<CallStats, 'recordBilledAdd' | 'recordProductCall'>,
+): SimAccount[] {
+  stats.recordProductCall(item.itemId, product);
   assertUsable(item);
   if (!item.institution.institution.products.includes(product)) throw plaidErrors.productsNotSupported([product]);
   const accounts = liveAccounts(item, filter);
   if (accounts.length === 0) throw noAccounts();
-  requireProduct(item, product);
+  grantProduct(item, product, stats);
   return accounts;
 }
 

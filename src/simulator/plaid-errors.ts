@@ -119,8 +119,8 @@ export const plaidErrors = {
     new PlaidApiError(400, T.ItemError, 'NO_LIABILITY_ACCOUNTS', 'no valid liability accounts were found for this item', 'No liability accounts were found at this institution.'),
   productNotReady: () =>
     new PlaidApiError(400, T.ItemError, 'PRODUCT_NOT_READY', 'the requested product is not yet ready. please provide a webhook or try the request again later'),
-  additionalConsentRequired: () =>
-    new PlaidApiError(400, T.InvalidRequest, 'ADDITIONAL_CONSENT_REQUIRED', 'the end user has not provided consent to access this data; send them through update mode to grant it'),
+  additionalConsentRequired: (product: string) =>
+    new PlaidApiError(400, T.ItemError, 'ADDITIONAL_CONSENT_REQUIRED', `client does not have user consent to access the ${product} product for this Item`),
   sandboxProductNotEnabled: (product: string) =>
     new PlaidApiError(400, T.SandboxError, 'SANDBOX_PRODUCT_NOT_ENABLED', `the ${product} product is not enabled on this Item`),
   sandboxWebhookInvalid: (message: string) =>

@@ -1,7 +1,7 @@
 import type { Holding, InvestmentTransaction } from 'plaid';
 import type { SavedEvents } from './change-log.js';
 import type { FaultRule } from './faults.js';
-import { findInstitution } from './institutions.js';
+import { findInstitution, type AccountSet } from './institutions.js';
 import { sortNewestFirst } from './investments-data.js';
 import type { ItemStore, LinkTokenRecord, PublicTokenRecord, ReadyState, SimItem, StoreCounters } from './item-store.js';
 import type { PlaidErrorType, Products } from './plaid-enums.js';
@@ -23,6 +23,10 @@ export interface SavedItem {
   accessToken: string;
   institutionId: string;
   products: Products[];
+  /** Absent in state saved before consent tracking: such Items add any supported product on use. */
+  consentedProducts?: Products[] | null;
+  /** Absent in state saved before full account sets: those Items hold their products' accounts only. */
+  accountSet?: AccountSet;
   accountIndexes: number[];
   revokedAccounts: number[];
   /** Each account's balances as they stand (index, current, available): they move after creation. Absent in older saves. */
@@ -73,6 +77,8 @@ export function saveItem(item: SimItem): SavedItem {
     accessToken: item.accessToken,
     institutionId: item.institution.institution.institution_id,
     products: [...item.products],
+    consentedProducts: item.consentedProducts === null ? null : [...item.consentedProducts],
+    accountSet: item.accountSet,
     accountIndexes: item.accounts.map((a) => a.index),
     revokedAccounts: item.accounts.filter((a) => a.revoked).map((a) => a.index),
     balances: item.accounts.map((a) => [a.index, a.account.balances.current, a.account.balances.available ?? null]),
@@ -109,6 +115,8 @@ export function restoreItem(store: ItemStore, saved: SavedItem): SimItem {
     accessToken: saved.accessToken,
     institution,
     products: saved.products,
+    consentedProducts: saved.consentedProducts ?? null,
+    accountSet: saved.accountSet ?? 'products',
     accountIndexes: saved.accountIndexes,
     webhook: saved.webhook,
     userId: saved.userId,

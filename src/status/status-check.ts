@@ -1,7 +1,7 @@
 import type { PlaidApi } from 'plaid';
 import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
-import { syncedProductsOf } from '../plaid/item-products.js';
+import { entitledProductsOf, syncedProductsOf } from '../plaid/item-products.js';
 import { PlaidCallError, createPlaidCaller, type PlaidCall } from '../providers/plaid/plaid-call.js';
 import { markItemActive, markItemDisconnected, markItemNeedsReauth, recordItemError } from '../services/item-status.js';
 import type { SyncScheduler } from '../sync/sync-scheduler.js';
@@ -94,8 +94,11 @@ export async function checkItemStatus(
   }
 
   await markItemActive(deps.db, item.id);
+  // Entitlement only grows here: a product Plaid now confirms (added in update mode, say) is already
+  // billed or consented, and one enabled on purpose stays enabled.
   await deps.sql`
     update plaid_items set products = ${syncedProductsOf(response.item)}::text[],
+      entitled_products = array(select distinct unnest(entitled_products || ${entitledProductsOf(response.item, null)}::text[]) order by 1),
       consent_expires_at = ${response.item.consent_expiration_time ?? null}, last_status_check_at = now()
     where id = ${item.id}`;
   const products = await itemSyncProducts(deps.sql, item.id);

@@ -53,7 +53,7 @@ const UNATTENDED_TRIGGERS: readonly SyncTrigger[] = ['schedule', 'refresh_all', 
 export const NOT_READY_RECHECK_HOURS = 24;
 
 export type BeginRunResult =
-  | { kind: 'skipped'; reason: 'item_not_found' | 'item_disconnected' | 'product_unsupported' | 'product_waiting' }
+  | { kind: 'skipped'; reason: 'item_not_found' | 'item_disconnected' | 'product_unsupported' | 'product_not_entitled' | 'product_waiting' }
   | { kind: 'held' }
   | { kind: 'acquired'; runId: string; startedAt: Date; item: RunItem };
 
@@ -70,11 +70,12 @@ export type BeginRunResult =
 export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, owner: string): Promise<BeginRunResult> {
   const rows = await db.execute<{
     id: string; user_id: string; plaid_item_id: string; status: ItemStatus; transactions_cursor: string | null; transactions_cursor_partial: boolean;
-    access_token_ciphertext: string; access_token_key_id: string; unsupported: boolean; waiting: boolean; run_id: string | null; started_at: string | Date | null;
+    access_token_ciphertext: string; access_token_key_id: string; unsupported: boolean; entitled: boolean; waiting: boolean; run_id: string | null; started_at: string | Date | null;
   }>(sql`
     with item as (
       select id, user_id, plaid_item_id, status, transactions_cursor, transactions_cursor_partial, access_token_ciphertext, access_token_key_id,
         ${key.product} = any(unsupported_products) as unsupported,
+        ${key.product} = any(entitled_products) as entitled,
         ${UNATTENDED_TRIGGERS.includes(trigger)} and exists (
           select 1 from sync_state s where s.item_id = ${key.itemId} and s.product = ${key.product} and s.state is not null
             and (s.state <> 'not_ready' or s.state_since > now() - ${NOT_READY_RECHECK_HOURS} * interval '1 hour')) as waiting
@@ -85,7 +86,7 @@ export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, 
       -- clock_timestamp(), not now(): the statement may have waited for the item's previous run to
       -- commit, and that run's finished_at is its own clock time; the start must not predate it.
       insert into sync_runs (item_id, product, trigger, owner, started_at)
-      select id, ${key.product}, ${trigger}, ${owner}, clock_timestamp() from item where status <> 'disconnected' and not unsupported and not waiting
+      select id, ${key.product}, ${trigger}, ${owner}, clock_timestamp() from item where status <> 'disconnected' and not unsupported and entitled and not waiting
       on conflict (item_id, product) where status = 'running' do nothing
       returning id, started_at
     ),
@@ -98,6 +99,9 @@ export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, 
   if (!row) return { kind: 'skipped', reason: 'item_not_found' };
   if (row.status === 'disconnected') return { kind: 'skipped', reason: 'item_disconnected' };
   if (row.unsupported) return { kind: 'skipped', reason: 'product_unsupported' };
+  // The last line of defence: whatever asked for it, a run never calls a product the item is not
+  // entitled to (Plaid would add and bill it, or refuse it for missing consent).
+  if (!row.entitled) return { kind: 'skipped', reason: 'product_not_entitled' };
   if (row.waiting) return { kind: 'skipped', reason: 'product_waiting' };
   if (row.run_id === null) return { kind: 'held' };
   return {

@@ -17,12 +17,12 @@ export interface SyncFailure {
 }
 
 /**
- * Why no run happened: the item is gone, disconnected or lacks the product; an unattended trigger
- * met a product in a wait state (`product_waiting`: no accounts, consent or readiness missing); the
- * trigger was booked as the follow-up of another process's run (`coalesced`); or the engine is
- * shutting down.
+ * Why no run happened: the item is gone, disconnected, lacks the product or is not entitled to it; an
+ * unattended trigger met a product in a wait state (`product_waiting`: no accounts, consent or
+ * readiness missing); the trigger was booked as the follow-up of another process's run
+ * (`coalesced`); or the engine is shutting down.
  */
-export type SkipReason = 'item_not_found' | 'item_disconnected' | 'product_unsupported' | 'product_waiting' | 'coalesced' | 'stopped';
+export type SkipReason = 'item_not_found' | 'item_disconnected' | 'product_unsupported' | 'product_not_entitled' | 'product_waiting' | 'coalesced' | 'stopped';
 
 /**
  * The result of asking for a run: the run the caller started or joined, or why none ran.

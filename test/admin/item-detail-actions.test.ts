@@ -77,6 +77,31 @@ describe('item detail page', () => {
   });
 });
 
+describe('product entitlement on the item page', () => {
+  it('offers Re-sync only for entitled products, and Enable (may be billed) for a product the item only has accounts of', async () => {
+    const linkedForTransactions = await insertItem(database.sql, built.deps.vault, { institutionName: 'Entitled Bank', products: ['transactions'] });
+    await insertAccount(database.sql, linkedForTransactions, { name: 'Checking' });
+    await insertAccount(database.sql, linkedForTransactions, { name: 'Brokerage', product: 'investments' });
+    const html = await (await built.app.request(`/admin/items/${linkedForTransactions.id}`, { headers: { cookie: session.cookie } })).text();
+    expect(html).toMatch(/hx-post="\/admin\/items\/[^"]+\/sync\/transactions"/);
+    expect(html).not.toMatch(/hx-post="\/admin\/items\/[^"]+\/sync\/investments"/);
+    expect(html).toMatch(/data-action="enable-product" data-product="investments"/);
+    expect(html).toContain('bills it from then on');
+
+    // Re-sync of the whole item and a per-product request for a product it is not entitled to ask for nothing else.
+    syncs.requests.length = 0;
+    expect((await built.app.request(`/admin/items/${linkedForTransactions.id}/resync`, { method: 'POST', headers: session.headers() })).status).toBe(200);
+    expect((await built.app.request(`/admin/items/${linkedForTransactions.id}/sync/investments`, { method: 'POST', headers: session.headers() })).status).toBe(200);
+    expect(syncs.requests).toEqual([{ itemId: linkedForTransactions.id, product: 'transactions', trigger: 'admin' }]);
+
+    // Enabling a product already entitled calls nothing and requests nothing.
+    const again = await built.app.request(`/admin/items/${linkedForTransactions.id}/products/transactions/enable`, { method: 'POST', headers: session.headers() });
+    expect(again.status).toBe(200);
+    expect(await again.text()).toContain('transactions was already enabled.');
+    expect(syncs.requests).toHaveLength(1);
+  });
+});
+
 describe('item actions', () => {
   it('re-sync of one product asks the scheduler and answers with the live fragment polling for it', async () => {
     syncs.requests.length = 0;

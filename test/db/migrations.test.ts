@@ -85,6 +85,14 @@ describe('enforce_plaid_account_product migration', () => {
       'acc-liab': 'liabilities',
       'acc-odd': 'transactions',
     });
+    // Entitlement (0014) agrees with the backfill: each item keeps the products its accounts got.
+    const items = await sql<{ plaid_item_id: string; entitled_products: string[] }[]>`select plaid_item_id, entitled_products from plaid_items`;
+    expect(Object.fromEntries(items.map((row) => [row.plaid_item_id, row.entitled_products]))).toEqual({
+      'item-bare': ['liabilities', 'transactions'],
+      'item-inv': ['investments'],
+      'item-liab': ['liabilities'],
+      'item-odd': ['transactions'],
+    });
 
     await expect(insertAccount(bareItem, 'acc-null', null)).rejects.toMatchObject({
       code: '23502',
@@ -141,6 +149,12 @@ describe('sync_state_last_succeeded and item_stalest_success migrations (and the
 
     await runMigrations(database.url);
     expect(await pendingMigrationCount(sql)).toBe(0);
+    // 0014: items linked before entitlement keep every product the service already called for them.
+    const entitled = await sql<{ id: string; entitled_products: string[] }[]>`select id, entitled_products from plaid_items where id in ${sql([itemId, legacy!.id])}`;
+    expect(Object.fromEntries(entitled.map((row) => [row.id, row.entitled_products]))).toEqual({
+      [itemId]: ['investments', 'liabilities', 'transactions'],
+      [legacy!.id]: ['transactions'],
+    });
     const rows = await sql<{ product: string; last: string | null; follow_up_requested: boolean }[]>`
       select product, to_char(last_succeeded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') as last, follow_up_requested from sync_state where item_id = ${itemId} order by product`;
     expect(rows).toEqual([
@@ -155,7 +169,7 @@ describe('sync_state_last_succeeded and item_stalest_success migrations (and the
     expect(await stalest(legacy!.id)).toBe('2030-04-01T00:00:05');
 
     // Kept by the database from now on: dropping the never-synced product, then a new success.
-    await sql`update plaid_items set products = '{transactions,liabilities}' where id = ${itemId}`;
+    await sql`update plaid_items set products = '{transactions,liabilities}', entitled_products = '{liabilities,transactions}' where id = ${itemId}`;
     expect(await stalest(itemId)).toBe('2030-01-05T00:00:03');
     await sql`update sync_state set last_succeeded_at = '2030-03-01T00:00:00Z' where item_id = ${itemId} and product = 'transactions'`;
     expect(await stalest(itemId)).toBe('2030-02-01T00:00:04');
@@ -165,7 +179,7 @@ describe('sync_state_last_succeeded and item_stalest_success migrations (and the
     await sql`update sync_state set last_succeeded_at = '2030-03-02T00:00:00Z' where item_id = ${itemId} and product = 'transactions'`;
     expect(await stalest(itemId)).toBe('2030-02-01T00:00:04');
     expect(await version()).toBe(unchanged);
-    await sql`update plaid_items set products = '{transactions,liabilities,investments}' where id = ${itemId}`;
+    await sql`update plaid_items set products = '{transactions,liabilities,investments}', entitled_products = '{investments,liabilities,transactions}' where id = ${itemId}`;
     expect(await stalest(itemId)).toBeNull();
   });
 });

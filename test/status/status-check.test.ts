@@ -45,14 +45,25 @@ describe('status check (/item/get → status → syncs)', () => {
   const status = async (itemId: string) =>
     (await database.sql`select status, error_code, products, last_status_check_at is not null as checked from plaid_items where id = ${itemId}`)[0];
 
-  it('a healthy item becomes active, keeps its products from Plaid and gets a sync per product', async () => {
+  it('a healthy item becomes active, keeps its products from Plaid and gets a sync per product it is entitled to', async () => {
     const item = await linked([Products.Transactions, Products.Liabilities]);
     await database.sql`update plaid_items set status = 'needs_reauth', error_code = 'ITEM_LOGIN_REQUIRED' where id = ${item.id}`;
     const { run, syncs, metrics } = check(item.id);
-    expect(await run).toEqual({ status: 'active', syncsRequested: 1 });
+    // Plaid lists liabilities as initialized on the item: already billed, so the item is entitled to it.
+    expect(await run).toEqual({ status: 'active', syncsRequested: 2 });
     expect(await status(item.id)).toEqual({ status: 'active', error_code: null, products: ['transactions', 'liabilities'], checked: true });
-    expect(syncs.requests).toEqual([{ itemId: item.id, product: 'transactions', trigger: 'schedule' }]);
+    expect(syncs.requests).toEqual([
+      { itemId: item.id, product: 'liabilities', trigger: 'schedule' },
+      { itemId: item.id, product: 'transactions', trigger: 'schedule' },
+    ]);
     expect(await metrics.registry.getSingleMetricAsString('plaid_api_requests_total')).toContain('endpoint="/item/get",outcome="ok"} 1');
+  });
+
+  it('never asks for a product the item is not entitled to, though its accounts include one (the brokerage of a transactions item)', async () => {
+    const item = await linked([Products.Transactions]);
+    const { run, syncs } = check(item.id);
+    expect(await run).toEqual({ status: 'active', syncsRequested: 1 });
+    expect(syncs.requests).toEqual([{ itemId: item.id, product: 'transactions', trigger: 'schedule' }]);
   });
 
   it('ITEM_LOGIN_REQUIRED → needs_reauth, no sync', async () => {

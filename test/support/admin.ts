@@ -51,9 +51,10 @@ export async function insertItem(
   const userId = values.userId ?? randomUUID();
   const [row] = await sql<{ id: string }[]>`
     insert into plaid_items (user_id, plaid_item_id, institution_id, institution_name, access_token_ciphertext, access_token_key_id,
-      product, products, status, error_code)
+      product, products, entitled_products, status, error_code)
     values (${userId}, ${plaidItemId}, ${values.institutionId ?? `ins_${randomBytes(4).toString('hex')}`}, ${values.institutionName ?? 'Test Bank'},
-      ${sealed.ciphertext}, ${sealed.keyId}, 'transactions', ${values.products ?? ['transactions']}, ${values.status ?? 'active'}, ${values.errorCode ?? null})
+      ${sealed.ciphertext}, ${sealed.keyId}, 'transactions', ${values.products ?? ['transactions']}, ${values.products ?? ['transactions']},
+      ${values.status ?? 'active'}, ${values.errorCode ?? null})
     returning id`;
   return { id: row!.id, userId, plaidItemId, accessToken };
 }

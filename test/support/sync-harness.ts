@@ -103,6 +103,7 @@ export async function seedItem(
       accessTokenKeyId: sealed.keyId,
       product: products[0],
       products,
+      entitledProducts: products,
     })
     .returning({ id: plaidItems.id });
   const { data } = await plaid.accountsGet({ access_token: created.accessToken });

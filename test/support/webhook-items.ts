@@ -10,9 +10,10 @@ export async function insertItem(
 ): Promise<string> {
   const sealed = deps.vault.encrypt(input.accessToken ?? `access-sandbox-${randomUUID()}`, input.plaidItemId);
   const [row] = await deps.sql<{ id: string }[]>`
-    insert into plaid_items (user_id, plaid_item_id, institution_id, access_token_ciphertext, access_token_key_id, product, products, status)
+    insert into plaid_items (user_id, plaid_item_id, institution_id, access_token_ciphertext, access_token_key_id, product, products, entitled_products, status)
     values (${input.userId ?? randomUUID()}, ${input.plaidItemId}, ${`ins_${randomUUID().slice(0, 8)}`}, ${sealed.ciphertext},
-      ${sealed.keyId}, ${input.product ?? 'transactions'}, ${[input.product ?? 'transactions']}::text[], ${input.status ?? 'active'})
+      ${sealed.keyId}, ${input.product ?? 'transactions'}, ${[input.product ?? 'transactions']}::text[], ${[input.product ?? 'transactions']}::text[],
+      ${input.status ?? 'active'})
     returning id`;
   return row!.id;
 }

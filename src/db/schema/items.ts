@@ -16,6 +16,13 @@ export const plaidItems = pgTable(
     /** The product the item was linked for (nullable, as in the legacy schema). */
     product: text({ enum: PRODUCTS }),
     products: text().array().notNull().default(sql`'{}'::text[]`),
+    /**
+     * The products the service may call for this item (docs/api.md, "Product entitlement"): those it
+     * was linked for and those Plaid confirms in `/item/get` (initialized, billed or consented), plus
+     * any enabled later on purpose. Calling another product makes Plaid add and bill it, or refuse it
+     * for missing consent.
+     */
+    entitledProducts: text().array().notNull().default(sql`'{}'::text[]`),
     unsupportedProducts: text().array().notNull().default(sql`'{}'::text[]`),
     status: text({ enum: ITEM_STATUSES }).notNull().default('active'),
     errorCode: text(),

@@ -25,6 +25,7 @@ const SKIPS: Record<SkipReason, { code: string; message: string }> = {
   item_disconnected: { code: 'ITEM_DISCONNECTED', message: 'the item is disconnected; link the institution again' },
   product_unsupported: { code: 'PRODUCTS_NOT_SUPPORTED', message: 'the institution does not support this product for the item' },
   product_waiting: { code: 'PRODUCT_WAITING', message: 'the product waits for accounts, consent or readiness at Plaid' },
+  product_not_entitled: { code: 'PRODUCT_NOT_ENTITLED', message: 'the item was not linked for this product; enabling it (POST /api/items/{id}/products/{product}) may be billed by Plaid' },
   coalesced: { code: 'SYNC_COALESCED', message: 'a sync of this item was already running elsewhere' },
   stopped: { code: 'SERVICE_STOPPING', message: 'the service is shutting down; try again shortly' },
 };

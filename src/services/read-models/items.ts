@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
-import { plaidItems, PRODUCTS, type Product } from '../../db/schema/index.js';
+import { isProduct, plaidItems, PRODUCTS, type Product } from '../../db/schema/index.js';
 import { actionFor, type ItemRow } from '../item-access.js';
 import type { Executor } from '../item-status.js';
 import type { ItemRecord, ProductSyncState } from './schemas.js';
@@ -30,8 +30,7 @@ const iso = (value: string | null) => (value === null ? null : new Date(value).t
 const syncStateJson: SQL<Record<Product, RawSyncState>> = sql`(
   select json_object_agg(p.product, json_build_object(
     'enabled', plaid_items.status <> 'disconnected' and not (p.product = any(plaid_items.unsupported_products))
-      and (plaid_items.product = p.product or exists (
-        select 1 from plaid_accounts a where a.item_id = plaid_items.id and a.status = 'active' and a.product = p.product)),
+      and p.product = any(plaid_items.entitled_products),
     'in_progress', exists (
       select 1 from sync_runs r where r.item_id = plaid_items.id and r.product = p.product and r.status = 'running'),
     'state', case when p.product = any(plaid_items.unsupported_products) then 'unsupported' else coalesce(s.state, 'ok') end,
@@ -67,6 +66,7 @@ export function itemRecord(item: ItemRow, sync: Record<Product, RawSyncState>, n
     institution_name: item.institutionName,
     product: item.product,
     products: item.products,
+    entitled_products: item.entitledProducts.filter(isProduct),
     status: item.status,
     action: actionFor(item.status),
     error_code: item.errorCode,

@@ -49,7 +49,7 @@ export const PRODUCT_SYNC_STATES = ['ok', 'unsupported', ...PRODUCT_WAIT_STATES]
 
 export const ProductSyncStateSchema = z
   .object({
-    enabled: z.boolean().openapi({ description: 'The service syncs this product for the item (it has accounts of it or was linked for it, Plaid supports it, the item is not disconnected)' }),
+    enabled: z.boolean().openapi({ description: 'The service syncs this product for the item (the item is entitled to it, Plaid supports it, the item is not disconnected)' }),
     in_progress: z.boolean().openapi({ description: 'A sync of this product is running now' }),
     state: z.enum(PRODUCT_SYNC_STATES).openapi({
       description:
@@ -74,6 +74,9 @@ export const ItemSchema = z
     institution_name: z.string().nullable(),
     product: ProductSchema.nullable(),
     products: z.array(z.string()),
+    entitled_products: z.array(ProductSchema).openapi({
+      description: 'The products the service may call for the item: linked for, or confirmed by Plaid (optional, required-if-supported, additional consented), or enabled later on purpose. Accounts of other products are stored and shown but never synced.',
+    }),
     status: z.enum(ITEM_STATUSES),
     action: z.enum(['fix', 'relink', 'none']).openapi({ description: '`fix` (update mode) for needs_reauth, `relink` for disconnected' }),
     error_code: z.string().nullable(),

@@ -13,6 +13,11 @@ const count = z.number().int().min(0).optional();
 const createItem = z.object({
   institutionId: z.string().optional(),
   products: z.array(z.enum(Products)).min(1).optional(),
+  requiredIfSupportedProducts: z.array(z.enum(Products)).optional(),
+  optionalProducts: z.array(z.enum(Products)).optional(),
+  additionalConsentedProducts: z.array(z.enum(Products)).optional(),
+  dataTransparency: z.boolean().optional(),
+  accountSet: z.enum(['full', 'products']).optional(),
   transactionCount: z.number().int().min(0).optional(),
   historyDays: z.number().int().min(1).max(730).optional(),
   webhook: z.string().nullish(),

@@ -30,7 +30,7 @@ const transactionsGet = z.object({
 export function registerInvestmentRoutes(app: Hono, ctx: SimulatorContext): void {
   plaidRoute<InvestmentsHoldingsGetRequest, InvestmentsHoldingsGetResponse>(app, ctx, '/investments/holdings/get', holdingsGet, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
-    const investmentAccounts = requireProductAccounts(item, Products.Investments, (a) => isInvestmentAccount(a.kind), plaidErrors.noInvestmentAccounts);
+    const investmentAccounts = requireProductAccounts(item, Products.Investments, (a) => isInvestmentAccount(a.kind), plaidErrors.noInvestmentAccounts, ctx.calls);
     const accounts = selectAccounts(investmentAccounts, req.options?.account_ids);
     const ids = new Set(accounts.map((a) => a.account.account_id));
     const holdings = item.holdings.filter((h) => ids.has(h.account_id)).map((h) => ({ ...h }));
@@ -45,7 +45,7 @@ export function registerInvestmentRoutes(app: Hono, ctx: SimulatorContext): void
   plaidRoute<InvestmentsTransactionsGetRequest, InvestmentsTransactionsGetResponse>(app, ctx, '/investments/transactions/get', transactionsGet, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
     if (req.start_date > req.end_date) throw plaidErrors.invalidField('start_date must be on or before end_date');
-    const investmentAccounts = requireProductAccounts(item, Products.Investments, (a) => isInvestmentAccount(a.kind), plaidErrors.noInvestmentAccounts);
+    const investmentAccounts = requireProductAccounts(item, Products.Investments, (a) => isInvestmentAccount(a.kind), plaidErrors.noInvestmentAccounts, ctx.calls);
     // Plaid would hold a call without async_update until the data is there; async_update asks for
     // PRODUCT_NOT_READY instead, until INVESTMENTS_TRANSACTIONS: HISTORICAL_UPDATE.
     if (req.options?.async_update === true && item.ready !== 'historical') throw plaidErrors.productNotReady();

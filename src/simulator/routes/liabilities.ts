@@ -15,7 +15,7 @@ const liabilitiesGet = z.object({ ...withAccessToken, options: accountIdsOptions
 export function registerLiabilityRoutes(app: Hono, ctx: SimulatorContext): void {
   plaidRoute<LiabilitiesGetRequest, LiabilitiesGetResponse>(app, ctx, '/liabilities/get', liabilitiesGet, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
-    const liable = requireProductAccounts(item, Products.Liabilities, (a) => isLiabilityAccount(a.kind), plaidErrors.noLiabilityAccounts);
+    const liable = requireProductAccounts(item, Products.Liabilities, (a) => isLiabilityAccount(a.kind), plaidErrors.noLiabilityAccounts, ctx.calls);
     const accounts = selectAccounts(liable, req.options?.account_ids);
     return {
       accounts: accountBases(accounts),

@@ -59,8 +59,10 @@ export function registerLinkRoutes(app: Hono, ctx: SimulatorContext): void {
     if (!updateItem && products.length === 0) throw plaidErrors.missingFields(['products']);
     // Balance is billed per call and cannot initialise an Item; Plaid refuses it as a product it does not grant here.
     if (products.includes(Products.Balance)) throw plaidErrors.invalidProduct([Products.Balance]);
+    const lists = updateItem ? {} : extraProductLists(req);
     const record = ctx.store.createLinkToken({
       products: updateItem ? updateItem.products : products,
+      ...lists,
       // In update mode Plaid ignores the webhook field; /item/webhook/update changes it.
       webhook: updateItem ? updateItem.webhook : req.webhook ?? null,
       userId: req.user_id ?? null,
@@ -78,6 +80,18 @@ export function registerLinkRoutes(app: Hono, ctx: SimulatorContext): void {
     const item = ctx.store.exchangePublicToken(req.public_token);
     return { access_token: item.accessToken, item_id: item.itemId };
   });
+}
+
+/** The lists beside `products` a normal-mode token may carry; a product in two lists is refused. */
+function extraProductLists(req: z.infer<typeof linkTokenCreate>) {
+  const lists = {
+    requiredIfSupportedProducts: req.required_if_supported_products ?? [],
+    optionalProducts: req.optional_products ?? [],
+    additionalConsentedProducts: req.additional_consented_products ?? [],
+  };
+  const all = [...(req.products ?? []), ...lists.requiredIfSupportedProducts, ...lists.optionalProducts, ...lists.additionalConsentedProducts];
+  if (new Set(all).size !== all.length) throw plaidErrors.invalidField('a product may appear in only one of products, required_if_supported_products, optional_products and additional_consented_products');
+  return lists;
 }
 
 export function hostedLinkUrl(base: string, token: string): string {

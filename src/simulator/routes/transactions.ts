@@ -43,7 +43,7 @@ export function registerTransactionRoutes(app: Hono, ctx: SimulatorContext, even
   const pages = new SyncPages(ctx.closing.signal);
   plaidRoute<TransactionsSyncRequest, TransactionsSyncResponse>(app, ctx, '/transactions/sync', sync, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
-    requireProduct(item, Products.Transactions);
+    requireProduct(item, Products.Transactions, ctx.calls);
     const count = req.count ?? DEFAULT_COUNT;
     if (count < 1 || count > MAX_COUNT) throw plaidErrors.invalidField(`count must be between 1 and ${MAX_COUNT}`);
     item.syncCalled = true;
@@ -73,7 +73,7 @@ export function registerTransactionRoutes(app: Hono, ctx: SimulatorContext, even
 
   plaidRoute<TransactionsRefreshRequest, TransactionsRefreshResponse>(app, ctx, '/transactions/refresh', refresh, (req) => {
     const item = ctx.store.byAccessToken(req.access_token);
-    requireProduct(item, Products.Transactions);
+    requireProduct(item, Products.Transactions, ctx.calls);
     // Like Sandbox's dynamic user: a refresh finds a few new transactions and posts a pending one.
     const rng = new Rng(mix(item.key, 0x2ef, item.log.length));
     events.advance(item, { added: rng.between(1, 3), posted: Math.min(1, item.log.pendingCount()) });

@@ -1,8 +1,9 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REGISTRY } from '../../../src/plaid/products/registry.js';
 import { FIRST_WINDOW_DAYS, WINDOW_OVERLAP_DAYS, shiftDate } from '../../../src/plaid/products/investments.js';
 import { PRODUCTS } from '../../../src/db/schema/products.js';
+import { plaidItems } from '../../../src/db/schema/index.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
 import { itemRow, runRows, seedItem, stagedRowCount, syncHarness, type SeededItem, type SyncHarness } from '../../support/sync-harness.js';
@@ -117,8 +118,19 @@ describe('investments', () => {
     expect(await storedInvestmentTransactions(item)).toEqual(investmentTransactionsTruth(item, shiftDate(TODAY, -FIRST_WINDOW_DAYS)));
   });
 
+  it('refuses to run a product the item is not entitled to, before any call (Plaid would add and bill it)', async () => {
+    const item = await seedItem(database.db, sim.control, harness.vault, harness.plaid, { products: ['transactions'], institutionId: 'ins_109508', transactionCount: 5 });
+    const before = sim.requests.length;
+    expect(await run(item, 'investments')).toEqual({ status: 'skipped', runId: null, reason: 'product_not_entitled' });
+    expect(await run(item, 'liabilities')).toEqual({ status: 'skipped', runId: null, reason: 'product_not_entitled' });
+    expect(sim.requests.slice(before)).toEqual([]);
+    expect(await runRows(database.db, item.itemId)).toEqual([]);
+  });
+
   it('marks the product unsupported without failing the item', async () => {
     const item = await seedItem(database.db, sim.control, harness.vault, harness.plaid, { products: ['transactions'], institutionId: 'ins_109512', transactionCount: 5 });
+    // Entitled (as if the app had enabled it), so the engine does call it: Plaid answers that the institution lacks it.
+    await database.db.update(plaidItems).set({ entitledProducts: ['investments', 'transactions'] }).where(eq(plaidItems.id, item.itemId));
     const outcome = await run(item, 'investments');
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'PRODUCTS_NOT_SUPPORTED', kind: 'product_unsupported' } });
     expect(await itemRow(database.db, item.itemId)).toMatchObject({ status: 'active', unsupported_products: ['investments'] });

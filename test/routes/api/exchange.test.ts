@@ -42,13 +42,18 @@ describe('POST /api/plaid/transactions/exchange', () => {
     const { item } = res.body;
     expect(item).toMatchObject({ status: 'active', action: 'none', product: 'transactions', institution_id: 'ins_109508', plaid_item_id: res.plaidItemId });
     expect(item.accounts.length).toBeGreaterThan(0);
-    expect(item.accounts.every((a: { product: string; status: string }) => a.product === 'transactions' && a.status === 'active')).toBe(true);
+    expect(item.accounts.every((a: { status: string }) => a.status === 'active')).toBe(true);
+    expect(item.entitled_products).toEqual(['transactions']);
     expect(typeof item.accounts[0].balances.current).toBe('string');
 
     const [stored] = await itemsOf(api.userId);
     expect(stored).toMatchObject({ id: item.id, product: 'transactions', status: 'active', plaidItemId: res.plaidItemId });
+    // The full account set, as in Sandbox: every account is stored, each scoped to a product that reads
+    // it; only the linked product is synced (the brokerage's investments would be added and billed).
     const accounts = await accountsOf(api.userId);
-    expect(accounts.map((a) => a.product)).toEqual(accounts.map(() => 'transactions'));
+    expect(new Set(accounts.map((a) => `${a.type}:${a.product}`))).toEqual(
+      new Set(['depository:transactions', 'credit:transactions', 'loan:transactions', 'investment:investments', 'loan:liabilities']),
+    );
     expect(accounts.map((a) => a.plaidAccountId).sort()).toEqual([...simulator.control.item(res.plaidItemId).accountIds].sort());
     expect(syncs.requests).toEqual([{ itemId: item.id, product: 'transactions', trigger: 'initial' }]);
   });
@@ -60,7 +65,8 @@ describe('POST /api/plaid/transactions/exchange', () => {
     expect(res.body.item.product).toBe('investments');
     const accounts = await accountsOf(api.userId);
     expect(accounts.length).toBeGreaterThan(0);
-    expect(new Set(accounts.map((a) => `${a.type}:${a.product}`))).toEqual(new Set(['investment:investments']));
+    expect(accounts.filter((a) => a.type === 'investment').every((a) => a.product === 'investments')).toBe(true);
+    expect(res.body.item.entitled_products).toEqual(['investments']);
     expect(syncs.requests).toEqual([{ itemId: res.body.item.id, product: 'investments', trigger: 'initial' }]);
   });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plaidItems } from '../../../src/db/schema/index.js';
@@ -33,6 +34,31 @@ describe('POST /api/plaid/link-token', () => {
       country_codes: ['US'],
     });
     expect(lastLinkRequest()).not.toHaveProperty('access_token');
+  });
+
+  it('normal mode: passes required-if-supported, optional and additional-consented products to Plaid, and refuses a product in two lists', async () => {
+    const { app } = buildTestApp(database);
+    const api = apiClient(app);
+    const res = await api.post('/plaid/link-token', {
+      products: ['transactions'],
+      required_if_supported_products: ['liabilities'],
+      additional_consented_products: ['investments'],
+    });
+    expect(res.status).toBe(200);
+    expect(lastLinkRequest()).toMatchObject({
+      products: ['transactions'],
+      required_if_supported_products: ['liabilities'],
+      additional_consented_products: ['investments'],
+    });
+    expect(lastLinkRequest()).not.toHaveProperty('optional_products');
+    const twice = await api.post('/plaid/link-token', { products: ['transactions'], optional_products: ['transactions'] });
+    expect(twice.status).toBe(422);
+    const defaulted = await api.post('/plaid/link-token', { optional_products: ['transactions'] });
+    expect(defaulted.status).toBe(422);
+    const unknown = await api.post('/plaid/link-token', { optional_products: ['identity'] });
+    expect(unknown.status).toBe(422);
+    const update = await api.post('/plaid/link-token', { item_id: randomUUID(), optional_products: ['liabilities'] });
+    expect(update.status).toBe(422);
   });
 
   it('defaults to transactions, with or without a body, and leaves out the webhook when none is configured', async () => {
