@@ -132,12 +132,14 @@ describe('the README zero-configuration flow, followed literally, and restarts',
       const simulator = new URL(token.hosted_link_url).origin;
       const plaidItemId = (await api('GET', `/items/${item.id}`)).body.plaid_item_id as string;
       const before = await api('GET', `/accounts/${account}/transactions?limit=500`);
+      const beforeIds = new Set((before.body.transactions as { id: string }[]).map((t) => t.id));
       const advanced = await fetch(`${simulator}/simulator/items/${plaidItemId}/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ added: 30 }) });
       expect(advanced.status).toBe(200);
       await eventually(async () => {
         await api('POST', '/products/transactions/transactions/sync', { account_id: account });
         return api('GET', `/accounts/${account}/transactions?limit=500`);
-      }, (r) => r.body.transactions.length > before.body.transactions.length, 'the advanced transactions');
+        // New ids, not a longer page: once the history has arrived the account may hold more than a page.
+      }, (r) => (r.body.transactions as { id: string }[]).some((t) => !beforeIds.has(t.id)), 'the advanced transactions');
 
       // Break the login, then fix it through the Link page in update mode.
       const broken = await fetch(`${simulator}/simulator/items/${plaidItemId}/login-required`, { method: 'POST' });

@@ -41,7 +41,7 @@ describe('the simulator is as strict as Plaid', () => {
     const { accessToken } = sim.control.createItem({ transactionCount: 3 });
     const endpoints = plaidEndpoints(sim);
     expect(endpoints).toEqual(expect.arrayContaining(['/transactions/sync', '/item/get', '/link/token/create', '/institutions/get_by_id', '/sandbox/item/fire_webhook']));
-    expect(endpoints).toHaveLength(16);
+    expect(endpoints).toHaveLength(17);
     for (const endpoint of endpoints) {
       const answer = await call(sim, endpoint, { access_token: accessToken, not_a_plaid_field: true });
       expect(answer.status, endpoint).toBe(400);

@@ -241,11 +241,15 @@ function writeOnePage(ctx: ProductSyncContext, start: string | null, page: Trans
   return ctx.commit(async (tx) => {
     const write = { itemId: ctx.item.id, userId: ctx.item.userId, start: ctx.item.transactionsCursor, cursor, fromScratch: ctx.fromScratch };
     // Sent together (one round trip); if the cursor had moved, the run's transaction rolls both back.
-    const [written] = await Promise.all([
+    // When the page write fails, the balances' statement fails only because the transaction is
+    // aborted (25P02): the page write's error is the one to report.
+    const [pageWrite, balances] = await Promise.allSettled([
       writeSinglePage(tx, { ...page, accounts: accounts.seen }, write),
       upsertAccounts(tx, { itemId: ctx.item.id, userId: ctx.item.userId, product: 'transactions', accounts: accounts.others, insertable: () => false }),
     ]);
-    if (!written) throw new CursorMovedError('the transactions cursor changed while the run was fetching');
+    if (pageWrite.status === 'rejected') throw pageWrite.reason;
+    if (balances.status === 'rejected') throw balances.reason;
+    if (!pageWrite.value) throw new CursorMovedError('the transactions cursor changed while the run was fetching');
     return { pages: 1, added: page.added.length, modified: page.modified.length, removed: page.removed.length };
   });
 }
