@@ -113,8 +113,25 @@ function targetOf(op: Op): string {
   return 'late';
 }
 
+/** What the test is doing, for the diagnosis printed if it ever runs out of time. */
+let doing = 'starting';
+
+/** If the property runs long, what each connection of its database waits for (a hang names its lock). */
+function diagnoseWhenSlow(afterMs: number): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    void database.sql<{ pid: number; state: string; wait: string | null; blocked_by: number[]; xid: string | null; query: string }[]>`
+      select pid, state, wait_event_type || ':' || wait_event as wait, pg_blocking_pids(pid) as blocked_by, backend_xid::text as xid, left(query, 160) as query
+      from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`.then((rows) => {
+      console.error(`change feed property still running after ${afterMs} ms, while: ${doing}\n${rows.map((r) => JSON.stringify(r)).join('\n')}`);
+    });
+  }, afterMs);
+  timer.unref();
+  return timer;
+}
+
 async function apply(op: Op, items: Items): Promise<void> {
   const { control } = sim;
+  doing = `applying ${JSON.stringify(op)}`;
   switch (op.type) {
     case 'bank':
       control.advance(items.transactions.plaidItemId, op);
@@ -155,6 +172,7 @@ async function apply(op: Op, items: Items): Promise<void> {
 describe('the change feed, followed while syncs commit', () => {
   const kindsSeen: string[] = [];
   it('a follower that applies every change ends with exactly the store: 0 missing, 0 duplicated, 0 out of order', async () => {
+    const diagnosis = diagnoseWhenSlow(200_000);
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 3, maxLength: 10 }), fc.integer({ min: 1, max: 9 }), async (ops, pageSize) => {
         const items = await seedUser();
@@ -183,8 +201,11 @@ describe('the change feed, followed while syncs commit', () => {
           // Even when an operation failed: an open transaction would hold back every later read of the feed.
           for (const entry of late) entry.open.release();
         }
+        doing = 'waiting for the late transactions to commit';
         await Promise.all(late.map((entry) => entry.open.done));
+        doing = 'reading the rest of the feed';
         const copy = await follower.stop();
+        doing = 'comparing';
 
         const feed = await storedFeed(database.db, items.userId);
         // Not a vacuous pass: the first syncs alone write accounts, transactions, holdings and liabilities.
@@ -222,6 +243,7 @@ describe('the change feed, followed while syncs commit', () => {
         ], 3]],
       },
     );
+    clearTimeout(diagnosis);
     // Across the runs, every kind the syncs here can produce showed up at least once.
     for (const kind of ['transaction.modified', 'transaction.removed', 'holding.modified', 'investment_transaction.added', 'account.updated', 'item.status_changed', 'account.status_changed']) {
       expect(kindsSeen, kind).toContain(kind);
