@@ -116,7 +116,7 @@ describe('the README zero-configuration flow, followed literally, and restarts',
     // The README's reads answered: the item, then its transactions page.
     expect(output).toContain(`"id":"${item.id}"`);
     expect(output).toContain('"transactions":[');
-    const account = (await api('GET', `/items/${item.id}`)).body.accounts[0].id as string;
+    const account = ((await api('GET', `/items/${item.id}`)).body.accounts as { id: string; product: string }[]).find((a) => a.product === 'transactions')!.id;
     await eventually(() => api('GET', `/accounts/${account}/transactions?limit=5`), (r) => r.body.transactions.length > 0, 'the first sync');
 
     for (let restart = 1; restart <= 2; restart++) {

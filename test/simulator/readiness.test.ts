@@ -24,8 +24,9 @@ describe('products without accounts', () => {
   it('answers NO_INVESTMENT_ACCOUNTS and NO_LIABILITY_ACCOUNTS for an Item without such accounts, and adds no product', async () => {
     sim = mswSimulator(server);
     // Linked for transactions: checking, savings and a credit card; linked for investments: brokerage and 401k.
-    const { itemId, accessToken } = sim.control.createItem({ institutionId: 'ins_109508', products: [Products.Transactions] });
-    const brokerage = sim.control.createItem({ institutionId: 'ins_109508', products: [Products.Investments] });
+    // Only the products' accounts (Sandbox's full set would give every Item investment and loan accounts).
+    const { itemId, accessToken } = sim.control.createItem({ institutionId: 'ins_109508', products: [Products.Transactions], accountSet: 'products' });
+    const brokerage = sim.control.createItem({ institutionId: 'ins_109508', products: [Products.Investments], accountSet: 'products' });
 
     const holdings = await expectPlaidError(plaid.investmentsHoldingsGet({ access_token: accessToken }));
     expect(holdings).toMatchObject({ status: 400, data: { error_type: 'ITEM_ERROR', error_code: 'NO_INVESTMENT_ACCOUNTS' } });
