@@ -52,7 +52,7 @@ describe('SIGKILL during syncs while a follower reads the change feed', () => {
     for (let index = 0; index < ITEMS; index++) {
       const investments = index % 3 === 2;
       // Large enough that runs stage pages: their transaction holds its id for the whole fetch.
-      const created = simulator.control.createItem({ products: [investments ? Products.Investments : Products.Transactions], webhook, transactionCount: investments ? 100 : 1_200 });
+      const created = simulator.control.createItem({ products: [investments ? Products.Investments : Products.Transactions], webhook, transactionCount: investments ? 100 : 1_200, accountSet: 'products' });
       const product = investments ? 'investments' : 'transactions';
       const id = await insertItem({ sql: database.sql, vault: setup.vault }, { plaidItemId: created.itemId, accessToken: created.accessToken, product, userId });
       items.push({ id, plaidItemId: created.itemId, products: [product] });

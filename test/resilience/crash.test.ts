@@ -54,6 +54,8 @@ describe('SIGKILL while items sync and webhooks flow', () => {
       const investments = index % 3 === 2;
       const created = simulator.control.createItem({
         products: [investments ? Products.Investments : Products.Transactions], webhook, transactionCount: investments ? 100 : 2_500,
+        // The truth compared per product: only the product's accounts, not Sandbox's full set.
+        accountSet: 'products',
       });
       const product = investments ? 'investments' : 'transactions';
       const id = await insertItem({ sql: database.sql, vault: setup.vault }, { plaidItemId: created.itemId, accessToken: created.accessToken, product });

@@ -52,7 +52,7 @@ describe('PostgreSQL restart under webhook load', () => {
     const webhook = `${service!.url}/webhooks/plaid`;
     const items: { id: string; plaidItemId: string; products: string[]; accessToken: string }[] = [];
     for (let index = 0; index < ITEMS; index++) {
-      const created = simulator.control.createItem({ products: [Products.Transactions], webhook, transactionCount: 300 });
+      const created = simulator.control.createItem({ products: [Products.Transactions], webhook, transactionCount: 300, accountSet: 'products' });
       const id = await insertItem({ sql, vault: setup.vault }, { plaidItemId: created.itemId, accessToken: created.accessToken });
       items.push({ id, plaidItemId: created.itemId, products: ['transactions'], accessToken: created.accessToken });
     }
