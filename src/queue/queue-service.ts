@@ -11,6 +11,7 @@ import { checkItemStatus } from '../status/status-check.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import type { TokenVault } from '../vault/token-vault.js';
 import { handleItemWebhook } from '../webhooks/item-webhook-handler.js';
+import { adoptStrandedOrphanWebhooks } from '../webhooks/orphan-adoption.js';
 import { JobPool, type JobHandler } from './job-pool.js';
 import { startJobQueue } from './job-queue.js';
 import {
@@ -127,6 +128,10 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
     engine
       .recoverStaleRuns()
       .then(() => recoverOrphanedSyncJobs({ boss, sql: deps.sql, syncs, logger, staleAfterMs: deps.staleAfterMs ?? 60_000 }))
+      .then(() => adoptStrandedOrphanWebhooks({ sql: deps.sql, queue }))
+      .then((adopted) => {
+        if (adopted > 0) logger.info({ adopted }, 'stranded_webhooks_adopted');
+      })
       .then(
         () => undefined,
         (error: Error) => logger.warn(errorLogFields(error), 'sync_recovery_failed'),

@@ -73,3 +73,19 @@ export async function adoptOrphanWebhooks(deps: { sql: Sql; queue: WebhookEnqueu
   if (adopted > 0) deps.queue.notify();
   return adopted;
 }
+
+/**
+ * Adopts the orphans whose item is stored by now but which no exchange adopted: the process that
+ * committed the item died (or its adoption failed) before it looked. Run with the periodic
+ * recovery, so an early ITEM webhook (an error, a pending expiration) is not lost with it. Cheap
+ * when there is nothing to do: orphans are few and have a partial index of their own.
+ */
+export async function adoptStrandedOrphanWebhooks(deps: { sql: Sql; queue: WebhookEnqueuer }): Promise<number> {
+  const stranded = await deps.sql<{ plaid_item_id: string }[]>`
+    select distinct e.plaid_item_id
+    from webhook_events e join plaid_items i on i.plaid_item_id = e.plaid_item_id and i.status <> 'disconnected'
+    where e.status = 'orphan' and e.received_at > now() - make_interval(secs => ${ORPHAN_ADOPTION_WINDOW_SECONDS})`;
+  let adopted = 0;
+  for (const row of stranded) adopted += await adoptOrphanWebhooks(deps, { plaidItemId: row.plaid_item_id });
+  return adopted;
+}

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { exchangePublicToken } from '../../src/services/exchange-service.js';
-import { ORPHAN_ADOPTION_WINDOW_SECONDS, PLAID_ITEM_LOCK_CLASS } from '../../src/webhooks/orphan-adoption.js';
+import { adoptStrandedOrphanWebhooks, ORPHAN_ADOPTION_WINDOW_SECONDS, PLAID_ITEM_LOCK_CLASS } from '../../src/webhooks/orphan-adoption.js';
 import { VerificationKeyCache } from '../../src/webhooks/verification-keys.js';
 import { receiveWebhook } from '../../src/webhooks/webhook-intake.js';
 import { WebhookRecorder } from '../../src/webhooks/webhook-recorder.js';
@@ -131,6 +131,40 @@ describe('webhooks that arrive before the exchange has stored their item', () =>
     } finally {
       exchange.release();
     }
+  });
+
+  it('are adopted by the periodic recovery when the process that stored their item died before it looked', async () => {
+    const { deps, queue, deliver, link, events } = await setup();
+    const early: string[] = [];
+    for (const payload of [syncUpdate(link.itemId), newAccounts(link.itemId)]) {
+      const result = await deliver(payload);
+      expect(result).toMatchObject({ status: 200, outcome: 'orphan' });
+      if (result.status === 200) early.push(result.eventId);
+    }
+    // Nothing to adopt while the item is unknown.
+    expect(await adoptStrandedOrphanWebhooks({ sql: database.sql, queue })).toBe(0);
+    // The exchange committed the item and the process died before its own adoption ran.
+    const itemId = await insertItem({ sql: database.sql, vault: deps.vault }, { plaidItemId: link.itemId });
+
+    expect(await adoptStrandedOrphanWebhooks({ sql: database.sql, queue })).toBe(2);
+    expect(queue.syncs).toContainEqual({ itemId, product: 'transactions', trigger: 'webhook' });
+    expect(queue.itemEvents).toEqual([early[1]]);
+    expect(await events()).toEqual([
+      { id: early[0], webhook_code: 'SYNC_UPDATES_AVAILABLE', status: 'processed', item_id: itemId },
+      { id: early[1], webhook_code: 'NEW_ACCOUNTS_AVAILABLE', status: 'received', item_id: itemId },
+    ]);
+    // Once: the next recovery finds nothing.
+    expect(await adoptStrandedOrphanWebhooks({ sql: database.sql, queue })).toBe(0);
+  });
+
+  it('are not adopted by the recovery for a disconnected item', async () => {
+    const { deps, queue, deliver, link, events } = await setup();
+    expect(await deliver(syncUpdate(link.itemId))).toMatchObject({ status: 200, outcome: 'orphan' });
+    const itemId = await insertItem({ sql: database.sql, vault: deps.vault }, { plaidItemId: link.itemId });
+    await database.sql`update plaid_items set status = 'disconnected' where id = ${itemId}`;
+    expect(await adoptStrandedOrphanWebhooks({ sql: database.sql, queue })).toBe(0);
+    expect(queue.syncs).toEqual([]);
+    expect(await events()).toEqual([expect.objectContaining({ status: 'orphan', item_id: null })]);
   });
 
   it(`are left orphan when older than ${ORPHAN_ADOPTION_WINDOW_SECONDS} s: the wait is bounded`, async () => {

@@ -38,6 +38,8 @@ export const webhookEvents = pgTable(
     ),
     index('webhook_events_received_at_idx').on(sql`${table.receivedAt} desc`),
     index('webhook_events_item_id_idx').on(table.itemId, sql`${table.receivedAt} desc`),
+    // The recovery's look for orphans whose item has appeared since: few rows, read every 30 s.
+    index('webhook_events_orphan_idx').on(table.receivedAt).where(sql`${table.status} = 'orphan'`),
   ],
 );
 

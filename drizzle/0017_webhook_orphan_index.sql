@@ -1,0 +1,1 @@
+CREATE INDEX "webhook_events_orphan_idx" ON "webhook_events" USING btree ("received_at") WHERE "webhook_events"."status" = 'orphan';
