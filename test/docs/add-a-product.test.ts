@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,30 +94,36 @@ function guideBlocks(markdown: string): Block[] {
   });
 }
 
-function run(command: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
+function run(command: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(command, args, { cwd, maxBuffer: 64 * 1024 * 1024, timeout: 400_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: `${stdout}${stderr}` });
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
 }
 
 async function must(command: string, args: string[], cwd: string): Promise<string> {
   const result = await run(command, args, cwd);
-  expect(result.code, `${command} ${args.join(' ')}\n${result.output}`).toBe(0);
-  return result.output;
+  expect(result.code, `${command} ${args.join(' ')}\n${result.stdout}${result.stderr}`).toBe(0);
+  return result.stdout;
 }
 
 /** A scratch repository holding the tracked files as they are now, committed, sharing node_modules. */
 async function scratchCopy(): Promise<string> {
   const scratch = await mkdtemp(path.join(tmpdir(), 'plaid-sync-add-product-'));
-  const files = (await must('git', ['ls-files', '-z'], REPO_ROOT)).split('\0').filter(Boolean);
-  for (const file of files) {
-    await mkdir(path.dirname(path.join(scratch, file)), { recursive: true });
-    await copyFile(path.join(REPO_ROOT, file), path.join(scratch, file)).catch((error: NodeJS.ErrnoException) => {
-      // A tracked file deleted in the working tree is not part of the tree being measured.
-      if (error.code !== 'ENOENT') throw error;
-    });
+  const tracked = await run('git', ['ls-files', '-z'], REPO_ROOT);
+  if (tracked.code === 0) {
+    for (const file of tracked.stdout.split('\0').filter(Boolean)) {
+      await mkdir(path.dirname(path.join(scratch, file)), { recursive: true });
+      await copyFile(path.join(REPO_ROOT, file), path.join(scratch, file)).catch((error: NodeJS.ErrnoException) => {
+        // A tracked file deleted in the working tree is not part of the tree being measured.
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
+  } else {
+    // A source tree without its repository (an exported archive): everything but what builds and installs make.
+    const skipped = new Set(['node_modules', '.git', 'dist', 'coverage']);
+    await cp(REPO_ROOT, scratch, { recursive: true, filter: (source) => !skipped.has(path.relative(REPO_ROOT, source).split(path.sep)[0]!) });
   }
   await symlink(path.join(REPO_ROOT, 'node_modules'), path.join(scratch, 'node_modules'));
   await must('git', ['init', '-q'], scratch);
