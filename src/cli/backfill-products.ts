@@ -3,10 +3,10 @@ import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { connectDatabase, type Database } from '../db/client.js';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.js';
-import { PRODUCTS } from '../db/schema/products.js';
 import {
   applyProductBackfill,
   countAccountsWithoutProduct,
+  LEGACY_PRODUCTS,
   planProductBackfill,
   type ProductBackfillCounts,
 } from '../services/product-backfill.js';
@@ -30,8 +30,8 @@ function mode(args: string[]): 'apply' | 'dry-run' | 'verify' {
 }
 
 function formatCounts(counts: ProductBackfillCounts): string {
-  const width = Math.max(...PRODUCTS.map((product) => product.length));
-  return PRODUCTS.map((product) => `  ${product.padEnd(width)}  ${counts.byProduct[product]}\n`).join('');
+  const width = Math.max(...LEGACY_PRODUCTS.map((product) => product.length));
+  return LEGACY_PRODUCTS.map((product) => `  ${product.padEnd(width)}  ${counts.byProduct[product]}\n`).join('');
 }
 
 /** Runs one mode and returns the exit code. */

@@ -1,5 +1,6 @@
 import type PgBoss from 'pg-boss';
-import type { Product } from '../db/schema/products.js';
+import { PRODUCTS, type Product } from '../db/schema/products.js';
+import { REGISTRY } from '../plaid/products/registry.js';
 
 /** Jobs that exhausted their retries land here, kept for inspection (and counted in the queue metrics). */
 export const DEAD_LETTER_QUEUE = 'dead-letter';
@@ -14,11 +15,8 @@ export const CHANGE_FEED_PRUNE_CRON = '17 3 * * *';
 /** Notifications to the app; their retry schedule comes from APP_WEBHOOK_* on each job. */
 export const APP_WEBHOOK_QUEUE = 'app-webhook-delivery';
 
-export const SYNC_QUEUES: Readonly<Record<Product, string>> = {
-  transactions: 'sync-transactions',
-  investments: 'sync-investments',
-  liabilities: 'sync-liabilities',
-};
+/** Each product's sync queue, as its `REGISTRY` entry names it. */
+export const SYNC_QUEUES: Readonly<Record<Product, string>> = Object.fromEntries(PRODUCTS.map((product) => [product, REGISTRY[product].queue])) as Record<Product, string>;
 
 export function syncQueueFor(product: Product): string {
   return SYNC_QUEUES[product];

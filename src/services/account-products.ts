@@ -1,25 +1,16 @@
-import { AccountSubtype, AccountType, type AccountBase } from 'plaid';
-import type { Product } from '../db/schema/products.js';
+import type { AccountBase } from 'plaid';
+import { PRODUCTS, type Product } from '../db/schema/products.js';
+import { REGISTRY } from '../plaid/products/registry.js';
 
 /**
- * Which products can read an account, best first (see docs/api.md, "The account → product rule").
- * Plaid's own coverage: /transactions/sync covers depository, credit and student-loan accounts;
- * investments covers investment accounts; liabilities covers credit cards, student loans and mortgages.
+ * Which products can read an account, best first (see docs/api.md, "The account → product rule"):
+ * those whose `REGISTRY` entry covers its type (and subtype), in `PRODUCTS` order.
  */
 function productsThatRead(account: Pick<AccountBase, 'type' | 'subtype'>): readonly Product[] {
-  switch (account.type) {
-    case AccountType.Investment:
-    case AccountType.Brokerage:
-      return ['investments'];
-    case AccountType.Depository:
-      return ['transactions'];
-    case AccountType.Credit:
-      return ['transactions', 'liabilities'];
-    case AccountType.Loan:
-      return account.subtype === AccountSubtype.Student ? ['transactions', 'liabilities'] : ['liabilities'];
-    default:
-      return [];
-  }
+  return PRODUCTS.filter((product) => {
+    const covered = REGISTRY[product].accounts[account.type];
+    return covered === 'all' || (covered !== undefined && account.subtype !== null && covered.includes(account.subtype));
+  });
 }
 
 /**

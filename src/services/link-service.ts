@@ -1,16 +1,12 @@
-import { CountryCode, Products, type LinkTokenCreateRequest } from 'plaid';
+import { CountryCode, type LinkTokenCreateRequest } from 'plaid';
 import type { Product } from '../db/schema/index.js';
 import { callPlaid } from '../plaid/plaid-request-error.js';
+import { REGISTRY } from '../plaid/products/registry.js';
 import { accessTokenOf, itemDisconnectedError, loadOwnedItem } from './item-access.js';
 import type { ServiceDeps } from './service-deps.js';
 
 const CLIENT_NAME = 'plaid-sync';
 
-const PLAID_PRODUCT: Record<Product, Products> = {
-  transactions: Products.Transactions,
-  investments: Products.Investments,
-  liabilities: Products.Liabilities,
-};
 
 export interface NormalLinkInput {
   mode: 'normal';
@@ -24,7 +20,7 @@ export type LinkTokenInput = { userId: string } & (NormalLinkInput | { mode: 'up
 
 /** Plaid's lists for a normal-mode token; empty lists are left out, as Plaid's own examples do. */
 function productLists(input: NormalLinkInput): Partial<LinkTokenCreateRequest> {
-  const plaidList = (list: readonly Product[] | undefined) => (list && list.length > 0 ? list.map((p) => PLAID_PRODUCT[p]) : undefined);
+  const plaidList = (list: readonly Product[] | undefined) => (list && list.length > 0 ? list.map((p) => REGISTRY[p].plaidProduct) : undefined);
   const lists = {
     products: plaidList(input.products),
     required_if_supported_products: plaidList(input.requiredIfSupportedProducts),

@@ -1,15 +1,21 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { PRODUCTS, type Product } from '../db/schema/products.js';
+/**
+ * The products migration 0001 knew, frozen: the backfill gives legacy accounts exactly what that
+ * migration gives them, whatever products are added to `PRODUCTS` later (a legacy database cannot
+ * hold an account of a product that did not exist yet).
+ */
+export const LEGACY_PRODUCTS = ['transactions', 'investments', 'liabilities'] as const;
+type LegacyProduct = (typeof LEGACY_PRODUCTS)[number];
 
 /** Accounts per product that a backfill would set (plan) or did set (apply). */
 export interface ProductBackfillCounts {
-  byProduct: Record<Product, number>;
+  byProduct: Record<LegacyProduct, number>;
   total: number;
 }
 
 /** What legacy accounts get when their item's product is missing or unknown: the legacy app only linked transactions. */
-const FALLBACK_PRODUCT: Product = 'transactions';
+const FALLBACK_PRODUCT: LegacyProduct = 'transactions';
 
 /**
  * The rule of migration `0001_enforce_plaid_account_product`: the item's product when it is one of
@@ -18,15 +24,15 @@ const FALLBACK_PRODUCT: Product = 'transactions';
  */
 function backfilledProduct(): SQL {
   const known = sql.join(
-    PRODUCTS.map((product) => sql`${product}`),
+    LEGACY_PRODUCTS.map((product) => sql`${product}`),
     sql`, `,
   );
   return sql`case when i.product in (${known}) then i.product else ${FALLBACK_PRODUCT}::text end`;
 }
 
 function toCounts(rows: readonly { product: string; accounts: number }[]): ProductBackfillCounts {
-  const byProduct = Object.fromEntries(PRODUCTS.map((product) => [product, 0])) as Record<Product, number>;
-  for (const row of rows) byProduct[row.product as Product] = row.accounts;
+  const byProduct = Object.fromEntries(LEGACY_PRODUCTS.map((product) => [product, 0])) as Record<LegacyProduct, number>;
+  for (const row of rows) byProduct[row.product as LegacyProduct] = row.accounts;
   return { byProduct, total: rows.reduce((sum, row) => sum + row.accounts, 0) };
 }
 

@@ -1,5 +1,7 @@
-import type { Product } from '../db/schema/products.js';
-import type { KnownWebhook, ParsedWebhook } from './webhook-schemas.js';
+import { PRODUCTS, type Product } from '../db/schema/products.js';
+import { REGISTRY } from '../plaid/products/registry.js';
+import type { WebhookPair } from '../plaid/products/registry-entry.js';
+import type { ParsedWebhook } from './webhook-schemas.js';
 
 /**
  * What a verified webhook asks of the service:
@@ -9,15 +11,9 @@ import type { KnownWebhook, ParsedWebhook } from './webhook-schemas.js';
  */
 export type WebhookAction = { kind: 'sync'; product: Product } | { kind: 'item' } | { kind: 'none' };
 
-type Pair = `${KnownWebhook['webhook_type']}/${KnownWebhook['webhook_code']}`;
-
-/** The dispatch table; a sync action names the product whose `REGISTRY` entry the run goes through. */
-const ACTIONS: Partial<Record<Pair, WebhookAction>> = {
-  'TRANSACTIONS/SYNC_UPDATES_AVAILABLE': { kind: 'sync', product: 'transactions' },
-  'HOLDINGS/DEFAULT_UPDATE': { kind: 'sync', product: 'investments' },
-  'INVESTMENTS_TRANSACTIONS/DEFAULT_UPDATE': { kind: 'sync', product: 'investments' },
-  'INVESTMENTS_TRANSACTIONS/HISTORICAL_UPDATE': { kind: 'sync', product: 'investments' },
-  'LIABILITIES/DEFAULT_UPDATE': { kind: 'sync', product: 'liabilities' },
+/** The dispatch table: each product's data webhooks (from its `REGISTRY` entry) sync it; item webhooks are the same for every product. */
+const ACTIONS: Partial<Record<WebhookPair, WebhookAction>> = {
+  ...Object.fromEntries(PRODUCTS.flatMap((product) => REGISTRY[product].webhooks.map((pair) => [pair, { kind: 'sync', product } satisfies WebhookAction]))),
   'ITEM/ERROR': { kind: 'item' },
   'ITEM/LOGIN_REPAIRED': { kind: 'item' },
   'ITEM/PENDING_EXPIRATION': { kind: 'item' },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PRODUCTS } from '../../src/db/schema/products.js';
 import { apiClient, linkThroughApi } from '../support/api-client.js';
 import { buildTestApp } from '../support/app.js';
 import { useSyncFixture } from '../support/sync-fixture.js';
@@ -15,7 +16,7 @@ describe('product sync flow', () => {
     expect(linked.status).toBe(201);
     const accounts: { id: string; product: string; type: string }[] = linked.body.item.accounts;
     expect(accounts.length).toBeGreaterThan(0);
-    expect(accounts.every((a) => ['transactions', 'investments', 'liabilities'].includes(a.product))).toBe(true);
+    expect(accounts.every((a) => (PRODUCTS as readonly string[]).includes(a.product))).toBe(true);
     const checking = accounts.find((a) => a.product === 'transactions' && a.type === 'depository')!;
 
     const other = accounts.find((a) => a.product !== 'transactions');

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Products } from 'plaid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRODUCTS, type Product } from '../../src/db/schema/products.js';
+import { REGISTRY } from '../../src/plaid/products/registry.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startInstrumentedService, type InstrumentedService } from '../support/resilience-service.js';
 import { startDeliveringSimulator } from '../support/webhook-e2e.js';
@@ -12,11 +12,6 @@ import { eventually, insertItem } from '../support/webhook-items.js';
 import { RULES_FILE, dashboardQueries, loadAlertRules, loadDashboard } from './observability-files.js';
 import { hasFiniteValue, samples, startPrometheus, type RunningPrometheus } from './prometheus.js';
 
-const PLAID_PRODUCT: Record<Product, Products> = {
-  transactions: Products.Transactions,
-  investments: Products.Investments,
-  liabilities: Products.Liabilities,
-};
 const ITEMS_PER_PRODUCT = 2;
 const SCRAPE_INTERVAL_SECONDS = 1;
 
@@ -91,7 +86,7 @@ describe('a real Prometheus scraping the service while the simulator drives it',
     simulator.control.addFault({ endpoint: '/liabilities/get', kind: 'institution_down', count: 1 });
     for (const product of PRODUCTS) {
       for (let index = 0; index < ITEMS_PER_PRODUCT; index++) {
-        const created = simulator.control.createItem({ products: [PLAID_PRODUCT[product]], webhook, transactionCount: 25 });
+        const created = simulator.control.createItem({ products: [REGISTRY[product].plaidProduct], webhook, transactionCount: 25 });
         const id = await insertItem(service.deps, { plaidItemId: created.itemId, accessToken: created.accessToken, product });
         items.push({ id, plaidItemId: created.itemId, product });
         await service.deps.syncs.request({ itemId: id, product, trigger: 'initial' });

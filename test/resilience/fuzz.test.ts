@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Products } from 'plaid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PRODUCTS } from '../../src/db/schema/products.js';
 import { createLogger } from '../../src/logger.js';
 import { loginAsAdmin, type AdminSessionForTest } from '../support/admin.js';
 import { apiClient, linkThroughApi } from '../support/api-client.js';
@@ -202,7 +203,7 @@ describe('fuzzed webhooks, API and admin requests', () => {
       ['POST', '/admin/items/:id/backfill/:product'], ['POST', '/admin/items/:id/check-status'], ['POST', '/admin/webhooks/:id/replay'],
       ['POST', '/admin/backfill/apply'], ['POST', '/admin/simulator/link'], ['POST', '/admin/simulator/items/:id/:action'], ['GET', '/admin/nope/:id'],
     ] as const;
-    const param = fc.oneof(text, fc.uuid(), fc.constant(owned.id!), fc.constantFrom('transactions', 'investments', 'liabilities', 'login-required'));
+    const param = fc.oneof(text, fc.uuid(), fc.constant(owned.id!), fc.constantFrom(...PRODUCTS, 'login-required'));
     const queryString = fc.option(fc.dictionary(fc.constantFrom('status', 'q', 'page', 'sort', 'limit', 'cursor', 'product'), text, { maxKeys: 3 }));
     const anyBody = fc.oneof(
       fc.constant(undefined),

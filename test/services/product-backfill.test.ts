@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS_FOLDER } from '../../src/db/migrations.js';
 import {
   applyProductBackfill,
   countAccountsWithoutProduct,
+  LEGACY_PRODUCTS,
   planProductBackfill,
 } from '../../src/services/product-backfill.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -84,6 +88,12 @@ describe('product backfill rule', () => {
     await applyProductBackfill(backfilled.db);
     await migrated.migrate();
     expect(await backfilled.accountProducts()).toEqual(await migrated.accountProducts());
+  });
+
+  it("knows exactly migration 0001's products, not the service's current list", () => {
+    const migration = readFileSync(path.join(MIGRATIONS_FOLDER, '0001_enforce_plaid_account_product.sql'), 'utf8');
+    const known = /WHEN i\."product" IN \(([^)]*)\)/.exec(migration)?.[1];
+    expect(known?.split(',').map((name) => name.trim().replace(/'/g, ''))).toEqual([...LEGACY_PRODUCTS]);
   });
 });
 

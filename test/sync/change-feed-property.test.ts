@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/client.js';
-import type { Product } from '../../src/db/schema/index.js';
+import { PRODUCTS, type Product } from '../../src/db/schema/index.js';
 import { markItemActive, markItemDisconnected } from '../../src/services/item-status.js';
 import { comparable, differences, followFeed, readEndpointRecords, storedFeed, storedRecords } from '../support/feed-follower.js';
 import { buildTestApp, TEST_API_TOKEN } from '../support/app.js';
@@ -63,7 +63,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ type: fc.constant('holdings' as const), added: fc.nat(2), updated: fc.nat(3) }),
   fc.record({ type: fc.constant('investment_transactions' as const), added: fc.integer({ min: 1, max: 4 }) }),
   fc.record({ type: fc.constant('liabilities' as const) }),
-  fc.record({ type: fc.constant('resync' as const), product: fc.constantFrom<Product>('transactions', 'investments', 'liabilities') }),
+  fc.record({ type: fc.constant('resync' as const), product: fc.constantFrom<Product>(...PRODUCTS) }),
   fc.record({ type: fc.constant('login_required' as const) }),
   fc.record({ type: fc.constant('repaired' as const) }),
   fc.record({ type: fc.constant('disconnect_liabilities' as const) }),

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type AnyPgColumn, check, index, numeric, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { plaidItems } from './items.js';
-import { ACCOUNT_STATUSES, PRODUCTS } from './products.js';
+import { ACCOUNT_STATUSES, inList, PRODUCTS } from './products.js';
 
 export const plaidAccounts = pgTable(
   'plaid_accounts',
@@ -32,7 +32,7 @@ export const plaidAccounts = pgTable(
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
-    check('accounts_product_check', sql`${table.product} in ('transactions', 'investments', 'liabilities')`),
+    check('accounts_product_check', inList(table.product, PRODUCTS)),
     check('plaid_accounts_status_check', sql`${table.status} in ('active', 'inactive', 'replaced')`),
     index('plaid_accounts_item_id_idx').on(table.itemId),
     index('plaid_accounts_user_id_idx').on(table.userId),

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { plaidItems } from './items.js';
-import { PRODUCTS } from './products.js';
+import { inList, PRODUCTS } from './products.js';
 
 export const WEBHOOK_OUTCOMES = ['received', 'processed', 'ignored', 'orphan', 'duplicate', 'failed'] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
@@ -71,7 +71,7 @@ export const syncRuns = pgTable(
   },
   (table) => [
     check('sync_runs_status_check', sql`${table.status} in ('running', 'succeeded', 'failed', 'abandoned')`),
-    check('sync_runs_product_check', sql`${table.product} in ('transactions', 'investments', 'liabilities')`),
+    check('sync_runs_product_check', inList(table.product, PRODUCTS)),
     // At most one running sync per (item, product), whichever process or trigger started it.
     uniqueIndex('sync_runs_one_running_key')
       .on(table.itemId, table.product)

@@ -1,9 +1,21 @@
-/** The Plaid products an account can be scoped to. Changing this list needs a migration of `accounts_product_check`. */
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+
+/**
+ * The Plaid products the service syncs: the one list every per-product table, constraint and map
+ * derives from. A product added here needs its `REGISTRY` entry (src/plaid/products/) and a
+ * migration: `npx drizzle-kit generate` writes it, because the CHECK constraints follow this list.
+ */
 export const PRODUCTS = ['transactions', 'investments', 'liabilities'] as const;
 export type Product = (typeof PRODUCTS)[number];
 
 export function isProduct(value: unknown): value is Product {
   return typeof value === 'string' && (PRODUCTS as readonly string[]).includes(value);
+}
+
+/** `column in ('a', 'b', …)` over a list of literals, as drizzle-kit snapshots a CHECK constraint's text. */
+export function inList(column: PgColumn, values: readonly string[]): SQL {
+  return sql`${column} in (${sql.raw(values.map((value) => `'${value}'`).join(', '))})`;
 }
 
 export const ITEM_STATUSES = ['active', 'needs_reauth', 'disconnected'] as const;

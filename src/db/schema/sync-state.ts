@@ -1,7 +1,6 @@
-import { sql } from 'drizzle-orm';
 import { boolean, check, date, index, integer, jsonb, numeric, pgTable, primaryKey, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { plaidItems } from './items.js';
-import { PRODUCT_WAIT_STATES, PRODUCTS } from './products.js';
+import { inList, PRODUCT_WAIT_STATES, PRODUCTS } from './products.js';
 
 /**
  * Per (item, product) sync bookkeeping that must outlive a process: a follow-up requested while a run
@@ -34,8 +33,8 @@ export const syncState = pgTable(
   },
   (table) => [
     primaryKey({ name: 'sync_state_pkey', columns: [table.itemId, table.product] }),
-    check('sync_state_product_check', sql`${table.product} in ('transactions', 'investments', 'liabilities')`),
-    check('sync_state_state_check', sql`${table.state} in (${sql.raw(PRODUCT_WAIT_STATES.map((s) => `'${s}'`).join(', '))})`),
+    check('sync_state_product_check', inList(table.product, PRODUCTS)),
+    check('sync_state_state_check', inList(table.state, PRODUCT_WAIT_STATES)),
   ],
 );
 

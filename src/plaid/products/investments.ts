@@ -6,7 +6,7 @@
  * new window, commits in one transaction.
  */
 import { sql } from 'drizzle-orm';
-import type { InvestmentsHoldingsGetResponse, InvestmentTransaction, Security } from 'plaid';
+import { AccountType, Products, type InvestmentsHoldingsGetResponse, type InvestmentTransaction, type Security } from 'plaid';
 import type { Executor } from '../../services/item-status.js';
 import type { SyncCounts } from '../../sync/sync-outcome.js';
 import { decimal, serializeAccount, upsertAccounts } from './accounts.js';
@@ -236,6 +236,10 @@ export async function syncInvestments(ctx: ProductSyncContext): Promise<SyncCoun
 
 export const investmentsEntry: RegistryEntry = {
   product: 'investments',
+  plaidProduct: Products.Investments,
+  queue: 'sync-investments',
+  accounts: { [AccountType.Investment]: 'all', [AccountType.Brokerage]: 'all' },
+  webhooks: ['HOLDINGS/DEFAULT_UPDATE', 'INVESTMENTS_TRANSACTIONS/DEFAULT_UPDATE', 'INVESTMENTS_TRANSACTIONS/HISTORICAL_UPDATE'],
   sync: syncInvestments,
   serializeAccount,
 };

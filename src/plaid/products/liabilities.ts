@@ -3,7 +3,7 @@
  * `liabilities` row holding Plaid's detail object whole; balances refresh from the returned accounts.
  */
 import { sql } from 'drizzle-orm';
-import type { LiabilitiesGetResponse } from 'plaid';
+import { AccountType, Products, type LiabilitiesGetResponse } from 'plaid';
 import type { SyncCounts } from '../../sync/sync-outcome.js';
 import { serializeAccount, upsertAccounts } from './accounts.js';
 import type { ProductSyncContext, RegistryEntry } from './registry-entry.js';
@@ -61,6 +61,11 @@ export async function syncLiabilities(ctx: ProductSyncContext): Promise<SyncCoun
 
 export const liabilitiesEntry: RegistryEntry = {
   product: 'liabilities',
+  plaidProduct: Products.Liabilities,
+  queue: 'sync-liabilities',
+  // Credit cards, student loans and mortgages (every loan subtype Plaid reports them for).
+  accounts: { [AccountType.Credit]: 'all', [AccountType.Loan]: 'all' },
+  webhooks: ['LIABILITIES/DEFAULT_UPDATE'],
   sync: syncLiabilities,
   serializeAccount,
 };

@@ -1,10 +1,11 @@
-import type { PlaidApi } from 'plaid';
+import type { AccountSubtype, AccountType, PlaidApi, Products } from 'plaid';
 import type { Database, Sql } from '../../db/client.js';
 import type { plaidAccounts } from '../../db/schema/index.js';
 import type { AccountStatus, ItemStatus, Product } from '../../db/schema/products.js';
 import type { PlaidCallOptions, PlaidRequestConfig } from '../../providers/plaid/plaid-call.js';
 import type { Executor } from '../../services/item-status.js';
 import type { SyncCounts } from '../../sync/sync-outcome.js';
+import type { KnownWebhook } from '../../webhooks/webhook-schemas.js';
 
 /** The item a run syncs, as loaded at the start of the run. */
 export interface SyncItem {
@@ -94,12 +95,27 @@ export interface SerializedAccount {
   [field: string]: unknown;
 }
 
+/** The account types a product reads: every subtype of a type (`'all'`) or only the listed ones. */
+export type AccountCoverage = Partial<Record<AccountType, 'all' | readonly AccountSubtype[]>>;
+
+/** A webhook as `TYPE/CODE`; only pairs `webhook-schemas.ts` parses can be named. */
+export type WebhookPair = `${KnownWebhook['webhook_type']}/${KnownWebhook['webhook_code']}`;
+
 /**
- * One Plaid product: how to sync it and how to show its accounts. Services reach products only
- * through `REGISTRY[product]`.
+ * One Plaid product: everything about it that differs from the other products. Services reach
+ * products only through `REGISTRY[product]`; the queue names, the Link token's product lists, the
+ * account → product rule and the webhook dispatch table are derived from these entries.
  */
 export interface RegistryEntry {
   product: Product;
+  /** Plaid's name for it in Link token lists and `/item/get`. */
+  plaidProduct: Products;
+  /** Its own sync queue, so a product with long runs never holds up another's jobs. */
+  queue: string;
+  /** The accounts it reads (docs/api.md, "The account → product rule"); ties go to the earlier product in `PRODUCTS`. */
+  accounts: AccountCoverage;
+  /** The webhooks that mean its data changed at Plaid: each enqueues a sync of this product. */
+  webhooks: readonly WebhookPair[];
   sync(ctx: ProductSyncContext): Promise<SyncCounts>;
   serializeAccount(account: AccountRow): SerializedAccount;
 }

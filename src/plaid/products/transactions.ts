@@ -15,7 +15,7 @@
  * deletes every stored transaction it does not list (as a re-pull from scratch does).
  */
 import { sql } from 'drizzle-orm';
-import type { AccountBase, TransactionsSyncResponse } from 'plaid';
+import { AccountSubtype, AccountType, Products, type AccountBase, type TransactionsSyncResponse } from 'plaid';
 import { PlaidCallError } from '../../providers/plaid/plaid-call.js';
 import type { Executor } from '../../services/item-status.js';
 import type { SyncCounts } from '../../sync/sync-outcome.js';
@@ -256,6 +256,11 @@ function writeOnePage(ctx: ProductSyncContext, start: string | null, page: Trans
 
 export const transactionsEntry: RegistryEntry = {
   product: 'transactions',
+  plaidProduct: Products.Transactions,
+  queue: 'sync-transactions',
+  // Plaid's own coverage: depository, credit and student-loan accounts.
+  accounts: { [AccountType.Depository]: 'all', [AccountType.Credit]: 'all', [AccountType.Loan]: [AccountSubtype.Student] },
+  webhooks: ['TRANSACTIONS/SYNC_UPDATES_AVAILABLE'],
   sync: syncTransactions,
   serializeAccount,
 };

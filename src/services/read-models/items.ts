@@ -74,7 +74,7 @@ export function itemRecord(item: ItemRow, sync: Record<Product, RawSyncState>, n
     consent_expires_at: item.consentExpiresAt?.toISOString() ?? null,
     pending_disconnect_at: item.pendingDisconnectAt?.toISOString() ?? null,
     consent_expiring: live && (expiresSoon || item.pendingDisconnectAt !== null),
-    sync: { transactions: syncStateOf(sync.transactions), investments: syncStateOf(sync.investments), liabilities: syncStateOf(sync.liabilities) },
+    sync: Object.fromEntries(PRODUCTS.map((product) => [product, syncStateOf(sync[product])])) as Record<Product, ProductSyncState>,
     created_at: item.createdAt.toISOString(),
     updated_at: item.updatedAt.toISOString(),
     disconnected_at: item.disconnectedAt?.toISOString() ?? null,

@@ -3,7 +3,7 @@
  * `/api/openapi.json`. Every endpoint that returns a record returns exactly these shapes.
  */
 import { z } from '@hono/zod-openapi';
-import { ACCOUNT_STATUSES, ITEM_STATUSES, PRODUCT_WAIT_STATES, PRODUCTS } from '../../db/schema/products.js';
+import { ACCOUNT_STATUSES, ITEM_STATUSES, PRODUCT_WAIT_STATES, PRODUCTS, type Product } from '../../db/schema/products.js';
 
 export const ProductSchema = z.enum(PRODUCTS).openapi('Product', { example: 'transactions' });
 
@@ -87,7 +87,7 @@ export const ItemSchema = z
       description: 'Consent ends within 7 days or Plaid announced a disconnect: offer Link in update mode before it happens',
     }),
     sync: z
-      .object({ transactions: ProductSyncStateSchema, investments: ProductSyncStateSchema, liabilities: ProductSyncStateSchema })
+      .object(Object.fromEntries(PRODUCTS.map((product) => [product, ProductSyncStateSchema])) as Record<Product, typeof ProductSyncStateSchema>)
       .openapi({ description: 'Per product: whether it is synced and how its last runs went' }),
     created_at: timestamp,
     updated_at: timestamp,

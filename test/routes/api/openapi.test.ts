@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PRODUCTS } from '../../../src/db/schema/products.js';
 import { buildTestApp } from '../../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { HTTP_METHODS, operationsOf, resolve, type JsonSchema, type OpenApiDocument } from '../../support/openapi-requests.js';
@@ -73,7 +74,7 @@ describe('GET /api/openapi.json', () => {
   it('describes the exchange contract: product enum, error shape, amounts as strings', () => {
     const exchange = resolve(doc, doc.paths['/plaid/transactions/exchange']!.post!.requestBody!.content['application/json']!.schema);
     expect((exchange.required as string[]) ?? []).toEqual(['public_token']);
-    expect(resolve(doc, { $ref: '#/components/schemas/Product' }).enum).toEqual(['transactions', 'investments', 'liabilities']);
+    expect(resolve(doc, { $ref: '#/components/schemas/Product' }).enum).toEqual([...PRODUCTS]);
     const transaction = resolve(doc, { $ref: '#/components/schemas/Transaction' });
     expect((transaction.properties as Record<string, JsonSchema>).amount!.type).toBe('string');
     const error = resolve(doc, { $ref: '#/components/schemas/Error' });
