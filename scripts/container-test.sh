@@ -92,7 +92,8 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -s "$NODE_EXTRA_CA_CERTS" ]; then secr
 # so the deps stage's `npm cache clean` empties the copy only. The image's layers do not hold it.
 cache=()
 host_cache=$(npm config get cache)
-if [ -d "$host_cache/_cacache/content-v2" ]; then
+# After `prepare`, `run` finds every layer cached and needs no cache.
+if [ "$mode" != run ] && [ -d "$host_cache/_cacache/content-v2" ]; then
   build_cache=$(mktemp -d "$host_cache-container.XXXXXX")
   cleanup_build_cache() { rm -rf "$build_cache"; }
   mkdir -p "$build_cache/_cacache"
