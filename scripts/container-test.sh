@@ -9,8 +9,8 @@
 #      /readyz ready, one item linked and synced, the process runs as the non-root user, SIGTERM
 #      drains and exits 0 within the grace period.
 # `container-test.sh prepare` does 1 and 2 only (the slow, mostly network- and IO-bound part: .ci/run
-# starts it in the background while the tests run); `container-test.sh run` does 2 (a layer-cache hit
-# after prepare) and 3; no argument does all.
+# starts it in the background while the tests run); `container-test.sh run` does 2 (skipped when the
+# image was built from the same sources) and 3; no argument does all.
 # Needs root and Debian's podman, runc, debootstrap and postgresql-15 (installed when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,27 +83,39 @@ if ! "${podman[@]}" image exists "$base_image"; then
   "${podman[@]}" run --rm --network=host "$base_image" node --version
 fi
 
-phase "podman build"
-# Where TLS to the registry is intercepted, the build's npm needs the same extra CA as this shell.
-secret=()
-if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -s "$NODE_EXTRA_CA_CERTS" ]; then secret=(--secret "id=extra_ca,src=$NODE_EXTRA_CA_CERTS"); fi
-# The build's `npm ci` runs read this machine's npm cache (filled by CI's own `npm ci`) through a
-# copy: the index copied, the content hard-linked (cacache never rewrites a content file in place),
-# so the deps stage's `npm cache clean` empties the copy only. The image's layers do not hold it.
-cache=()
-host_cache=$(npm config get cache)
-# After `prepare`, `run` finds every layer cached and needs no cache.
-if [ "$mode" != run ] && [ -d "$host_cache/_cacache/content-v2" ]; then
-  build_cache=$(mktemp -d "$host_cache-container.XXXXXX")
-  cleanup_build_cache() { rm -rf "$build_cache"; }
-  mkdir -p "$build_cache/_cacache"
-  cp -a "$host_cache/_cacache/index-v5" "$build_cache/_cacache/" 2>/dev/null || true
-  cp -al "$host_cache/_cacache/content-v2" "$build_cache/_cacache/"
-  cache=(--volume "$build_cache:/root/.npm")
+# What the build reads (the Dockerfile and what .dockerignore lets in), hashed into a label: `run`
+# right after `prepare` skips the build of the same sources, whose cache check alone takes 15-30 s.
+context_digest() {
+  local paths
+  mapfile -t paths < <(sed -n 's|^!\(.*[^/]\)/*$|\1|p' .dockerignore)
+  find Dockerfile .dockerignore "${paths[@]}" -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
+}
+digest=$(context_digest)
+label=org.plaid-sync.context-sha256
+if [ "$mode" = run ] && [ "$("${podman[@]}" image inspect "$image" --format "{{index .Labels \"$label\"}}" 2>/dev/null)" = "$digest" ]; then
+  phase "podman build: skipped, the image was built from these sources"
+else
+  phase "podman build"
+  # Where TLS to the registry is intercepted, the build's npm needs the same extra CA as this shell.
+  secret=()
+  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -s "$NODE_EXTRA_CA_CERTS" ]; then secret=(--secret "id=extra_ca,src=$NODE_EXTRA_CA_CERTS"); fi
+  # The build's `npm ci` runs read this machine's npm cache (filled by CI's own `npm ci`) through a
+  # copy: the index copied, the content hard-linked (cacache never rewrites a content file in
+  # place), so the deps stage's `npm cache clean` empties the copy only. No layer holds it.
+  cache=()
+  host_cache=$(npm config get cache)
+  if [ -d "$host_cache/_cacache/content-v2" ]; then
+    build_cache=$(mktemp -d "$host_cache-container.XXXXXX")
+    cleanup_build_cache() { rm -rf "$build_cache"; }
+    mkdir -p "$build_cache/_cacache"
+    cp -a "$host_cache/_cacache/index-v5" "$build_cache/_cacache/" 2>/dev/null || true
+    cp -al "$host_cache/_cacache/content-v2" "$build_cache/_cacache/"
+    cache=(--volume "$build_cache:/root/.npm")
+  fi
+  "${podman[@]}" build --format docker --isolation=chroot --network=host "${secret[@]}" "${cache[@]}" --label "$label=$digest" \
+    --build-arg NODE_IMAGE="$base_image" -t "$image" -f Dockerfile . >"$tmp/build.log" 2>&1 || { tail -40 "$tmp/build.log"; exit 1; }
+  cleanup_build_cache
 fi
-"${podman[@]}" build --format docker --isolation=chroot --network=host "${secret[@]}" "${cache[@]}" --build-arg NODE_IMAGE="$base_image" -t "$image" -f Dockerfile . >"$tmp/build.log" 2>&1 \
-  || { tail -40 "$tmp/build.log"; exit 1; }
-cleanup_build_cache
 size=$("${podman[@]}" image inspect "$image" --format '{{.Size}}')
 base_size=$("${podman[@]}" image inspect "$base_image" --format '{{.Size}}')
 echo "image $image: $((size / 1048576)) MiB (base $((base_size / 1048576)) MiB)"
