@@ -3,7 +3,8 @@
  * SYNC_UPDATES_AVAILABLE for every one of them arrives at once. Reports the time until the last
  * delivery was acknowledged and until every item's run succeeded, and items/s, with the service's
  * default WORKER_CONCURRENCY; also the runs' own latency (p50, p95) and rate, from their rows, and
- * the Plaid calls per item, by endpoint.
+ * the Plaid calls per item, by endpoint; with pg_stat_statements on the server, PostgreSQL's time
+ * per item statement by statement.
  *
  *   npm run bench -- fanout [--items 1000] [--transactions 200] [--concurrency 4]
  */
@@ -16,6 +17,7 @@ import type { BenchResult } from './support/bench-result.js';
 import { insertItems, startServiceChild } from './support/service-process.js';
 import { deliver, syncedRuns } from './support/service-sync.js';
 import { startSimulatorChild } from './support/simulator-client.js';
+import { statementStats } from './support/statement-stats.js';
 
 export async function run(argv: string[] = []): Promise<BenchResult> {
   const { values } = parseArgs({
@@ -40,6 +42,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     await insertItems(handle.sql, service.vault, items);
     const cpu = await countCpu({ service: service.child.pid!, simulator: simulator.child.pid!, 'benchmark process': process.pid });
     const postgresCpu = await countPostgresCpu(handle.sql);
+    const phase = await (await statementStats(handle.sql)).start();
     // Plaid calls counted from here: the runs' own (the start-up check and item creation are not).
     await fetch(`${simulator.url}/simulator/stats`, { method: 'DELETE' });
     const started = performance.now();
@@ -47,6 +50,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     const acknowledgedSeconds = (performance.now() - started) / 1000;
     await syncedRuns(handle.sql, itemCount, { everyMs: 50, timeoutMs: 30 * 60_000 });
     const seconds = (performance.now() - started) / 1000;
+    const statements = await phase.stop('item', itemCount);
     const used = await cpu.stop();
     used['PostgreSQL CPU seconds'] = await postgresCpu.stop();
     // CPU per item, per process: where the two cores went (the limit the items/s target meets).
@@ -83,6 +87,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
         'machine cores busy (all processes)': used['machine cores busy (all processes)']!,
       },
       targets: { 'items/s': '>= 100' },
+      statements: { 'fan-out (webhook and sync per item)': statements },
     };
   } finally {
     await service.stop();

@@ -7,7 +7,8 @@
  * efficiency = (t_fetch + t_copy) / t_sync: 1.0 means the engine costs what fetching and writing
  * cost apart; above 1.0 it overlaps them. The sync writes the change feed (one row per transaction,
  * by migration 0012's triggers); a second item of the same size is then synced with the feed's
- * triggers off, so both figures come from the same run. Baseline (b) writes the feed too.
+ * triggers off, so both figures come from the same run. Baseline (b) writes the feed too. With
+ * pg_stat_statements on the server, the sync's statements are reported with their time.
  *
  *   npm run bench -- sync [--transactions 100000] [--per-row 20000]
  */
@@ -29,6 +30,7 @@ import { countCpu, countPostgresCpu } from './support/cpu-usage.js';
 import { benchDatabase } from './support/bench-database.js';
 import type { BenchResult } from './support/bench-result.js';
 import { setChangeFeed } from './support/change-feed-switch.js';
+import { statementStats } from './support/statement-stats.js';
 import { BENCH_PLAID_CLIENT_ID, BENCH_PLAID_SECRET, startSimulatorChild } from './support/simulator-client.js';
 
 const COLUMNS = [
@@ -128,11 +130,14 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       db: handle.db, sql: handle.sql, plaid, vault, logger: createLogger('warn'), metrics: createMetrics(),
       hooks: { afterPage: () => void (phases.lastPage = performance.now()), beforeCommit: () => void (phases.beforeCommit = performance.now()) },
     });
+    const statements = await statementStats(handle.sql);
     const cpu = await countCpu({ engine: process.pid, simulator: simulator.child.pid! });
     const postgresCpu = await countPostgresCpu(handle.sql);
+    const syncStatements = await statements.start();
     const started = performance.now();
     const outcome = await engine.run({ itemId, product: 'transactions', trigger: 'backfill' });
     const syncSeconds = (performance.now() - started) / 1000;
+    const syncStatementShares = await syncStatements.stop('sync', 1);
     const syncCpu = await cpu.stop();
     syncCpu['PostgreSQL CPU seconds'] = await postgresCpu.stop();
     if (outcome.status !== 'succeeded') throw new Error(`sync failed: ${JSON.stringify(outcome)}`);
@@ -204,6 +209,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
           syncCpu['engine CPU seconds']! + syncCpu['simulator CPU seconds']! + syncCpu['PostgreSQL CPU seconds'],
       },
       targets: { 'transactions/s': '>= 30000', efficiency: '>= 0.9', 'speed-up over per-row': '>= 10' },
+      statements: { 'sync (with the feed)': syncStatementShares },
     };
   } finally {
     await handle.close();

@@ -6,19 +6,24 @@
  *     acknowledgement latency;
  *   - one at a time (the latency of a delivery that waits for no other: the transaction's round trips);
  *   - baselines: GET /healthz on the same server in the same run, closed loop with 32 connections
- *     and open loop at the same fixed rate.
+ *     and open loop at the same fixed rate;
+ *   - then the drain: the sync jobs still queued, run to the end, in syncs/s.
  * Every 200 means the webhook_events row and its sync job committed; the count is checked after.
+ * With pg_stat_statements on the server, PostgreSQL's time per webhook (burst, fixed rate) and per
+ * sync (drain) is reported statement by statement.
  *
  *   npm run bench -- webhooks [--burst 15000] [--fixed-seconds 10] [--rate 500]
  */
 import autocannon, { type Result } from 'autocannon';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { connectDatabase } from '../src/db/client.js';
-import { sized } from './support/bench-options.js';
+import { connectDatabase, type Sql } from '../src/db/client.js';
+import { SYNC_QUEUES } from '../src/queue/queue-names.js';
+import { sized, until } from './support/bench-options.js';
 import { benchDatabase } from './support/bench-database.js';
 import type { BenchResult } from './support/bench-result.js';
-import { insertItems, startServiceChild } from './support/service-process.js';
+import { insertItems, startServiceChild, type ServiceChild } from './support/service-process.js';
+import { statementStats } from './support/statement-stats.js';
 import { countCpu, countPostgresCpu } from './support/cpu-usage.js';
 import { oneAtATime, openLoop, type OpenLoopResult } from './support/open-loop.js';
 import { startSimulatorChild } from './support/simulator-client.js';
@@ -72,6 +77,73 @@ function fireAtRate(url: string, webhooks: readonly SignedWebhook[], rate: numbe
   return openLoop({ url, rate, count: webhooks.length, request: deliveryOf(webhooks) });
 }
 
+const SYNC_QUEUE = SYNC_QUEUES.transactions;
+
+/**
+ * The sync jobs the deliveries queued and no worker has taken yet, run to the end: by the service's
+ * own workers, or, on an HTTP-only service (WORKER_CONCURRENCY=0), by a second instance with the
+ * default number of workers started for it. Reported in syncs/s, with each process's CPU and
+ * PostgreSQL's statements per sync.
+ */
+async function drainBacklog(options: {
+  sql: Sql;
+  service: ServiceChild;
+  databaseUrl: string;
+  plaidUrl: string;
+  statements: Awaited<ReturnType<typeof statementStats>>;
+}) {
+  const { sql } = options;
+  const queuedNow = async () => {
+    const [row] = await sql<{ queued: number }[]>`select count(*)::int as queued from pgboss.job where name = ${SYNC_QUEUE} and state < 'active'`;
+    return row!.queued;
+  };
+  // Polled through the drain: a count over the queue's jobs here cost PostgreSQL more than the syncs.
+  const open = async () => {
+    const [row] = await sql<{ open: boolean }[]>`select exists (select 1 from pgboss.job where name = ${SYNC_QUEUE} and state < 'completed') as open`;
+    return row!.open;
+  };
+  const httpOnly = process.env.BENCH_SERVICE_WORKER_CONCURRENCY === '0';
+  const workers = httpOnly
+    ? await startServiceChild({
+        databaseUrl: options.databaseUrl,
+        plaidUrl: options.plaidUrl,
+        env: { TOKEN_ENCRYPTION_KEY: options.service.tokenEncryptionKey },
+        exceptOverrides: ['WORKER_CONCURRENCY'],
+      })
+    : options.service;
+  try {
+    const [clock] = await sql<{ startedAt: Date }[]>`select now() as "startedAt"`;
+    const startedAt = clock!.startedAt;
+    const queued = await queuedNow();
+    const cpu = await countCpu({ 'drain service': workers.child.pid! });
+    const postgresCpu = await countPostgresCpu(sql);
+    const phase = await options.statements.start();
+    const started = performance.now();
+    await until(async () => !(await open()), { everyMs: 250, timeoutMs: sized(1_200_000, 120_000), what: 'the sync backlog to drain' });
+    const seconds = (performance.now() - started) / 1000;
+    const used = await cpu.stop();
+    const postgresSeconds = await postgresCpu.stop();
+    const [runs] = await sql<{ succeeded: number; failed: number }[]>`
+      select count(*) filter (where status = 'succeeded')::int as succeeded, count(*) filter (where status = 'failed')::int as failed
+      from sync_runs where finished_at >= ${startedAt}`;
+    const synced = runs!.succeeded;
+    return {
+      figures: {
+        'drain: queued syncs at its start': queued,
+        'drain: seconds': seconds,
+        'drain: syncs/s': synced / seconds,
+        'drain: failed runs': runs!.failed,
+        'drain: service CPU ms per sync': (used['drain service CPU seconds']! * 1000) / (synced || 1),
+        'drain: PostgreSQL CPU ms per sync': (postgresSeconds * 1000) / (synced || 1),
+        'drain: machine cores busy (all processes)': used['machine cores busy (all processes)']!,
+      },
+      statements: await phase.stop('sync', synced),
+    };
+  } finally {
+    if (workers !== options.service) await workers.stop();
+  }
+}
+
 const accepted = (result: Result) => result['2xx'];
 const rate = (result: Result) => accepted(result) / (result.duration || 1);
 
@@ -112,13 +184,19 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       const postgresCpu = await countPostgresCpu(handle.sql);
       return async () => ({ ...(await processes.stop()), 'PostgreSQL CPU seconds': await postgresCpu.stop() });
     };
+    const statements = await statementStats(handle.sql);
     let stopCounting = await countAll();
+    let phaseStatements = await statements.start();
     const max = await fire(service.url, webhooks.slice(20, burst), { connections: CONNECTIONS });
     const maxCpu = await stopCounting();
+    const maxStatements = await phaseStatements.stop('webhook', accepted(max));
     const fixedHealthz = await openLoop({ url: service.url, rate: fixedRate, count: fixedCount, request: () => ({ method: 'GET', path: '/healthz' }) });
     stopCounting = await countAll();
+    phaseStatements = await statements.start();
     const fixed = await fireAtRate(service.url, webhooks.slice(burst, burst + fixedCount), fixedRate);
     const fixedCpu = await stopCounting();
+    const fixedStatements = await phaseStatements.stop('webhook', fixed.ok);
+    const drain = await drainBacklog({ sql: handle.sql, service, databaseUrl: database.url, plaidUrl: simulator.url, statements });
     const perWebhook = (phase: string, cpu: Record<string, number>, webhookCount: number) => ({
       [`${phase}: service CPU ms per webhook`]: (cpu['service CPU seconds']! * 1000) / (webhookCount || 1),
       [`${phase}: PostgreSQL CPU ms per webhook`]: (cpu['PostgreSQL CPU seconds']! * 1000) / (webhookCount || 1),
@@ -161,8 +239,10 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
         'fixed: generator send lag p99 ms': fixed.sendLagP99,
         ...perWebhook('fixed', fixedCpu, fixed.ok),
         'recorded (processed rows)': recorded.processed ?? 0,
+        ...drain.figures,
       },
       targets: { 'max: accepted/s': '>= 3000', 'fixed: p99 ms': '<= 10' },
+      statements: { max: maxStatements, fixed: fixedStatements, drain: drain.statements },
     };
   } finally {
     await service.stop();

@@ -25,7 +25,7 @@ function freePort(): Promise<number> {
 
 /**
  * A fresh, migrated database for one benchmark: on DATABASE_URL's server when set, else on an
- * embedded PostgreSQL in a temporary directory. Dropped (and the server stopped) by `stop()`.
+ * embedded PostgreSQL in a temporary directory, started with pg_stat_statements loaded. Dropped (and the server stopped) by `stop()`.
  */
 export async function benchDatabase(prefix: string): Promise<BenchDatabase> {
   const name = `bench_${prefix}_${randomBytes(4).toString('hex')}`;
@@ -33,7 +33,13 @@ export async function benchDatabase(prefix: string): Promise<BenchDatabase> {
   let stopServer = async () => {};
   if (!serverUrl) {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'plaid-sync-bench-'));
-    const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'postgres' });
+    // pg_stat_statements gives each benchmark its per-statement figures (statement-stats.ts).
+    const embedded = await startEmbeddedPostgres({
+      dataDir,
+      port: await freePort(),
+      database: 'postgres',
+      settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' },
+    });
     serverUrl = embedded.url;
     stopServer = async () => {
       await embedded.stop();

@@ -1,3 +1,5 @@
+import { printStatements, type PhaseStatements } from './statement-stats.js';
+
 /** What a benchmark reports: its parameters and named figures, printed as a table and kept as JSON. */
 export interface BenchResult {
   name: string;
@@ -5,6 +7,8 @@ export interface BenchResult {
   figures: Record<string, number | string>;
   /** Targets as text next to the figure they judge, e.g. `{ 'transactions/s': '>= 30000' }`. */
   targets?: Record<string, string>;
+  /** PostgreSQL's time per statement in each measured phase (see statement-stats.ts). */
+  statements?: Record<string, PhaseStatements>;
 }
 
 export function printTable(result: BenchResult): void {
@@ -15,4 +19,5 @@ export function printTable(result: BenchResult): void {
   }));
   console.log(`\n${result.name} (${Object.entries(result.params).map(([k, v]) => `${k}=${v}`).join(', ')})`);
   console.table(rows);
+  if (result.statements) printStatements(result.statements);
 }

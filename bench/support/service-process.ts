@@ -44,12 +44,13 @@ async function startCommand(): Promise<{ env: Record<string, string>; args: stri
 }
 
 /** BENCH_SERVICE_<NAME>=value reaches the service as <NAME>=value: to compare runtime settings. */
-function serviceEnvOverrides(): Record<string, string> {
+function serviceEnvOverrides(except: readonly string[]): Record<string, string> {
   const prefix = 'BENCH_SERVICE_';
   return Object.fromEntries(
     Object.entries(process.env)
       .filter((entry): entry is [string, string] => entry[0].startsWith(prefix) && entry[1] !== undefined)
-      .map(([name, value]) => [name.slice(prefix.length), value]),
+      .map(([name, value]): [string, string] => [name.slice(prefix.length), value])
+      .filter(([name]) => !except.includes(name)),
   );
 }
 
@@ -57,12 +58,20 @@ export interface ServiceChild {
   child: ChildProcess;
   url: string;
   vault: TokenVault;
+  /** Its TOKEN_ENCRYPTION_KEY: a second instance on the same items needs the same one. */
+  tokenEncryptionKey: string;
   /** Resident set now, and its peak since the process started (VmRSS and VmHWM), in MB. */
   rss(): Promise<{ nowMb: number; peakMb: number }>;
   stop(): Promise<void>;
 }
 
-export async function startServiceChild(options: { databaseUrl: string; plaidUrl: string; env?: Record<string, string> }): Promise<ServiceChild> {
+export async function startServiceChild(options: {
+  databaseUrl: string;
+  plaidUrl: string;
+  env?: Record<string, string>;
+  /** BENCH_SERVICE_ settings this instance does not take (a second instance with other duties). */
+  exceptOverrides?: readonly string[];
+}): Promise<ServiceChild> {
   const port = await freePort();
   const key = randomBytes(32).toString('base64');
   // BENCH_PROFILE_DIR: the service writes a V8 CPU profile there when it stops (node --cpu-prof).
@@ -93,7 +102,7 @@ export async function startServiceChild(options: { databaseUrl: string; plaidUrl
       LOG_LEVEL: 'warn',
       QUEUE_POLL_INTERVAL_SECONDS: '0.5',
       ...options.env,
-      ...serviceEnvOverrides(),
+      ...serviceEnvOverrides(options.exceptOverrides ?? []),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -120,6 +129,7 @@ export async function startServiceChild(options: { databaseUrl: string; plaidUrl
     child,
     url,
     vault: new TokenVault(parseKeyring(`bench:${key}`)),
+    tokenEncryptionKey: `bench:${key}`,
     rss: async () => ({ nowMb: await status('VmRSS'), peakMb: await status('VmHWM') }),
     async stop() {
       if (!exited) child.kill('SIGTERM');

@@ -1,6 +1,7 @@
 import PgBoss from 'pg-boss';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
+import { ensureFetchIndex } from './job-fetch-index.js';
 import { QUEUE_DEFINITIONS } from './queue-names.js';
 import { errorLogFields } from '../error-log-fields.js';
 
@@ -42,6 +43,8 @@ export async function startJobQueue(options: JobQueueOptions): Promise<PgBoss> {
     await lock`select pg_advisory_lock(hashtextextended('plaid-sync:queue-setup', 0))`;
     await boss.start();
     await ensureQueues(boss);
+    // After start, not in a migration: pg-boss creates and upgrades its own schema in start().
+    await ensureFetchIndex(lock, QUEUE_SCHEMA, options.logger);
   } catch (error) {
     await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
     throw error;

@@ -119,13 +119,19 @@ export class WebhookRecorder {
       // each takes its bodies' locks first (in one order, so two batches cannot deadlock), and the
       // insert, sent right behind in the same round trip, runs with a snapshot taken after the locks,
       // so it sees a copy committed by whoever held a lock before. The insert's plan is kept
-      // (generic): planned anew for every batch, its planning took longer than running it.
+      // (generic): planned anew for every batch, its planning took longer than running it. A kept
+      // plan is made once per connection, at whatever size webhook_events has then: made while the
+      // table was small (or analyzed empty), a join reading the whole table would stay the plan while
+      // the table grows; on a small table the planner also picks a scan, or another index on
+      // received_at, over the dedupe index. So the lookup of earlier copies is a lateral probe per
+      // delivery that only webhook_events_dedupe_idx can serve, and sequential scans are off for
+      // this transaction: the probe stays on that index whatever the statistics said when planned.
       // Then each item id's lock, shared (deliveries never wait for each other on it): an exchange
       // storing that item waits for this batch, so a delivery recorded `orphan` here is committed
       // before the exchange looks for orphans to adopt (see `orphan-adoption.ts`). Taken after the
       // body locks, so a batch holding it never waits for another lock.
       const [, , , decided] = await Promise.all([
-        tx`set local plan_cache_mode = force_generic_plan`,
+        tx`select set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true)`,
         tx`select count(pg_advisory_xact_lock(key))
           from (select distinct hashtextextended(sha, 0) as key from unnest(${column((d) => d.sha256)}::text[]) as sha order by 1) as locks`,
         tx`select count(pg_advisory_xact_lock_shared(${PLAID_ITEM_LOCK_CLASS}::int, hashtext(id)))
@@ -140,21 +146,15 @@ export class WebhookRecorder {
             ${first.map(String)}::text[]::boolean[]
           ) as input(id, webhook_type, webhook_code, plaid_item_id, body_sha256, verification_sha256, body, action, product, first)
         ),
-        earlier as (
-          select input.id as input_id, earlier.verification_sha256 = input.verification_sha256 as same_delivery
-          from input join webhook_events earlier
-            on earlier.plaid_item_id = input.plaid_item_id and earlier.webhook_type = input.webhook_type
-            and earlier.webhook_code = input.webhook_code and earlier.body_sha256 = input.body_sha256
-            and earlier.received_at > now() - make_interval(secs => ${dedupeWindowSeconds})
-        ),
         decided as (
           select input.*, item.id as item_id,
             case
               when not input.first then 'duplicate'
               -- The very same signed delivery again (a redelivery, a replay inside the token's lifetime).
-              when exists (select 1 from earlier where earlier.input_id = input.id and earlier.same_delivery) then 'duplicate'
-              -- Another delivery of the same body: for an item webhook, the same event.
-              when input.action <> 'sync' and exists (select 1 from earlier where earlier.input_id = input.id) then 'duplicate'
+              when earlier.same_delivery then 'duplicate'
+              -- Another delivery of the same body (same_delivery is null only when there is none):
+              -- for an item webhook, the same event.
+              when input.action <> 'sync' and earlier.same_delivery is not null then 'duplicate'
               -- A sync webhook's body is the same for every change, so another delivery of it may
               -- announce a change nothing has fetched yet: it is processed, and the queue absorbs its
               -- job while one for the same item and product is still waiting.
@@ -165,6 +165,17 @@ export class WebhookRecorder {
               else 'received'
             end as status
           from input left join plaid_items item on item.plaid_item_id = input.plaid_item_id
+          -- One probe of webhook_events_dedupe_idx per delivery (see above for why it is forced).
+          cross join lateral (
+            select bool_or(earlier.verification_sha256 = input.verification_sha256) as same_delivery
+            from webhook_events earlier
+            where earlier.plaid_item_id = input.plaid_item_id and earlier.webhook_type = input.webhook_type
+              and earlier.webhook_code = input.webhook_code and earlier.body_sha256 = input.body_sha256
+              -- Given the equalities, this is received_at > now() - window; as a row comparison in
+              -- the index's column order, no other index of the table can serve it.
+              and (earlier.plaid_item_id, earlier.webhook_type, earlier.webhook_code, earlier.body_sha256, earlier.received_at)
+                > (input.plaid_item_id, input.webhook_type, input.webhook_code, input.body_sha256, now() - make_interval(secs => ${dedupeWindowSeconds}))
+          ) as earlier
         )
         insert into webhook_events (id, webhook_type, webhook_code, plaid_item_id, item_id, body, body_sha256, verification_sha256, status, processed_at)
         select id, webhook_type, webhook_code, plaid_item_id, item_id, body::jsonb, body_sha256, verification_sha256, status,

@@ -1,0 +1,112 @@
+import { createHash, randomUUID } from 'node:crypto';
+import postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { actionFor } from '../../src/webhooks/webhook-actions.js';
+import { WebhookRecorder, type Delivery } from '../../src/webhooks/webhook-recorder.js';
+import { parseWebhook } from '../../src/webhooks/webhook-schemas.js';
+import { createTestDatabase, databaseUrl, type TestDatabase } from '../support/database.js';
+import { planNodes, type PlanNode } from '../support/query-plans.js';
+import { recordingWorkQueue } from '../support/webhook-queue.js';
+import { plaidBody } from '../support/webhook-signing.js';
+
+/**
+ * The recorder's insert looks for an earlier copy of each delivery in `webhook_events`. Its plan is
+ * generic and kept per connection, so it is made once, at whatever size the table has then: planned
+ * while the table was small, a join that reads the whole table would stay the plan while the table
+ * grows, and every batch would read every row received in the window. The lookup must be a probe of
+ * `webhook_events_dedupe_idx` whatever the table's size or statistics when it was planned.
+ */
+function delivery(): Delivery {
+  const text = plaidBody({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: `item-${randomUUID()}`, initial_update_complete: true, historical_update_complete: true, environment: 'sandbox' });
+  const parsed = parseWebhook(text);
+  return {
+    type: parsed.webhook.webhook_type,
+    code: parsed.webhook.webhook_code,
+    plaidItemId: parsed.webhook.item_id ?? null,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    verificationSha256: createHash('sha256').update(randomUUID()).digest('hex'),
+    text,
+    action: actionFor(parsed),
+  };
+}
+
+describe('the webhook recorder’s duplicate lookup', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(() => database.drop());
+  beforeEach(async () => {
+    // TRUNCATE also forgets the table's statistics, as in a database that was never analyzed.
+    await database.sql`truncate webhook_events`;
+  });
+
+  async function fill(rows: number): Promise<void> {
+    await database.sql`
+      insert into webhook_events (webhook_type, webhook_code, plaid_item_id, body, body_sha256, verification_sha256, status)
+      select 'TRANSACTIONS', 'SYNC_UPDATES_AVAILABLE', 'item-' || g, '{}'::jsonb, md5(g::text), md5(g::text), 'processed'
+      from generate_series(1, ${rows}) as g`;
+  }
+
+  /**
+   * Records one delivery on a connection of its own (so the insert is prepared and planned there),
+   * runs `between`, then explains the statement that connection has kept, with the plan it kept.
+   */
+  async function keptPlan(between: () => Promise<void> = async () => {}): Promise<PlanNode[]> {
+    const sql = postgres(databaseUrl(database.name), { max: 1, onnotice: () => undefined });
+    try {
+      const recorder = new WebhookRecorder({ sql, enqueuer: recordingWorkQueue(), dedupeWindowSeconds: 300, maxInFlight: 1 });
+      expect((await recorder.record(delivery())).status).toBe('orphan');
+      await between();
+      const [prepared] = await sql<{ name: string; parameters: number }[]>`
+        select name, cardinality(parameter_types) as parameters from pg_prepared_statements
+        where statement ilike '%insert into webhook_events%' and statement not ilike '%pg_prepared_statements%'`;
+      expect(prepared, 'the recorder’s insert is a prepared statement of its connection').toBeDefined();
+      const nulls = Array.from({ length: prepared!.parameters }, () => 'null').join(', ');
+      // Plain EXPLAIN (nothing runs) of the kept generic plan: force_generic_plan as the recorder sets it.
+      const [plan] = await sql.begin(async (tx) => {
+        await tx`set local plan_cache_mode = force_generic_plan`;
+        return tx.unsafe<{ 'QUERY PLAN': unknown }[]>(`explain (format json) execute "${prepared!.name}"(${nulls})`);
+      });
+      return planNodes(plan!['QUERY PLAN']);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
+
+  const webhookScans = (nodes: PlanNode[]) => nodes.filter((node) => node['Relation Name'] === 'webhook_events');
+
+  function expectIndexProbe(nodes: PlanNode[]): void {
+    const scans = webhookScans(nodes).filter((node) => node['Node Type'] !== 'ModifyTable');
+    expect(scans.map((node) => `${node['Node Type']} ${node['Index Name'] ?? ''}`.trim())).toEqual([
+      expect.stringMatching(/^Index (Only )?Scan webhook_events_dedupe_idx$/),
+    ]);
+  }
+
+  it('probes the index when its plan was made on an empty table that has grown since (not analyzed)', async () => {
+    const nodes = await keptPlan(() => fill(3_000));
+    expectIndexProbe(nodes);
+  });
+
+  it('probes the index when planned against an analyzed table of a few thousand rows', async () => {
+    // Here a hash join reading the whole table is cheaper in the planner's eyes than 10 probes (its
+    // guess for the batch), while batches of up to 128 deliveries probe far fewer rows.
+    await fill(3_000);
+    await database.sql`analyze webhook_events`;
+    expectIndexProbe(await keptPlan());
+  });
+
+  it('probes the index when planned after autovacuum’s first ANALYZE of a new table (a few dozen rows)', async () => {
+    await fill(60);
+    await database.sql`analyze webhook_events`;
+    expectIndexProbe(await keptPlan(() => fill(3_000)));
+  });
+
+  it('probes the index when planned against a table analyzed while empty', async () => {
+    // ANALYZE of an empty table makes the planner believe it is empty: a scan of it costs nothing.
+    await database.sql`analyze webhook_events`;
+    const nodes = await keptPlan(() => fill(3_000));
+    expectIndexProbe(nodes);
+  });
+});
