@@ -9,6 +9,7 @@ import { comparable, differences, followFeed, readEndpointRecords, storedFeed, s
 import { buildTestApp, TEST_API_TOKEN } from '../support/app.js';
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../support/database.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
+import { diagnoseWhenSlow } from '../support/slow-diagnosis.js';
 import { seedItem, syncHarness, type SeededItem, type SyncHarness } from '../support/sync-harness.js';
 
 let database: TestDatabase;
@@ -133,19 +134,6 @@ function targetOf(op: Op): string {
 /** What the test is doing, for the diagnosis printed if it ever runs out of time. */
 let doing = 'starting';
 
-/** If the property runs long, what each connection of its database waits for (a hang names its lock). */
-function diagnoseWhenSlow(afterMs: number): NodeJS.Timeout {
-  const timer = setTimeout(() => {
-    void database.sql<{ pid: number; state: string; wait: string | null; blocked_by: number[]; xid: string | null; query: string }[]>`
-      select pid, state, wait_event_type || ':' || wait_event as wait, pg_blocking_pids(pid) as blocked_by, backend_xid::text as xid, left(query, 160) as query
-      from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`.then((rows) => {
-      console.error(`change feed property still running after ${afterMs} ms, while: ${doing}\n${rows.map((r) => JSON.stringify(r)).join('\n')}`);
-    });
-  }, afterMs);
-  timer.unref();
-  return timer;
-}
-
 async function apply(op: Op, items: Items): Promise<void> {
   const { control } = sim;
   doing = `applying ${JSON.stringify(op)}`;
@@ -189,7 +177,7 @@ async function apply(op: Op, items: Items): Promise<void> {
 describe('the change feed, followed while syncs commit', () => {
   const kindsSeen: string[] = [];
   it('a follower that applies every change ends with exactly the store: 0 missing, 0 duplicated, 0 out of order', async () => {
-    const diagnosis = diagnoseWhenSlow(120_000);
+    const diagnosis = diagnoseWhenSlow(database.sql, 120_000, () => doing);
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 3, maxLength: 10 }), fc.integer({ min: 1, max: 9 }), async (ops, pageSize) => {
         const items = await seedUser();

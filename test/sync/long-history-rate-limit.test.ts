@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../../src/db/client.js';
 import type { SyncHooks } from '../../src/sync/sync-run.js';
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../support/database.js';
+import { diagnoseWhenSlow } from '../support/slow-diagnosis.js';
 import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
 import {
   expectTransactionsMatchTruth, itemRow, runRows, seedItem, stagedRowCount, syncHarness, type SeededItem, type SyncHarness,
@@ -132,7 +134,17 @@ describe('a first pull longer than the per-item rate limit', () => {
   // The reconciling pull upserts the 25,000 rows already stored again: ~3 s (it was 40-50 s while
   // the feed's update trigger joined old and new rows by a kept nested-loop plan; migration 0018).
   it('a mutation after a checkpoint restarts the pull from no cursor and drops what it no longer lists', { timeout: 120_000 }, async () => {
+    // Statistics taken while another run's rows were staged (autovacuum takes them at any quiet
+    // moment) say this run stages next to nothing: the reconciling delete must not then compare
+    // every stored row with every staged one (a nested loop: minutes instead of milliseconds).
+    await database.db.execute(sql`insert into sync_staged_transactions (run_id, seq, kind, transaction_id, account_id)
+      select ${randomUUID()}, n, 0, 'other-' || n, 'other' from generate_series(1, 20000) as n`);
+    await database.db.execute(sql`analyze sync_staged_transactions`);
+    await database.db.execute(sql`delete from sync_staged_transactions`);
+    let doing = 'seeding';
+    const diagnosis = diagnoseWhenSlow(database.sql, 60_000, () => `${doing}; waits so far ${JSON.stringify(waits)}`);
     const item = await seed(26_000);
+    doing = 'running';
     // While the run waits, the bank changes the item: some of the transactions already committed are
     // removed. Plaid then refuses the checkpoint's cursor, and a pull from no cursor does not list
     // a transaction added and removed since, so only deleting what it does not list ends exact.
@@ -146,7 +158,9 @@ describe('a first pull longer than the per-item rate limit', () => {
     await expectTransactionsMatchTruth(database.db, sim.control, item);
     const [stored] = await database.db.execute<{ partial: boolean }>(sql`select transactions_cursor_partial as partial from plaid_items where id = ${item.itemId}`);
     expect(stored!.partial).toBe(false);
+    doing = 'running again';
     const again = await restarted.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'schedule' });
     expect(again).toMatchObject({ status: 'succeeded', counts: { added: 0, modified: 0, removed: 0 } });
+    clearTimeout(diagnosis);
   });
 });

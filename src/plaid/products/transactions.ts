@@ -176,6 +176,10 @@ async function commitPass(ctx: ProductSyncContext, state: RunState): Promise<Fet
     }
     if (state.reconcile) {
       // A full re-pull lists every live transaction as added: anything else stored for the item is gone.
+      // Joined by hash whatever the staging table's statistics say: taken while other runs' rows
+      // were staged, they promise one row for this run, and a nested loop over a whole history
+      // compared every stored row with every staged one (minutes).
+      await tx.execute(sql`set local enable_nestloop = off`);
       await tx.execute(sql`
         delete from plaid_transactions t
         where t.item_id = ${ctx.item.id}
@@ -183,6 +187,7 @@ async function commitPass(ctx: ProductSyncContext, state: RunState): Promise<Fet
             select 1 from sync_staged_transactions s
             where s.run_id = ${ctx.runId} and s.transaction_id = t.plaid_transaction_id and s.kind <> ${STAGED_KIND.removed}
           )`);
+      await tx.execute(sql`set local enable_nestloop to default`);
     }
   };
 
