@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPlaidAdapter, toSyncResult } from '../../src/providers/plaid/plaid-adapter.js';
 import { ProviderRegistry, type ProviderAdapter } from '../../src/providers/provider-registry.js';
 import { ProviderSyncError } from '../../src/providers/sync-result.js';
 import type { SyncOutcome } from '../../src/sync/sync-outcome.js';
 import type { SyncRequest } from '../../src/sync/sync-scheduler.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
-import { seedItem, syncHarness, type SyncHarness } from '../support/sync-harness.js';
+import { seedItem, useSyncEnvironment } from '../support/sync-harness.js';
 
 const counts = { pages: 1, added: 2, modified: 0, removed: 0 };
 
@@ -48,28 +46,14 @@ describe('toSyncResult', () => {
 });
 
 describe('the Plaid adapter', () => {
-  let database: TestDatabase;
-  let sim: TestSimulator;
-  let harness: SyncHarness;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    sim = startTestSimulator();
-    harness = syncHarness(database);
-  });
-
-  afterAll(async () => {
-    await harness.engine.stop(0);
-    await sim.close();
-    await database.drop();
-  });
+  const env = useSyncEnvironment();
 
   it('syncs the account’s item for the account’s product', async () => {
-    const item = await seedItem(database.db, sim.control, harness.vault, harness.plaid, { transactionCount: 12 });
+    const item = await seedItem(env.database.db, env.sim.control, env.harness.vault, env.harness.plaid, { transactionCount: 12 });
     const requests: SyncRequest[] = [];
     const adapter = createPlaidAdapter({
-      db: database.db,
-      runner: { run: (request) => (requests.push(request), harness.engine.run(request)) },
+      db: env.database.db,
+      runner: { run: (request) => (requests.push(request), env.harness.engine.run(request)) },
     });
     const account = item.accounts.find((a) => a.product === 'transactions')!;
     await expect(adapter.syncTransactions(account.id, { userId: item.userId })).resolves.toEqual({ updated: true, errors: [] });
@@ -77,8 +61,8 @@ describe('the Plaid adapter', () => {
   });
 
   it('never syncs an account for another user', async () => {
-    const item = await seedItem(database.db, sim.control, harness.vault, harness.plaid, { transactionCount: 1 });
-    const adapter = createPlaidAdapter({ db: database.db, runner: harness.engine });
+    const item = await seedItem(env.database.db, env.sim.control, env.harness.vault, env.harness.plaid, { transactionCount: 1 });
+    const adapter = createPlaidAdapter({ db: env.database.db, runner: env.harness.engine });
     await expect(adapter.syncTransactions(item.accounts[0]!.id, { userId: '00000000-0000-4000-8000-000000000001' })).rejects.toMatchObject({
       code: 'ACCOUNT_NOT_FOUND',
     });

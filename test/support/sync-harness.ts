@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { PlaidApi, Products } from 'plaid';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Database } from '../../src/db/client.js';
 import { plaidAccounts, plaidItems, type Product } from '../../src/db/schema/index.js';
 import type { Logger } from '../../src/logger.js';
@@ -13,7 +13,8 @@ import type { SimulatorControl } from '../../src/simulator/index.js';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../src/sync/sync-engine.js';
 import { TokenVault } from '../../src/vault/token-vault.js';
 import { captureLogs, testConfig } from './app.js';
-import type { TestDatabase } from './database.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { startTestSimulator, type TestSimulator, type TestSimulatorOptions } from './simulator.js';
 
 /** Backoff that never waits, recording the delays it was asked for. */
 export function instantTimers(): BackoffTimers & { delays: number[] } {
@@ -178,4 +179,29 @@ export async function stagedRowCount(db: Database): Promise<number> {
   const rows = await db.execute<{ n: number }>(sql`
     select (select count(*) from sync_staged_transactions)::int + (select count(*) from sync_staged_records)::int as n`);
   return rows[0]!.n;
+}
+
+export interface SyncEnvironment {
+  database: TestDatabase;
+  sim: TestSimulator;
+  harness: SyncHarness;
+}
+
+/**
+ * A test database, the simulator and a sync harness for the file (or the describe block it is called
+ * in): made before its tests, torn down after. Read the fields inside tests and hooks, not before.
+ */
+export function useSyncEnvironment(options: { simulator?: TestSimulatorOptions; harness?: Partial<SyncEngineOptions> } = {}): SyncEnvironment {
+  const env = {} as SyncEnvironment;
+  beforeAll(async () => {
+    env.database = await createTestDatabase();
+    env.sim = startTestSimulator(options.simulator);
+    env.harness = syncHarness(env.database, options.harness);
+  });
+  afterAll(async () => {
+    await env.harness?.engine.stop(0);
+    await env.sim?.close();
+    await env.database?.drop();
+  });
+  return env;
 }

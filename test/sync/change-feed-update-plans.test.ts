@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ReservedSql } from 'postgres';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
-import { seedItem, syncHarness, type SyncHarness } from '../support/sync-harness.js';
+import { seedItem, useSyncEnvironment } from '../support/sync-harness.js';
 
 /**
  * The change feed's update triggers join a statement's old and new rows. A plan kept from a
@@ -12,21 +10,7 @@ import { seedItem, syncHarness, type SyncHarness } from '../support/sync-harness
  */
 const ROWS = 8_000;
 
-let database: TestDatabase;
-let sim: TestSimulator;
-let harness: SyncHarness;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  sim = startTestSimulator();
-  harness = syncHarness(database);
-});
-
-afterAll(async () => {
-  await harness.engine.stop(0);
-  await sim.close();
-  await database.drop();
-});
+const env = useSyncEnvironment();
 
 /** Rows of the item modified in one statement, in a transaction rolled back: the ms it took. */
 async function modify(connection: ReservedSql, itemId: string, rows = ROWS, options: { withoutFeed?: boolean } = {}): Promise<number> {
@@ -48,14 +32,14 @@ async function modify(connection: ReservedSql, itemId: string, rows = ROWS, opti
 
 describe('the change feed on a large update', () => {
   it('costs a fraction more than the update alone, after a one-row update on the same connection', async () => {
-    const item = await seedItem(database.db, sim.control, harness.vault, harness.plaid, { transactionCount: ROWS });
-    expect(await harness.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'initial' })).toMatchObject({ status: 'succeeded' });
+    const item = await seedItem(env.database.db, env.sim.control, env.harness.vault, env.harness.plaid, { transactionCount: ROWS });
+    expect(await env.harness.engine.run({ itemId: item.itemId, product: 'transactions', trigger: 'initial' })).toMatchObject({ status: 'succeeded' });
 
     // The update alone, priced on a connection of its own: its trigger switched off in a transaction
     // rolled back, whose plan invalidation then stays on that connection.
-    const baseline = await database.sql.reserve();
+    const baseline = await env.database.sql.reserve();
     // The measured connection's first update is one row, as a service connection's often is.
-    const measured = await database.sql.reserve();
+    const measured = await env.database.sql.reserve();
     try {
       const withoutFeed = await modify(baseline, item.itemId, ROWS, { withoutFeed: true });
       await modify(measured, item.itemId, 1);
