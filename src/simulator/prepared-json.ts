@@ -22,7 +22,38 @@ export class PreparedJson<Rest extends object = object> {
 
 const OPEN = Buffer.from('{');
 
-/** JSON text as bytes; pure ASCII (all generated data is) is copied byte for byte instead of UTF-8 encoded. */
-export function jsonBytes(text: string): Buffer {
-  return Buffer.from(text, Buffer.byteLength(text) === text.length ? 'latin1' : 'utf8');
+/** Array elements serialized per piece: small enough that no piece's text is a V8 large object. */
+const ELEMENTS_PER_PIECE = 32;
+
+/**
+ * `"name":value,…` (the members `JSON.stringify(members)` would write, without braces) as UTF-8
+ * bytes. Arrays are serialized a few elements at a time and every piece is written into one buffer:
+ * a string over 128 KB is a V8 large object with memory pages of its own, which the kernel maps and
+ * zeroes for every page of transactions (2 ms of CPU for a 600 KB page, where serializing it takes
+ * 1.2 ms); pieces of a few KB come from the young generation.
+ */
+export function jsonMembers(members: Record<string, unknown>): Buffer {
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(members)) {
+    const text = Array.isArray(value) ? null : (JSON.stringify(value) as string | undefined);
+    if (text === undefined) continue;
+    parts.push(parts.length === 0 ? `${JSON.stringify(name)}:` : `,${JSON.stringify(name)}:`);
+    if (text !== null) {
+      parts.push(text);
+      continue;
+    }
+    const list = value as unknown[];
+    parts.push('[');
+    for (let start = 0; start < list.length; start += ELEMENTS_PER_PIECE) {
+      if (start > 0) parts.push(',');
+      parts.push(JSON.stringify(list.slice(start, start + ELEMENTS_PER_PIECE)).slice(1, -1));
+    }
+    parts.push(']');
+  }
+  let length = 0;
+  for (const part of parts) length += Buffer.byteLength(part);
+  const bytes = Buffer.allocUnsafe(length);
+  let offset = 0;
+  for (const part of parts) offset += bytes.write(part, offset);
+  return bytes;
 }

@@ -1,5 +1,5 @@
 import type { ChangeLog } from './change-log.js';
-import { jsonBytes } from './prepared-json.js';
+import { jsonMembers } from './prepared-json.js';
 
 /** What a /transactions/sync page depends on, besides the log it reads. */
 export interface PageRequest {
@@ -34,8 +34,8 @@ function serialize(log: ChangeLog, request: PageRequest): SerializedPage {
   const described = request.descriptions
     ? (list: typeof page.added) => list.map((t) => ({ ...t, original_description: t.name }))
     : (list: typeof page.added) => list;
-  const text = `"added":${JSON.stringify(described(page.added))},"modified":${JSON.stringify(described(page.modified))},"removed":${JSON.stringify(page.removed)}`;
-  return { members: jsonBytes(text), accountIds, next: page.next, hasMore: page.hasMore };
+  const members = jsonMembers({ added: described(page.added), modified: described(page.modified), removed: page.removed });
+  return { members, accountIds, next: page.next, hasMore: page.hasMore };
 }
 
 /**

@@ -1,9 +1,10 @@
+import fc from 'fast-check';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { ChangeLog } from '../../src/simulator/change-log.js';
 import { createContext } from '../../src/simulator/context.js';
 import { Products } from '../../src/simulator/plaid-enums.js';
-import { PreparedJson, jsonBytes } from '../../src/simulator/prepared-json.js';
+import { PreparedJson, jsonMembers } from '../../src/simulator/prepared-json.js';
 import { Rng } from '../../src/simulator/prng.js';
 import { SyncPages, type PageRequest } from '../../src/simulator/sync-pages.js';
 
@@ -95,14 +96,23 @@ describe('prepared JSON bodies', () => {
   it('equal JSON.stringify of the whole object, with the extra members last', () => {
     const leading = { added: [{ name: 'Café "Ünï" \\ \n' }], n: 1 };
     const rest = { next_cursor: 'abc', has_more: true, accounts: [] };
-    const body = new PreparedJson(jsonBytes(JSON.stringify(leading).slice(1, -1)), rest).body({ request_id: 'r1' });
+    const body = new PreparedJson(jsonMembers(leading), rest).body({ request_id: 'r1' });
     expect(Buffer.from(body).toString('utf8')).toBe(JSON.stringify({ ...leading, ...rest, request_id: 'r1' }));
-    const bare = new PreparedJson(jsonBytes('"a":1'), {}).body({});
+    const bare = new PreparedJson(jsonMembers({ a: 1 }), {}).body({});
     expect(Buffer.from(bare).toString('utf8')).toBe('{"a":1}');
   });
 
-  it('copies ASCII as bytes and encodes anything else as UTF-8', () => {
-    expect(jsonBytes('"plain"')).toEqual(Buffer.from('"plain"'));
-    expect(jsonBytes('"Café ☕"')).toEqual(Buffer.from('"Café ☕"', 'utf8'));
+  it('are the members JSON.stringify writes, as UTF-8, for any values and arrays of any length', () => {
+    const value = fc.jsonValue();
+    const members = fc.dictionary(fc.string(), fc.oneof(value, fc.array(value, { maxLength: 200 }), fc.constant(undefined)));
+    fc.assert(
+      fc.property(members, (object) => {
+        expect(jsonMembers(object).toString('utf8')).toBe(JSON.stringify(object).slice(1, -1));
+      }),
+      { numRuns: 200 },
+    );
+    expect(jsonMembers({ note: 'Café ☕', list: Array.from({ length: 70 }, (_, i) => ({ i, s: 'ü'.repeat(i) })) })).toEqual(
+      Buffer.from(JSON.stringify({ note: 'Café ☕', list: Array.from({ length: 70 }, (_, i) => ({ i, s: 'ü'.repeat(i) })) }).slice(1, -1), 'utf8'),
+    );
   });
 });
