@@ -1,24 +1,14 @@
 /* eslint-disable @typescript-eslint/no-unsafe-call -- API response bodies are untyped JSON */
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { plaidAccounts, plaidItems, plaidTransactions } from '../../src/db/schema/index.js';
 import { markItemNeedsReauth } from '../../src/services/item-status.js';
 import { apiClient, linkThroughApi, type ApiResponse } from '../support/api-client.js';
 import { buildTestApp, recordingScheduler } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestSimulator, type TestSimulator } from '../support/simulator.js';
+import { useDatabaseAndSimulator } from '../support/test-environment.js';
 
-let database: TestDatabase;
-let simulator: TestSimulator;
-beforeAll(async () => {
-  database = await createTestDatabase();
   // A re-linked account keeps its mask, as at a real bank, so smart adoption can recognise it.
-  simulator = startTestSimulator();
-});
-afterAll(async () => {
-  await simulator.close();
-  await database.drop();
-});
+const env = useDatabaseAndSimulator();
 
 interface AccountBody {
   id: string;
@@ -32,13 +22,13 @@ interface AccountBody {
 
 /** What a completed initial sync would have stored: the simulator's transactions for the item. */
 async function storeSyncedHistory(itemId: string, plaidItemId: string) {
-  const accounts = await database.db.select().from(plaidAccounts).where(eq(plaidAccounts.itemId, itemId));
+  const accounts = await env.database.db.select().from(plaidAccounts).where(eq(plaidAccounts.itemId, itemId));
   const byPlaidId = new Map(accounts.map((a) => [a.plaidAccountId, a.id]));
-  const rows = [...simulator.control.truth(plaidItemId).transactions()]
+  const rows = [...env.simulator.control.truth(plaidItemId).transactions()]
     .filter((t) => byPlaidId.has(t.account_id))
     .map((t) => ({ plaidTransactionId: t.transaction_id, accountId: byPlaidId.get(t.account_id)!, itemId, amount: String(t.amount), date: t.date, name: t.name, pending: t.pending }));
   expect(rows.length).toBeGreaterThan(0);
-  await database.db.insert(plaidTransactions).values(rows);
+  await env.database.db.insert(plaidTransactions).values(rows);
   return rows;
 }
 
@@ -57,10 +47,10 @@ async function allTransactions(api: ReturnType<typeof apiClient>, accountId: str
 describe('onboarding, revocation and re-link with smart adoption', () => {
   it('link → settings → revoked at Plaid → disconnect → re-link: settings adopted, old accounts replaced, history readable', async () => {
     const syncs = recordingScheduler();
-    const { app } = buildTestApp(database, { syncs });
+    const { app } = buildTestApp(env.database, { syncs });
     const api = apiClient(app);
 
-    const first = await linkThroughApi(api, simulator.control, { institutionId: 'ins_109508' });
+    const first = await linkThroughApi(api, env.simulator.control, { institutionId: 'ins_109508' });
     expect(first.status).toBe(201);
     const oldItem = first.body.item;
     const oldAccounts = oldItem.accounts as AccountBody[];
@@ -71,14 +61,14 @@ describe('onboarding, revocation and re-link with smart adoption', () => {
     expect((await api.patch(`/accounts/${checking!.id}/settings`, { nickname: 'Everyday', notes: 'Salary lands here' })).status).toBe(200);
     expect((await api.patch(`/accounts/${card!.id}/settings`, { payment_status: 'autopay' })).status).toBe(200);
 
-    simulator.control.revokeItem(first.plaidItemId);
+    env.simulator.control.revokeItem(first.plaidItemId);
     const disconnected = await api.delete(`/items/${oldItem.id}`);
     expect(disconnected.status).toBe(200);
     expect(disconnected.body).toMatchObject({ status: 'disconnected', action: 'relink' });
     expect((disconnected.body.accounts as AccountBody[]).every((a) => a.status === 'inactive')).toBe(true);
     expect((await api.get('/items')).body.items).toEqual([expect.objectContaining({ id: oldItem.id, action: 'relink' })]);
 
-    const relinked = await linkThroughApi(api, simulator.control, { institutionId: 'ins_109508' });
+    const relinked = await linkThroughApi(api, env.simulator.control, { institutionId: 'ins_109508' });
     expect(relinked.status).toBe(201);
     const newItem = relinked.body.item;
     expect(newItem.id).not.toBe(oldItem.id);
@@ -112,33 +102,33 @@ describe('onboarding, revocation and re-link with smart adoption', () => {
 
   it('needs_reauth → the duplicate rule says fix → update mode → reauth-complete → active, same item', async () => {
     const syncs = recordingScheduler();
-    const { app } = buildTestApp(database, { syncs });
+    const { app } = buildTestApp(env.database, { syncs });
     const api = apiClient(app);
 
-    const linked = await linkThroughApi(api, simulator.control, { institutionId: 'ins_109509' });
+    const linked = await linkThroughApi(api, env.simulator.control, { institutionId: 'ins_109509' });
     expect(linked.status).toBe(201);
     const item = linked.body.item;
 
-    simulator.control.loginRequired(linked.plaidItemId);
+    env.simulator.control.loginRequired(linked.plaidItemId);
     // What the webhook handler and the sync engine do on ITEM_LOGIN_REQUIRED.
-    await markItemNeedsReauth(database.db, item.id, { code: 'ITEM_LOGIN_REQUIRED', message: 'the login details of this item have changed' });
+    await markItemNeedsReauth(env.database.db, item.id, { code: 'ITEM_LOGIN_REQUIRED', message: 'the login details of this item have changed' });
     expect((await api.get('/items')).body.items).toEqual([expect.objectContaining({ id: item.id, status: 'needs_reauth', action: 'fix' })]);
 
     // Linking the institution again is refused, pointing at the item to fix instead.
-    const duplicate = await linkThroughApi(api, simulator.control, { institutionId: 'ins_109509' });
+    const duplicate = await linkThroughApi(api, env.simulator.control, { institutionId: 'ins_109509' });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.error.details).toEqual({ existing_item_id: item.id, status: 'needs_reauth', action: 'fix' });
 
     const token = await api.post('/plaid/link-token', { item_id: item.id });
     expect(token.status).toBe(200);
-    expect(simulator.control.completeLink({ linkToken: token.body.link_token })).toMatchObject({ updateMode: true, itemId: linked.plaidItemId });
+    expect(env.simulator.control.completeLink({ linkToken: token.body.link_token })).toMatchObject({ updateMode: true, itemId: linked.plaidItemId });
 
     const fixed = await api.post(`/items/${item.id}/reauth-complete`);
     expect(fixed.status).toBe(200);
     expect(fixed.body).toMatchObject({ id: item.id, plaid_item_id: linked.plaidItemId, status: 'active', action: 'none' });
     expect((fixed.body.accounts as AccountBody[]).map((a) => a.id).sort()).toEqual((item.accounts as AccountBody[]).map((a) => a.id).sort());
 
-    const rows = await database.db.select().from(plaidItems).where(eq(plaidItems.userId, api.userId));
+    const rows = await env.database.db.select().from(plaidItems).where(eq(plaidItems.userId, api.userId));
     expect(rows).toHaveLength(1);
     expect(syncs.requests.at(-1)).toEqual({ itemId: item.id, product: 'transactions', trigger: 'reauth' });
   });

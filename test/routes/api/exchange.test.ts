@@ -1,43 +1,29 @@
 /* eslint-disable @typescript-eslint/no-unsafe-call -- API response bodies are untyped JSON */
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { plaidAccounts, plaidItems } from '../../../src/db/schema/index.js';
 import { apiClient, linkThroughApi } from '../../support/api-client.js';
-import { buildTestApp, recordingScheduler } from '../../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
+import { buildTestApp } from '../../support/app.js';
+import { useDatabaseAndSimulator, recordingApi } from '../../support/test-environment.js';
 
-let database: TestDatabase;
-let simulator: TestSimulator;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  simulator = startTestSimulator();
-});
-afterAll(async () => {
-  await simulator.close();
-  await database.drop();
-});
+const env = useDatabaseAndSimulator();
 
-function setup() {
-  const syncs = recordingScheduler();
-  const built = buildTestApp(database, { syncs });
-  return { ...built, syncs, api: apiClient(built.app) };
-}
+const setup = () => recordingApi(env.database);
 
-const itemsOf = (userId: string) => database.db.select().from(plaidItems).where(eq(plaidItems.userId, userId));
-const accountsOf = (userId: string) => database.db.select().from(plaidAccounts).where(eq(plaidAccounts.userId, userId));
+const itemsOf = (userId: string) => env.database.db.select().from(plaidItems).where(eq(plaidItems.userId, userId));
+const accountsOf = (userId: string) => env.database.db.select().from(plaidAccounts).where(eq(plaidAccounts.userId, userId));
 
-/** Link completed at the simulator; returns the public token without exchanging it. */
+/** Link completed at the env.simulator; returns the public token without exchanging it. */
 async function completeLink(api: ReturnType<typeof apiClient>, products: string[] = ['transactions'], institutionId = 'ins_109508') {
   const token = await api.post('/plaid/link-token', { products });
   expect(token.status).toBe(200);
-  return simulator.control.completeLink({ linkToken: token.body.link_token, institutionId, transactionCount: 5 });
+  return env.simulator.control.completeLink({ linkToken: token.body.link_token, institutionId, transactionCount: 5 });
 }
 
 describe('POST /api/plaid/transactions/exchange', () => {
   it('creates an active item with the product from the payload and requests the initial sync', async () => {
     const { api, syncs } = setup();
-    const res = await linkThroughApi(api, simulator.control, { product: 'transactions' });
+    const res = await linkThroughApi(api, env.simulator.control, { product: 'transactions' });
     expect(res.status).toBe(201);
     const { item } = res.body;
     expect(item).toMatchObject({ status: 'active', action: 'none', product: 'transactions', institution_id: 'ins_109508', plaid_item_id: res.plaidItemId });
@@ -54,13 +40,13 @@ describe('POST /api/plaid/transactions/exchange', () => {
     expect(new Set(accounts.map((a) => `${a.type}:${a.product}`))).toEqual(
       new Set(['depository:transactions', 'credit:transactions', 'loan:transactions', 'investment:investments', 'loan:liabilities']),
     );
-    expect(accounts.map((a) => a.plaidAccountId).sort()).toEqual([...simulator.control.item(res.plaidItemId).accountIds].sort());
+    expect(accounts.map((a) => a.plaidAccountId).sort()).toEqual([...env.simulator.control.item(res.plaidItemId).accountIds].sort());
     expect(syncs.requests).toEqual([{ itemId: item.id, product: 'transactions', trigger: 'initial' }]);
   });
 
   it('infers the product from Plaid’s item metadata when the payload has none', async () => {
     const { api, syncs } = setup();
-    const res = await linkThroughApi(api, simulator.control, { products: ['investments'], product: null });
+    const res = await linkThroughApi(api, env.simulator.control, { products: ['investments'], product: null });
     expect(res.status).toBe(201);
     expect(res.body.item.product).toBe('investments');
     const accounts = await accountsOf(api.userId);
@@ -72,7 +58,7 @@ describe('POST /api/plaid/transactions/exchange', () => {
 
   it('scopes each account to a product that can read it (liabilities link at a lender)', async () => {
     const { api } = setup();
-    const res = await linkThroughApi(api, simulator.control, { institutionId: 'ins_sim_lender', products: ['liabilities'], product: 'liabilities' });
+    const res = await linkThroughApi(api, env.simulator.control, { institutionId: 'ins_sim_lender', products: ['liabilities'], product: 'liabilities' });
     expect(res.status).toBe(201);
     const accounts = await accountsOf(api.userId);
     expect(accounts.map((a) => [a.subtype, a.product]).sort()).toEqual([
@@ -83,24 +69,24 @@ describe('POST /api/plaid/transactions/exchange', () => {
 
   it('answers 422 "Missing Plaid product" when neither payload nor metadata names one, and removes the Plaid item', async () => {
     const { api, syncs } = setup();
-    const res = await linkThroughApi(api, simulator.control, { products: ['transactions', 'liabilities'], product: null });
+    const res = await linkThroughApi(api, env.simulator.control, { products: ['transactions', 'liabilities'], product: null });
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'validation_failed', message: 'Missing Plaid product' });
     expect(res.body.error.requestId).toEqual(expect.any(String));
     expect(await itemsOf(api.userId)).toEqual([]);
-    expect(simulator.control.item(res.plaidItemId).removed).toBe(true);
+    expect(env.simulator.control.item(res.plaidItemId).removed).toBe(true);
     expect(syncs.requests).toEqual([]);
   });
 
   it('answers 422 for a product outside the enum, before anything happens at Plaid', async () => {
     const { api } = setup();
     const link = await completeLink(api);
-    const before = simulator.control.calls('/item/public_token/exchange');
+    const before = env.simulator.control.calls('/item/public_token/exchange');
     const res = await api.post('/plaid/transactions/exchange', { public_token: link.publicToken, product: 'auth' });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('validation_failed');
     expect(res.body.error.message).toContain('product');
-    expect(simulator.control.calls('/item/public_token/exchange')).toBe(before);
+    expect(env.simulator.control.calls('/item/public_token/exchange')).toBe(before);
   });
 
   it('answers 422 for a malformed body and 415 for one that is not JSON', async () => {
@@ -118,44 +104,44 @@ describe('POST /api/plaid/transactions/exchange', () => {
 
   it('answers 409 with the existing item before exchanging when the institution is already linked', async () => {
     const { api } = setup();
-    const first = await linkThroughApi(api, simulator.control);
+    const first = await linkThroughApi(api, env.simulator.control);
     const link = await completeLink(api);
-    const exchanges = simulator.control.calls('/item/public_token/exchange');
+    const exchanges = env.simulator.control.calls('/item/public_token/exchange');
     const res = await api.post('/plaid/transactions/exchange', { public_token: link.publicToken, product: 'transactions', institution: { institution_id: 'ins_109508' } });
     expect(res.status).toBe(409);
     expect(res.body.error).toMatchObject({
       code: 'duplicate_institution',
       details: { existing_item_id: first.body.item.id, status: 'active', action: 'none' },
     });
-    expect(simulator.control.calls('/item/public_token/exchange')).toBe(exchanges);
+    expect(env.simulator.control.calls('/item/public_token/exchange')).toBe(exchanges);
     expect(await itemsOf(api.userId)).toHaveLength(1);
   });
 
   it('names action "fix" when the existing item needs re-authentication', async () => {
     const { api } = setup();
-    const first = await linkThroughApi(api, simulator.control);
-    await database.db.update(plaidItems).set({ status: 'needs_reauth' }).where(eq(plaidItems.id, first.body.item.id));
-    const again = await linkThroughApi(api, simulator.control);
+    const first = await linkThroughApi(api, env.simulator.control);
+    await env.database.db.update(plaidItems).set({ status: 'needs_reauth' }).where(eq(plaidItems.id, first.body.item.id));
+    const again = await linkThroughApi(api, env.simulator.control);
     expect(again.status).toBe(409);
     expect(again.body.error.details).toEqual({ existing_item_id: first.body.item.id, status: 'needs_reauth', action: 'fix' });
   });
 
   it('detects the duplicate from Plaid’s metadata when the payload has no institution, and removes the new Plaid item', async () => {
     const { api } = setup();
-    await linkThroughApi(api, simulator.control);
-    const again = await linkThroughApi(api, simulator.control, { sendInstitution: false });
+    await linkThroughApi(api, env.simulator.control);
+    const again = await linkThroughApi(api, env.simulator.control, { sendInstitution: false });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('duplicate_institution');
-    expect(simulator.control.item(again.plaidItemId).removed).toBe(true);
+    expect(env.simulator.control.item(again.plaidItemId).removed).toBe(true);
     expect(await itemsOf(api.userId)).toHaveLength(1);
   });
 
   it('lets exactly one of two racing exchanges for one institution win; the loser’s Plaid item is removed', async () => {
     const { api } = setup();
     const [a, b] = [await completeLink(api), await completeLink(api)];
-    const removesBefore = simulator.control.calls('/item/remove');
+    const removesBefore = env.simulator.control.calls('/item/remove');
     // Both requests pass every check before either writes: only the unique index can decide.
-    simulator.barrier('/accounts/get', 2);
+    env.simulator.barrier('/accounts/get', 2);
     const payload = (publicToken: string) => ({ public_token: publicToken, product: 'transactions', institution: { institution_id: 'ins_109508' } });
     const results = await Promise.all([api.post('/plaid/transactions/exchange', payload(a.publicToken)), api.post('/plaid/transactions/exchange', payload(b.publicToken))]);
     expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
@@ -166,17 +152,17 @@ describe('POST /api/plaid/transactions/exchange', () => {
     const items = await itemsOf(api.userId);
     expect(items).toHaveLength(1);
     const loserPlaidId = [a.itemId, b.itemId].find((id) => id !== items[0]!.plaidItemId)!;
-    expect(simulator.control.item(loserPlaidId).removed).toBe(true);
-    expect(simulator.control.item(items[0]!.plaidItemId).removed).toBe(false);
-    expect(simulator.control.calls('/item/remove')).toBe(removesBefore + 1);
+    expect(env.simulator.control.item(loserPlaidId).removed).toBe(true);
+    expect(env.simulator.control.item(items[0]!.plaidItemId).removed).toBe(false);
+    expect(env.simulator.control.calls('/item/remove')).toBe(removesBefore + 1);
     expect((await accountsOf(api.userId)).every((acc) => acc.itemId === items[0]!.id)).toBe(true);
   });
 
   it('stores the access token encrypted: not the plaintext, and it decrypts to it', async () => {
     const { api, deps } = setup();
-    const res = await linkThroughApi(api, simulator.control);
+    const res = await linkThroughApi(api, env.simulator.control);
     const [stored] = await itemsOf(api.userId);
-    const plaintext = simulator.control.item(res.plaidItemId).accessToken;
+    const plaintext = env.simulator.control.item(res.plaidItemId).accessToken;
     expect(stored!.accessTokenCiphertext).not.toContain(plaintext);
     expect(stored!.accessTokenCiphertext).not.toMatch(/access-sandbox/);
     expect(deps.vault.decrypt({ keyId: stored!.accessTokenKeyId, ciphertext: stored!.accessTokenCiphertext }, stored!.plaidItemId)).toBe(plaintext);
@@ -193,23 +179,23 @@ describe('POST /api/plaid/transactions/exchange', () => {
   it('answers 503 when Plaid is down, and removes the item when a later call fails', async () => {
     const { api } = setup();
     const link = await completeLink(api);
-    simulator.control.addFault({ endpoint: '/item/public_token/exchange', kind: 'planned_maintenance', count: 1 });
+    env.simulator.control.addFault({ endpoint: '/item/public_token/exchange', kind: 'planned_maintenance', count: 1 });
     const down = await api.post('/plaid/transactions/exchange', { public_token: link.publicToken, product: 'transactions' });
     expect(down.status).toBe(503);
     expect(down.body.error).toMatchObject({ code: 'plaid_unavailable', details: { plaid_error_code: 'PLANNED_MAINTENANCE' } });
 
     const second = await completeLink(api);
-    simulator.control.addFault({ endpoint: '/accounts/get', kind: 'internal_error', count: 1 });
+    env.simulator.control.addFault({ endpoint: '/accounts/get', kind: 'internal_error', count: 1 });
     const failed = await api.post('/plaid/transactions/exchange', { public_token: second.publicToken, product: 'transactions' });
     expect(failed.status).toBe(503);
-    expect(simulator.control.item(second.itemId).removed).toBe(true);
+    expect(env.simulator.control.item(second.itemId).removed).toBe(true);
     expect(await itemsOf(api.userId)).toEqual([]);
   });
 
   it('still answers 201 when the sync request fails; the schedule picks the item up', async () => {
-    const built = buildTestApp(database, { syncs: { request: () => Promise.reject(new Error('queue down')) } });
+    const built = buildTestApp(env.database, { syncs: { request: () => Promise.reject(new Error('queue down')) } });
     const api = apiClient(built.app);
-    const res = await linkThroughApi(api, simulator.control);
+    const res = await linkThroughApi(api, env.simulator.control);
     expect(res.status).toBe(201);
     expect(built.logs.some((line) => line.msg === 'sync_request_failed')).toBe(true);
   });

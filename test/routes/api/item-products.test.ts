@@ -1,37 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiClient } from '../../support/api-client.js';
-import { buildTestApp, recordingScheduler } from '../../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
+import { useDatabaseAndSimulator, recordingApi } from '../../support/test-environment.js';
 
-let database: TestDatabase;
-let simulator: TestSimulator;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  simulator = startTestSimulator();
-});
-afterAll(async () => {
-  await simulator.close();
-  await database.drop();
-});
+const env = useDatabaseAndSimulator();
 
-function setup() {
-  const syncs = recordingScheduler();
-  const built = buildTestApp(database, { syncs });
-  return { ...built, syncs, api: apiClient(built.app) };
-}
+const setup = () => recordingApi(env.database);
 
 /** Links through the API with the given Link lists; the exchange requests the initial syncs. */
 async function linked(api: ReturnType<typeof apiClient>, lists: Record<string, string[]>, institutionId = 'ins_109508') {
   const token = await api.post('/plaid/link-token', lists);
   expect(token.status).toBe(200);
-  const completed = simulator.control.completeLink({ linkToken: token.body.link_token, institutionId, transactionCount: 5 });
+  const completed = env.simulator.control.completeLink({ linkToken: token.body.link_token, institutionId, transactionCount: 5 });
   const exchanged = await api.post('/plaid/transactions/exchange', { public_token: completed.publicToken, product: 'transactions' });
   expect(exchanged.status).toBe(201);
   return { item: exchanged.body.item, plaidItemId: completed.itemId };
 }
 
-const productCalls = (plaidItemId: string) => simulator.control.stats().productCalls[plaidItemId] ?? {};
+const productCalls = (plaidItemId: string) => env.simulator.control.stats().productCalls[plaidItemId] ?? {};
 
 describe('entitlement at the exchange', () => {
   it('entitles the item to what Plaid confirms: the linked product, supported optional ones and additional-consented ones', async () => {
@@ -51,7 +36,7 @@ describe('POST /api/items/{id}/products/{product}', () => {
     const { item, plaidItemId } = await linked(api, { products: ['transactions'], additional_consented_products: ['liabilities'] });
     expect(item.entitled_products).toEqual(['liabilities', 'transactions']);
     // As an item linked before entitlement existed: consented at Plaid, not (yet) entitled here.
-    await database.sql`update plaid_items set entitled_products = '{transactions}' where id = ${item.id}`;
+    await env.database.sql`update plaid_items set entitled_products = '{transactions}' where id = ${item.id}`;
     syncs.requests.length = 0;
 
     const res = await api.post(`/items/${item.id}/products/liabilities`, { accept_billing: true });
@@ -75,7 +60,7 @@ describe('POST /api/items/{id}/products/{product}', () => {
     expect(res.status).toBe(409);
     expect(res.body.error).toMatchObject({ code: 'additional_consent_required' });
     expect(productCalls(plaidItemId)).toEqual({});
-    expect(simulator.control.stats().billedAdds).toEqual([]);
+    expect(env.simulator.control.stats().billedAdds).toEqual([]);
     expect(syncs.requests).toEqual([]);
     expect((await api.get(`/items/${item.id}`)).body.entitled_products).toEqual(['transactions']);
   });

@@ -1,39 +1,24 @@
 /* eslint-disable @typescript-eslint/no-unsafe-call -- API response bodies are untyped JSON */
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { plaidAccounts, plaidItems, plaidTransactions } from '../../../src/db/schema/index.js';
 import { markItemNeedsReauth } from '../../../src/services/item-status.js';
 import { apiClient, linkThroughApi, type ApiClient } from '../../support/api-client.js';
-import { buildTestApp, recordingScheduler } from '../../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
-import { startTestSimulator, type TestSimulator } from '../../support/simulator.js';
+import { useDatabaseAndSimulator, recordingApi } from '../../support/test-environment.js';
 
-let database: TestDatabase;
-let simulator: TestSimulator;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  simulator = startTestSimulator();
-});
-afterAll(async () => {
-  await simulator.close();
-  await database.drop();
-});
+const env = useDatabaseAndSimulator();
 
-function setup() {
-  const syncs = recordingScheduler();
-  const built = buildTestApp(database, { syncs });
-  return { ...built, syncs, api: apiClient(built.app) };
-}
+const setup = () => recordingApi(env.database);
 
 async function linked(api: ApiClient, institutionId = 'ins_109508') {
-  const res = await linkThroughApi(api, simulator.control, { institutionId });
+  const res = await linkThroughApi(api, env.simulator.control, { institutionId });
   expect(res.status).toBe(201);
   return { item: res.body.item, plaidItemId: res.plaidItemId };
 }
 
 async function storeHistory(itemId: string, accountId: string) {
-  await database.db.insert(plaidTransactions).values([
+  await env.database.db.insert(plaidTransactions).values([
     { plaidTransactionId: `tx-${randomUUID()}`, accountId, itemId, amount: '12.34', date: '2026-01-02', name: 'Coffee' },
     { plaidTransactionId: `tx-${randomUUID()}`, accountId, itemId, amount: '-100.00', date: '2026-01-03', name: 'Refund' },
   ]);
@@ -45,8 +30,8 @@ describe('GET /api/items', () => {
     const active = await linked(api, 'ins_109508');
     const broken = await linked(api, 'ins_109509');
     const gone = await linked(api, 'ins_109510');
-    await markItemNeedsReauth(database.db, broken.item.id, { code: 'ITEM_LOGIN_REQUIRED' });
-    await database.db.update(plaidItems).set({ status: 'disconnected' }).where(eq(plaidItems.id, gone.item.id));
+    await markItemNeedsReauth(env.database.db, broken.item.id, { code: 'ITEM_LOGIN_REQUIRED' });
+    await env.database.db.update(plaidItems).set({ status: 'disconnected' }).where(eq(plaidItems.id, gone.item.id));
     const other = apiClient(app);
     await linked(other);
 
@@ -99,29 +84,29 @@ describe('DELETE /api/items/{id}', () => {
     expect(res.body).toMatchObject({ id: item.id, status: 'disconnected', action: 'relink' });
     expect(res.body.disconnected_at).toEqual(expect.any(String));
     expect(res.body.accounts.every((a: { status: string }) => a.status === 'inactive')).toBe(true);
-    expect(simulator.control.item(plaidItemId).removed).toBe(true);
+    expect(env.simulator.control.item(plaidItemId).removed).toBe(true);
 
     const history = await api.get(`/accounts/${accountId}/transactions`);
     expect(history.status).toBe(200);
     expect(history.body.transactions.map((t: { amount: string }) => t.amount)).toEqual(['-100.00', '12.34']);
-    expect(await database.db.select().from(plaidAccounts).where(eq(plaidAccounts.itemId, item.id))).toHaveLength(item.accounts.length);
+    expect(await env.database.db.select().from(plaidAccounts).where(eq(plaidAccounts.itemId, item.id))).toHaveLength(item.accounts.length);
   });
 
   it('is harmless the second time: no second call to Plaid', async () => {
     const { api } = setup();
     const { item } = await linked(api);
     await api.delete(`/items/${item.id}`);
-    const removes = simulator.control.calls('/item/remove');
+    const removes = env.simulator.control.calls('/item/remove');
     const again = await api.delete(`/items/${item.id}`);
     expect(again.status).toBe(200);
     expect(again.body.status).toBe('disconnected');
-    expect(simulator.control.calls('/item/remove')).toBe(removes);
+    expect(env.simulator.control.calls('/item/remove')).toBe(removes);
   });
 
   it('tolerates ITEM_NOT_FOUND (already revoked at Plaid)', async () => {
     const { api, logs } = setup();
     const { item, plaidItemId } = await linked(api);
-    simulator.control.revokeItem(plaidItemId);
+    env.simulator.control.revokeItem(plaidItemId);
     const res = await api.delete(`/items/${item.id}`);
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('disconnected');
@@ -131,7 +116,7 @@ describe('DELETE /api/items/{id}', () => {
   it('keeps the item when Plaid cannot remove it (503), so nothing is billed unseen', async () => {
     const { api } = setup();
     const { item } = await linked(api);
-    simulator.control.addFault({ endpoint: '/item/remove', kind: 'internal_error', count: 1 });
+    env.simulator.control.addFault({ endpoint: '/item/remove', kind: 'internal_error', count: 1 });
     const res = await api.delete(`/items/${item.id}`);
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('plaid_unavailable');
@@ -142,15 +127,15 @@ describe('DELETE /api/items/{id}', () => {
     const { api, app } = setup();
     const { item, plaidItemId } = await linked(api);
     expect((await apiClient(app).delete(`/items/${item.id}`)).status).toBe(404);
-    expect(simulator.control.item(plaidItemId).removed).toBe(false);
+    expect(env.simulator.control.item(plaidItemId).removed).toBe(false);
   });
 });
 
 describe('POST /api/items/{id}/reauth-complete', () => {
   async function brokenItem(api: ApiClient) {
     const { item, plaidItemId } = await linked(api);
-    simulator.control.loginRequired(plaidItemId);
-    await markItemNeedsReauth(database.db, item.id, { code: 'ITEM_LOGIN_REQUIRED' });
+    env.simulator.control.loginRequired(plaidItemId);
+    await markItemNeedsReauth(env.database.db, item.id, { code: 'ITEM_LOGIN_REQUIRED' });
     return { item, plaidItemId };
   }
 
@@ -159,7 +144,7 @@ describe('POST /api/items/{id}/reauth-complete', () => {
     const { item, plaidItemId } = await brokenItem(api);
     const token = await api.post('/plaid/link-token', { item_id: item.id });
     expect(token.status).toBe(200);
-    const completion = simulator.control.completeLink({ linkToken: token.body.link_token });
+    const completion = env.simulator.control.completeLink({ linkToken: token.body.link_token });
     expect(completion).toMatchObject({ updateMode: true, itemId: plaidItemId });
     syncs.requests.length = 0;
 
@@ -167,7 +152,7 @@ describe('POST /api/items/{id}/reauth-complete', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: item.id, status: 'active', action: 'none', error_code: null });
     expect(res.body.accounts.map((a: { id: string }) => a.id).sort()).toEqual(item.accounts.map((a: { id: string }) => a.id).sort());
-    expect(await database.db.select().from(plaidItems).where(eq(plaidItems.userId, api.userId))).toHaveLength(1);
+    expect(await env.database.db.select().from(plaidItems).where(eq(plaidItems.userId, api.userId))).toHaveLength(1);
     expect(syncs.requests).toEqual([{ itemId: item.id, product: 'transactions', trigger: 'reauth' }]);
   });
 
@@ -185,7 +170,7 @@ describe('POST /api/items/{id}/reauth-complete', () => {
   it('disconnects the item (409 item_disconnected) when Plaid no longer knows it', async () => {
     const { api } = setup();
     const { item, plaidItemId } = await brokenItem(api);
-    simulator.control.revokeItem(plaidItemId);
+    env.simulator.control.revokeItem(plaidItemId);
     const res = await api.post(`/items/${item.id}/reauth-complete`);
     expect(res.status).toBe(409);
     expect(res.body.error).toMatchObject({ code: 'item_disconnected', details: { action: 'relink' } });
@@ -198,17 +183,17 @@ describe('POST /api/items/{id}/reauth-complete', () => {
     const { api } = setup();
     const { item } = await linked(api);
     await api.delete(`/items/${item.id}`);
-    const gets = simulator.control.calls('/item/get');
+    const gets = env.simulator.control.calls('/item/get');
     const res = await api.post(`/items/${item.id}/reauth-complete`);
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('item_disconnected');
-    expect(simulator.control.calls('/item/get')).toBe(gets);
+    expect(env.simulator.control.calls('/item/get')).toBe(gets);
   });
 
   it('adds accounts newly shared through account selection without duplicating the others', async () => {
     const { api } = setup();
     const { item } = await linked(api);
-    const [dropped] = await database.db.delete(plaidAccounts).where(eq(plaidAccounts.id, item.accounts[0].id)).returning();
+    const [dropped] = await env.database.db.delete(plaidAccounts).where(eq(plaidAccounts.id, item.accounts[0].id)).returning();
     const res = await api.post(`/items/${item.id}/reauth-complete`);
     expect(res.status).toBe(200);
     const ids = res.body.accounts.map((a: { plaid_account_id: string }) => a.plaid_account_id);
@@ -228,7 +213,7 @@ describe('Plaid refusing the stored token', () => {
     const { api, deps } = setup();
     const { item, plaidItemId } = await linked(api);
     const sealed = deps.vault.encrypt('access-sandbox-00000000-0000-4000-8000-000000000000', plaidItemId);
-    await database.db.update(plaidItems).set({ accessTokenCiphertext: sealed.ciphertext, accessTokenKeyId: sealed.keyId }).where(eq(plaidItems.id, item.id));
+    await env.database.db.update(plaidItems).set({ accessTokenCiphertext: sealed.ciphertext, accessTokenKeyId: sealed.keyId }).where(eq(plaidItems.id, item.id));
     for (const res of [await api.post(`/items/${item.id}/reauth-complete`), await api.delete(`/items/${item.id}`)]) {
       expect(res.status).toBe(502);
       expect(res.body.error).toMatchObject({ code: 'plaid_error', details: { plaid_error_code: 'INVALID_ACCESS_TOKEN' } });
