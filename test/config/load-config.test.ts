@@ -196,7 +196,8 @@ describe('start-up with bad configuration', () => {
       cwd: root,
       env: { PATH: process.env.PATH, DATA_DIR: dataDir, ...env },
       encoding: 'utf8',
-      timeout: 20_000,
+      // tsx compiles the service at start: seconds on a quiet machine, tens of them on a loaded one.
+      timeout: 60_000,
     });
 
   it.each([
@@ -208,5 +209,5 @@ describe('start-up with bad configuration', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('Invalid configuration:');
     expect(result.stderr).toContain(message);
-  });
+  }, 90_000);
 });
