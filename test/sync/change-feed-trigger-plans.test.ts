@@ -4,14 +4,20 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { planNodes, type PlanNode } from '../support/query-plans.js';
 
 /**
- * The change feed's insert and delete triggers look up the owner of the rows a statement wrote in
+ * Plans of the change feed's triggers, read with auto_explain (which logs a trigger's own statements).
+ *
+ * The insert and delete triggers look up the owner of the rows a statement wrote in
  * plaid_items. plpgsql keeps each statement's plan for the connection's life, made at its first call:
  * joined as a set, a page of 200 rows hashed every item (cheaper in the planner's eyes than 200
  * probes with a few thousand items, and kept while the table grows). The owner must be a probe of
  * plaid_items' primary key whatever the table's size or statistics when the plan was made (migration
- * 0019). The kept plan is read with auto_explain, which logs the trigger's own statement.
+ * 0019).
+ *
+ * The update triggers plan their join at every firing (EXECUTE, migration 0018), and an upsert fires
+ * them even when it updated nothing: each first sync of a page planned a join of empty transition
+ * tables (0.3–0.45 ms a statement). They must return before planning anything then.
  */
-describe('the change feed’s owner lookup', () => {
+describe('the change feed’s triggers', () => {
   let database: TestDatabase;
 
   beforeAll(async () => {
@@ -91,5 +97,36 @@ describe('the change feed’s owner lookup', () => {
     const plans = await keptPlans(200, () => fill(3_000));
     expectOwnerProbe(plans.added);
     expectOwnerProbe(plans.removed);
+  });
+
+  it('plan nothing for an upsert that updated no row, and record the row an upsert modified', async () => {
+    await fill(20);
+    const logged: string[] = [];
+    const sql = postgres(database.url, { max: 1, onnotice: (notice) => void logged.push(String(notice.message)) });
+    try {
+      const [account] = await sql<{ id: string; itemId: string }[]>`
+        insert into plaid_accounts (item_id, user_id, plaid_account_id, product, name, type)
+        select id, user_id, 'account-upserted', 'transactions', 'Checking', 'depository' from plaid_items limit 1
+        returning id, item_id as "itemId"`;
+      const upsert = (name: string) => sql`
+        insert into plaid_transactions as t (plaid_transaction_id, account_id, item_id, amount, date, name, pending)
+        select 'upserted-' || g, ${account!.id}, ${account!.itemId}, 12.5, date '2026-01-01', ${name}, false
+        from generate_series(1, 200) as g
+        on conflict (plaid_transaction_id) do update set name = excluded.name where t.item_id = excluded.item_id`;
+      await sql`load 'auto_explain'`;
+      await sql`select set_config('auto_explain.log_min_duration', '0', false), set_config('auto_explain.log_nested_statements', 'on', false),
+        set_config('client_min_messages', 'log', false)`;
+      const feedStatements = (kind: string) => logged.filter((message) => message.includes('INSERT INTO change_feed') && message.includes(kind)).length;
+      await upsert('Coffee');
+      expect(feedStatements("'transaction.added'"), 'the insert trigger ran').toBe(1);
+      expect(feedStatements("'transaction.modified'"), 'the update trigger planned nothing').toBe(0);
+      await upsert('Tea');
+      expect(feedStatements("'transaction.modified'")).toBe(1);
+      const [feed] = await sql<{ modified: number }[]>`
+        select count(*)::int as modified from change_feed where item_id = ${account!.itemId} and kind = 'transaction.modified'`;
+      expect(feed!.modified).toBe(200);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
   });
 });
