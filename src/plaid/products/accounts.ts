@@ -65,13 +65,23 @@ const OWNED_FIELDS = sql.raw(`name, official_name, mask, type, subtype, balance_
  * added under the run's product. Product and status of existing accounts are never touched here, and
  * an account id owned by another item is left alone. Every refreshed row gets `balances_updated_at`
  * (the time the balances were last confirmed); the answer counts only real changes, read from the
- * statement's own snapshot of the rows before it wrote (`before`).
+ * statement's own snapshot of the rows before it wrote (`stored`). Runs inside the caller's
+ * transaction (its statements are sent together, on that transaction's connection).
  */
 export async function upsertAccounts(tx: Executor, input: UpsertAccountsInput): Promise<AccountChanges> {
   if (input.accounts.length === 0) return { added: 0, modified: 0 };
   const insertable = input.insertable ?? (() => true);
   const records = JSON.stringify(input.accounts.map((account) => ({ ...accountRecord(account), insertable: insertable(account) })));
-  const [counts] = await tx.execute<{ added: number; modified: number }>(sql`
+  // The statement's plan is generic and kept per connection (and the one-page write forces generic
+  // plans for the rest of its transaction), made once at whatever size plaid_accounts has then.
+  // Planned on a small table with the planner's guess of 100 returned accounts, the stored rows were
+  // read by a sequential scan of the whole table into a hash, kept while the table grew: 16-28 ms a
+  // call in a drain of thousands of syncs. So the stored copy of each returned account is one probe
+  // of the unique index (a lateral subquery kept apart from the join by `offset 0`), and sequential
+  // scans are off while this statement is planned.
+  const [, rows] = await Promise.all([
+    tx.execute(sql`set local enable_seqscan = off`),
+    tx.execute<{ added: number; modified: number }>(sql`
     with incoming as (
       select * from jsonb_to_recordset(${records}::jsonb) as r(
         plaid_account_id text, name text, official_name text, mask text, type text, subtype text,
@@ -79,9 +89,12 @@ export async function upsertAccounts(tx: Executor, input: UpsertAccountsInput): 
         persistent_account_id text, insertable boolean
       )
     ),
-    before as (
-      select plaid_account_id, (${OWNED_FIELDS}) as owned from plaid_accounts
-      where plaid_account_id in (select plaid_account_id from incoming) and item_id = ${input.itemId}
+    stored as (
+      select r.plaid_account_id, s.owned
+      from incoming r
+      cross join lateral (
+        select (${OWNED_FIELDS}) as owned from plaid_accounts a where a.plaid_account_id = r.plaid_account_id offset 0
+      ) as s
     ),
     written as (
       insert into plaid_accounts as a (
@@ -93,14 +106,18 @@ export async function upsertAccounts(tx: Executor, input: UpsertAccountsInput): 
         r.mask, r.type, r.subtype, r.available::numeric, r.current::numeric, r.credit_limit::numeric,
         r.iso_currency_code, r.unofficial_currency_code, r.persistent_account_id, now()
       from incoming r
-      where r.insertable or exists (select 1 from plaid_accounts x where x.plaid_account_id = r.plaid_account_id)
+      where r.insertable or r.plaid_account_id in (select plaid_account_id from stored)
       ${ACCOUNT_CONFLICT_UPDATE}
       returning a.plaid_account_id, (xmax = 0) as inserted, (${OWNED_FIELDS}) as owned
     )
+    -- A row the upsert updated was stored under this item (the conflict clause's condition), so the
+    -- stored copy it is compared with needs no item condition.
     select count(*) filter (where w.inserted)::int as added,
       count(*) filter (where not w.inserted and w.owned is distinct from b.owned)::int as modified
-    from written w left join before b on b.plaid_account_id = w.plaid_account_id`);
-  return counts ?? { added: 0, modified: 0 };
+    from written w left join stored b on b.plaid_account_id = w.plaid_account_id`),
+    tx.execute(sql`set local enable_seqscan to default`),
+  ]);
+  return rows[0] ?? { added: 0, modified: 0 };
 }
 
 /** The REST shape shared by every product; products add their own fields. */
