@@ -146,8 +146,9 @@ async function drainBacklog(options: {
 
 /** True when no webhook waits for its job (always, for an intake without an inbox table). */
 async function inboxEmpty(sql: Sql): Promise<boolean> {
-  const [row] = await sql<{ empty: boolean }[]>`
-    select to_regclass('webhook_dispatch') is null or not exists (select 1 from webhook_dispatch) as empty`;
+  const [table] = await sql<{ exists: boolean }[]>`select to_regclass('webhook_dispatch') is not null as exists`;
+  if (!table!.exists) return true;
+  const [row] = await sql<{ empty: boolean }[]>`select not exists (select 1 from webhook_dispatch) as empty`;
   return row!.empty;
 }
 

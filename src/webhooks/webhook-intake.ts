@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { WebhookOutcome } from '../db/schema/operations.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -99,7 +98,8 @@ export async function receiveWebhook(
   }
   const plaidItemId = parsed.webhook.item_id ?? null;
   const action = actionFor(parsed);
-  const sha256 = createHash('sha256').update(input.rawBody).digest('hex');
+  // The verifier hashed exactly these bytes already.
+  const sha256 = verified.bodySha256;
   // "The same delivery again" is decided on what Plaid signed, not on the token's text: a re-spelled
   // copy of a captured token, or its high-S twin, is still the same delivery.
   const verificationSha256 = verified.deliverySha256;
