@@ -8,11 +8,13 @@
  *   - baselines: GET /healthz on the same server in the same run, closed loop with 32 connections
  *     and open loop at the same fixed rate;
  *   - then the drain: the sync jobs still queued, run to the end, in syncs/s.
- * Every 200 means the webhook_events row and its sync job committed; the count is checked after.
+ * Every 200 means the webhook_events row (and its inbox row) committed; the count is checked after.
+ * A phase ends when every job its deliveries asked for exists (the dispatcher makes them after the
+ * commits), so its CPU and statements include making them; --skip-drain leaves the queued syncs.
  * With pg_stat_statements on the server, PostgreSQL's time per webhook (burst, fixed rate) and per
  * sync (drain) is reported statement by statement.
  *
- *   npm run bench -- webhooks [--burst 15000] [--fixed-seconds 10] [--rate 500]
+ *   npm run bench -- webhooks [--burst 15000] [--fixed-seconds 10] [--rate 500] [--skip-drain]
  */
 import autocannon, { type Result } from 'autocannon';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';

@@ -9,6 +9,9 @@ import type { WebhookEnqueuer } from './webhook-enqueuer.js';
 /** Inbox rows one dispatch transaction takes at most. */
 export const DISPATCH_BATCH = 1_000;
 
+/** How long the intake's dispatcher gathers webhooks before a dispatch that starts from idle (see `gathered`). */
+export const DISPATCH_GATHER_MS = 10;
+
 interface DispatchRow {
   seq: string;
   event_id: string;
@@ -80,7 +83,7 @@ export class WebhookDispatcher {
 
   constructor(
     private readonly deps: DispatchDeps,
-    private readonly options: { limit?: number; retryAfterMs?: number } = {},
+    private readonly options: { limit?: number; retryAfterMs?: number; gatherMs?: number } = {},
   ) {}
 
   wake(): void {
@@ -88,9 +91,21 @@ export class WebhookDispatcher {
       this.again = true;
       return;
     }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
+    this.running = this.gathered()
+      .then(() => this.loop())
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+
+  /**
+   * A dispatch that starts at the first wake after a quiet spell waits `gatherMs` first, so that at
+   * a steady trickle one transaction (and one job statement) serves the few webhooks of that moment
+   * rather than each its own; the acknowledgements never wait for it.
+   */
+  private gathered(): Promise<void> {
+    const ms = this.options.gatherMs ?? 0;
+    return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
   }
 
   /** Resolves once no dispatch is running (nor asked for by a wake during one). */

@@ -214,6 +214,20 @@ describe('webhook dispatcher (inbox rows to jobs)', () => {
     expect(await inboxCount()).toBe(0);
     expect(await eventJobs()).toHaveLength(3);
   });
+
+  it('a dispatch that starts from idle gathers the webhooks of the next moment into one transaction', async () => {
+    const enqueuer = watched();
+    const dispatcher = new WebhookDispatcher({ sql: database.sql, queue: enqueuer, logger }, { gatherMs: 300 });
+    const recorded = [await recorder.record(itemEvent(plaidItemIds[0]!))];
+    dispatcher.wake();
+    for (const plaidItemId of plaidItemIds) {
+      recorded.push(await recorder.record(itemEvent(plaidItemId)));
+      dispatcher.wake();
+    }
+    await dispatcher.settled();
+    expect(enqueuer.itemEvents).toEqual([recorded.map((r) => r.id)]);
+    expect(await inboxCount()).toBe(0);
+  });
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
