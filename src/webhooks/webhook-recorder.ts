@@ -26,9 +26,9 @@ export interface RecordedDelivery {
 export interface WebhookRecorderOptions {
   sql: Sql;
   dedupeWindowSeconds: number;
-  /** Transactions writing deliveries at once; further deliveries wait and go together in the next. */
+  /** Batches being written at once; further deliveries wait and go together in the next. */
   maxInFlight?: number;
-  /** Deliveries per transaction at most. */
+  /** Deliveries per batch at most. */
   maxBatch?: number;
 }
 
@@ -47,8 +47,8 @@ interface DecidedRow {
 /**
  * Writes deliveries with a group commit: a delivery that arrives while `maxInFlight` transactions are
  * already writing waits for one of them, then goes with every other delivery that waited meanwhile,
- * in one transaction of a fixed number of statements. At a trickle each delivery has its own
- * transaction and waits for nothing; under a burst the commits (and their fsyncs) are shared.
+ * in one statement (its own transaction). At a trickle each delivery has its own statement and waits
+ * for nothing; under a burst the commits (and their fsyncs) are shared.
  *
  * A batch is one statement: each delivery's `webhook_events` row and, when it asks for a job, its
  * `webhook_dispatch` row commit together, and a caller's promise resolves only after the commit, so an
