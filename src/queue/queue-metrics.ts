@@ -9,18 +9,27 @@ import { errorLogFields } from '../error-log-fields.js';
 type GaugeMetrics = Pick<Metrics, 'queueDepth' | 'queueOldestJobAge' | 'itemsByStatus'>;
 
 /**
+ * The webhooks recorded whose jobs are not made yet (`webhook_dispatch`), reported as a queue of its
+ * own: normally empty within milliseconds, so a depth that stays up (the dispatch failing in every
+ * instance) meets the same backlog alert as a queue nobody works.
+ */
+export const WEBHOOK_INBOX_GAUGE = 'webhook-inbox';
+
+/**
  * Reads the queue and item gauges from the database. Only jobs that are due count: status checks are
  * queued for the whole hour ahead on purpose, and a job waiting for its start time is not a backlog.
- * Both queries read small index-backed sets (unfinished jobs; items grouped by status).
+ * The queries read small sets (unfinished jobs and items grouped by status, index-backed; the inbox).
  */
 export async function refreshQueueMetrics(sql: Sql, metrics: GaugeMetrics): Promise<void> {
-  const [queues, items] = await Promise.all([
+  const [queues, items, [inbox]] = await Promise.all([
     sql<{ name: string; depth: number; oldest: number | null }[]>`
       select name, count(*)::int as depth, extract(epoch from now() - min(start_after))::float8 as oldest
       from ${sql(QUEUE_SCHEMA)}.job
       where state < 'completed' and start_after <= now()
       group by name`,
     sql<{ status: string; count: number }[]>`select status, count(*)::int as count from plaid_items group by status`,
+    sql<{ depth: number; oldest: number | null }[]>`
+      select count(*)::int as depth, extract(epoch from now() - min(received_at))::float8 as oldest from webhook_dispatch`,
   ]);
   const byQueue = new Map(queues.map((row) => [row.name, row]));
   for (const name of ALL_QUEUES) {
@@ -28,6 +37,8 @@ export async function refreshQueueMetrics(sql: Sql, metrics: GaugeMetrics): Prom
     metrics.queueDepth.set({ queue: name }, row?.depth ?? 0);
     metrics.queueOldestJobAge.set({ queue: name }, Math.max(0, row?.oldest ?? 0));
   }
+  metrics.queueDepth.set({ queue: WEBHOOK_INBOX_GAUGE }, inbox?.depth ?? 0);
+  metrics.queueOldestJobAge.set({ queue: WEBHOOK_INBOX_GAUGE }, Math.max(0, inbox?.oldest ?? 0));
   const byStatus = new Map(items.map((row) => [row.status, row.count]));
   for (const status of ITEM_STATUSES) metrics.itemsByStatus.set({ status }, byStatus.get(status) ?? 0);
 }

@@ -12,6 +12,7 @@ import type { SyncEngine } from '../sync/sync-engine.js';
 import type { TokenVault } from '../vault/token-vault.js';
 import { handleItemWebhook } from '../webhooks/item-webhook-handler.js';
 import { adoptStrandedOrphanWebhooks } from '../webhooks/orphan-adoption.js';
+import { dispatchPendingWebhooks } from '../webhooks/webhook-dispatcher.js';
 import { JobPool, type JobHandler } from './job-pool.js';
 import { startJobQueue } from './job-queue.js';
 import {
@@ -131,6 +132,11 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
       .then(() => adoptStrandedOrphanWebhooks({ sql: deps.sql, queue }))
       .then((adopted) => {
         if (adopted > 0) logger.info({ adopted }, 'stranded_webhooks_adopted');
+      })
+      // Inbox rows whose dispatch never ran: their process died after the commit, or its dispatch failed.
+      .then(() => dispatchPendingWebhooks({ sql: deps.sql, queue, logger }))
+      .then((dispatched) => {
+        if (dispatched > 0) logger.info({ dispatched }, 'stranded_webhooks_dispatched');
       })
       .then(
         () => undefined,

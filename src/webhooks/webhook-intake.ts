@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { WebhookOutcome } from '../db/schema/operations.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -13,9 +12,9 @@ export interface WebhookIntakeDeps {
   logger: Logger;
   metrics: Pick<Metrics, 'plaidWebhooks' | 'webhookSignatureRejected'>;
   verify: WebhookVerifier;
-  /** Writes the row and its job (batched with concurrent deliveries); resolves after the commit. */
+  /** Writes the row and its inbox row (batched with concurrent deliveries); resolves after the commit. */
   recorder: Pick<WebhookRecorder, 'record'>;
-  /** After the commit: wakes local workers for the jobs. */
+  /** After a commit that asked for a job: wakes the dispatcher (`WebhookDispatcher`), which makes it. */
   notify: () => void;
   /**
    * The Plaid environment whose webhooks this service takes (`sandbox` in simulator mode, whose
@@ -40,8 +39,9 @@ export type IntakeResult =
 const UNKNOWN = 'UNKNOWN';
 
 /**
- * Verify, record, enqueue, answer. The `webhook_events` row and its job commit in one transaction
- * (shared with concurrent deliveries: `WebhookRecorder`), so a 200 means the work is durable; nothing
+ * Verify, record, answer. The `webhook_events` row and, when it asks for a job, its `webhook_dispatch`
+ * row commit in one statement (shared with concurrent deliveries: `WebhookRecorder`), so a 200 means
+ * the work is durable; the job is made after the commit by the dispatcher (`WebhookDispatcher`); nothing
  * from an unverified delivery is ever written. Plaid sends no delivery id: a repeat is the same signed
  * token again, or the same item, type, code and body inside the window (for a sync webhook, only until
  * a run has started since: see `WebhookRecorder`).
@@ -98,7 +98,8 @@ export async function receiveWebhook(
   }
   const plaidItemId = parsed.webhook.item_id ?? null;
   const action = actionFor(parsed);
-  const sha256 = createHash('sha256').update(input.rawBody).digest('hex');
+  // The verifier hashed exactly these bytes already.
+  const sha256 = verified.bodySha256;
   // "The same delivery again" is decided on what Plaid signed, not on the token's text: a re-spelled
   // copy of a captured token, or its high-S twin, is still the same delivery.
   const verificationSha256 = verified.deliverySha256;

@@ -32,6 +32,8 @@ export interface VerifiedToken {
    * same body in the same second still differ, while a captured token re-signed as its twin does not.
    */
   deliverySha256: string;
+  /** SHA-256 (hex) of the body, computed for the check against `request_body_sha256`: intake keeps it. */
+  bodySha256: string;
 }
 
 /** The order of P-256's base point; `s` and `n − s` are the two signatures of one signing. */
@@ -90,7 +92,10 @@ export function createWebhookVerifier({ keys, now = () => Math.floor(Date.now() 
     if (typeof claimed !== 'string' || !SHA256_HEX.test(claimed)) throw new WebhookVerificationError('body_hash');
     const actual = createHash('sha256').update(rawBody).digest();
     if (!timingSafeEqual(actual, Buffer.from(claimed, 'hex'))) throw new WebhookVerificationError('body_hash');
-    return { deliverySha256: createHash('sha256').update(signed).update('.').update(lowS(signature)).digest('hex') };
+    return {
+      deliverySha256: createHash('sha256').update(signed).update('.').update(lowS(signature)).digest('hex'),
+      bodySha256: actual.toString('hex'),
+    };
   };
 }
 

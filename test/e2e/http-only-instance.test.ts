@@ -34,8 +34,12 @@ describe('WORKER_CONCURRENCY=0: an instance that serves HTTP and leaves the jobs
       return row?.status === 'received' ? true : undefined;
     }, 10_000, 'the webhook recorded');
 
-    const waiting = await database.sql<{ name: string }[]>`
-      select name from pgboss.job where name in ('sync-transactions', 'webhook-events') and state = 'created' order by name`;
+    // Its job is made by the web instance's dispatcher right after the commit that recorded it.
+    const waiting = await eventually(async () => {
+      const jobs = await database.sql<{ name: string }[]>`
+        select name from pgboss.job where name in ('sync-transactions', 'webhook-events') and state = 'created' order by name`;
+      return jobs.length === 2 ? jobs : undefined;
+    }, 10_000, 'the webhook job');
     expect(waiting.map((job) => job.name)).toEqual(['sync-transactions', 'webhook-events']);
     expect(only(await database.sql<{ n: number }[]>`select count(*)::int as n from sync_runs where item_id = ${itemId}`).n).toBe(0);
 

@@ -179,11 +179,15 @@ describe('job pool and queue on pg-boss', () => {
     // One due now, one due in an hour (spread by the fan-out): only the first is a backlog.
     await boss.send('item-status-check', { trigger: 'schedule' }, { singletonKey: randomUUID(), startAfter: 3600 });
     await boss.send('item-status-check', { trigger: 'schedule' }, { singletonKey: randomUUID() });
+    // A recorded webhook whose job is not made yet: the inbox is reported like a queue.
+    await database.sql`insert into webhook_dispatch (event_id, item_id, job, received_at) values (${randomUUID()}, ${randomUUID()}, 'item', now() - interval '90 seconds')`;
     const metrics = createMetrics();
     await refreshQueueMetrics(database.sql, metrics);
     const text = await metrics.registry.metrics();
     expect(text).toContain('sync_queue_depth{queue="item-status-check"} 1');
     expect(text).toMatch(/sync_queue_oldest_job_age_seconds\{queue="item-status-check"\} \d/);
+    expect(text).toContain('sync_queue_depth{queue="webhook-inbox"} 1');
+    expect(text).toMatch(/sync_queue_oldest_job_age_seconds\{queue="webhook-inbox"\} 9\d/);
     expect(text).toContain('plaid_items{status="needs_reauth"} 1');
     expect(text).toContain('plaid_items{status="disconnected"} 0');
   });

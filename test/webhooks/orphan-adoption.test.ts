@@ -6,6 +6,7 @@ import { exchangePublicToken } from '../../src/services/exchange-service.js';
 import { adoptStrandedOrphanWebhooks, ORPHAN_ADOPTION_WINDOW_SECONDS, PLAID_ITEM_LOCK_CLASS } from '../../src/webhooks/orphan-adoption.js';
 import { VerificationKeyCache } from '../../src/webhooks/verification-keys.js';
 import { receiveWebhook } from '../../src/webhooks/webhook-intake.js';
+import { WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher.js';
 import { WebhookRecorder } from '../../src/webhooks/webhook-recorder.js';
 import { createWebhookVerifier } from '../../src/webhooks/webhook-verifier.js';
 import { buildTestApp, TEST_API_TOKEN } from '../support/app.js';
@@ -38,14 +39,17 @@ const newAccounts = (plaidItemId: string) => ({ webhook_type: 'ITEM', webhook_co
 async function setup() {
   const queue = recordingWorkQueue();
   const { app, deps } = buildTestApp(database, { queue });
-  const recorder = new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300 });
+  const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300 });
+  const dispatcher = new WebhookDispatcher({ sql: database.sql, queue, logger: createLogger('silent') });
   const intake = {
-    logger: createLogger('silent'), metrics: createMetrics(), recorder, notify: () => undefined, environment: 'sandbox' as const,
+    logger: createLogger('silent'), metrics: createMetrics(), recorder, notify: () => dispatcher.wake(), environment: 'sandbox' as const,
     verify: createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: signer.fetchKey }) }),
   };
   const deliver = async (payload: object) => {
     const body = plaidBody(payload);
-    return receiveWebhook(intake, { rawBody: new TextEncoder().encode(body), verification: await signer.sign(body) });
+    const result = await receiveWebhook(intake, { rawBody: new TextEncoder().encode(body), verification: await signer.sign(body) });
+    await dispatcher.settled();
+    return result;
   };
   const userId = randomUUID();
   const res = await app.request('/api/plaid/link-token', {

@@ -6,7 +6,6 @@ import { WebhookRecorder, type Delivery } from '../../src/webhooks/webhook-recor
 import { parseWebhook } from '../../src/webhooks/webhook-schemas.js';
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../support/database.js';
 import { planNodes, type PlanNode } from '../support/query-plans.js';
-import { recordingWorkQueue } from '../support/webhook-queue.js';
 import { plaidBody } from '../support/webhook-signing.js';
 
 /**
@@ -50,26 +49,28 @@ describe('the webhook recorder’s duplicate lookup', () => {
   }
 
   /**
-   * Records one delivery on a connection of its own (so the insert is prepared and planned there),
-   * runs `between`, then explains the statement that connection has kept, with the plan it kept.
+   * Records one delivery on a connection of its own (so the insert, inside `record_webhook_batch`, is
+   * planned there and its generic plan kept), runs `between`, records another and returns the plan
+   * that second insert ran with, as auto_explain reports it for the function's nested statement.
    */
   async function keptPlan(between: () => Promise<void> = async () => {}): Promise<PlanNode[]> {
-    const sql = postgres(databaseUrl(database.name), { max: 1, onnotice: () => undefined });
+    const notices: string[] = [];
+    const sql = postgres(databaseUrl(database.name), { max: 1, onnotice: (notice) => notices.push(String(notice.message)) });
     try {
-      const recorder = new WebhookRecorder({ sql, enqueuer: recordingWorkQueue(), dedupeWindowSeconds: 300, maxInFlight: 1 });
+      await sql`load 'auto_explain'`;
+      await sql`select set_config('auto_explain.log_min_duration', '0', false), set_config('auto_explain.log_nested_statements', 'on', false),
+        set_config('auto_explain.log_format', 'json', false), set_config('auto_explain.log_level', 'notice', false)`;
+      const recorder = new WebhookRecorder({ sql, dedupeWindowSeconds: 300, maxInFlight: 1 });
       expect((await recorder.record(delivery())).status).toBe('orphan');
       await between();
-      const [prepared] = await sql<{ name: string; parameters: number }[]>`
-        select name, cardinality(parameter_types) as parameters from pg_prepared_statements
-        where statement ilike '%insert into webhook_events%' and statement not ilike '%pg_prepared_statements%'`;
-      expect(prepared, 'the recorder’s insert is a prepared statement of its connection').toBeDefined();
-      const nulls = Array.from({ length: prepared!.parameters }, () => 'null').join(', ');
-      // Plain EXPLAIN (nothing runs) of the kept generic plan: force_generic_plan as the recorder sets it.
-      const [plan] = await sql.begin(async (tx) => {
-        await tx`set local plan_cache_mode = force_generic_plan`;
-        return tx.unsafe<{ 'QUERY PLAN': unknown }[]>(`explain (format json) execute "${prepared!.name}"(${nulls})`);
-      });
-      return planNodes(plan!['QUERY PLAN']);
+      notices.length = 0;
+      expect((await recorder.record(delivery())).status).toBe('orphan');
+      const plans = notices
+        .filter((message) => message.includes('plan:'))
+        .map((message) => planNodes([JSON.parse(message.slice(message.indexOf('plan:') + 'plan:'.length))]))
+        .filter((nodes) => nodes.some((node) => node['Node Type'] === 'ModifyTable' && node['Relation Name'] === 'webhook_events'));
+      expect(plans, 'auto_explain reported the recorder’s insert once').toHaveLength(1);
+      return plans[0]!;
     } finally {
       await sql.end({ timeout: 5 });
     }

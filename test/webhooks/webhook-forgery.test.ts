@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { eventually } from '../support/webhook-items.js';
 import { recordingWorkQueue } from '../support/webhook-queue.js';
 import { insertItem, only } from '../support/webhook-items.js';
 import { startWebhookSimulator, type CapturedWebhook } from '../support/webhook-simulator.js';
@@ -63,6 +64,8 @@ describe('POST /webhooks/plaid verification', () => {
     const res = await response;
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ received: true, outcome: 'processed' });
+    // The job is made by the dispatcher after the commit (and the answer).
+    await eventually(() => Promise.resolve(queue.syncs.length > 0 ? true : undefined), 10_000, 'the sync job');
     expect(queue.syncs).toEqual([expect.objectContaining({ product: 'investments', trigger: 'webhook' })]);
     const rows = await database.sql`select webhook_type, webhook_code, plaid_item_id, status from webhook_events`;
     expect(rows).toEqual([{ webhook_type: 'HOLDINGS', webhook_code: 'DEFAULT_UPDATE', plaid_item_id: plaidItemId, status: 'processed' }]);

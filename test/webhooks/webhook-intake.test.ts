@@ -4,6 +4,8 @@ import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { VerificationKeyCache } from '../../src/webhooks/verification-keys.js';
 import { receiveWebhook, type WebhookEnvironment, type WebhookIntakeDeps } from '../../src/webhooks/webhook-intake.js';
+import type { WorkQueue } from '../../src/queue/work-queue.js';
+import { WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher.js';
 import { WebhookRecorder, type WebhookRecorderOptions } from '../../src/webhooks/webhook-recorder.js';
 import { createWebhookVerifier } from '../../src/webhooks/webhook-verifier.js';
 import { buildTestApp } from '../support/app.js';
@@ -27,31 +29,36 @@ describe('webhook intake', () => {
   afterAll(() => database.drop());
   beforeEach(async () => {
     await database.sql`delete from webhook_events`;
+    await database.sql`delete from webhook_dispatch`;
   });
 
-  function intake(overrides: Partial<WebhookRecorderOptions> = {}, environment: WebhookEnvironment = 'sandbox') {
+  function intake(overrides: Partial<WebhookRecorderOptions> & { queue?: WorkQueue } = {}, environment: WebhookEnvironment = 'sandbox') {
     const queue = recordingWorkQueue();
     const metrics = createMetrics();
-    const recorder = new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300, ...overrides });
+    const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300, ...overrides });
+    const dispatcher = new WebhookDispatcher({ sql: database.sql, queue: overrides.queue ?? queue, logger: createLogger('silent') }, { retryAfterMs: 60_000 });
     const deps: WebhookIntakeDeps = {
       logger: createLogger('silent'),
       metrics,
       verify: createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: signer.fetchKey }) }),
       recorder,
-      notify: () => queue.notify(),
+      notify: () => dispatcher.wake(),
       environment,
     };
+    // Answered, then the jobs its commit asked for made (the dispatcher runs after the answer).
     const deliver = async (payload: object | string) => {
       const body = typeof payload === 'string' ? payload : plaidBody(payload);
-      return receiveWebhook(deps, { rawBody: new TextEncoder().encode(body), verification: await signer.sign(body) });
+      const result = await receiveWebhook(deps, { rawBody: new TextEncoder().encode(body), verification: await signer.sign(body) });
+      await dispatcher.settled();
+      return result;
     };
-    return { deps, queue, metrics, deliver };
+    return { deps, queue, metrics, deliver, dispatcher };
   }
 
   const rows = () => database.sql<{ webhook_type: string; webhook_code: string; status: string; item_id: string | null }[]>`
     select webhook_type, webhook_code, status, item_id from webhook_events order by received_at`;
 
-  it('records a sync webhook as processed and enqueues the sync for its product in the same step', async () => {
+  it('records a sync webhook as processed and its sync for its product is enqueued after the commit', async () => {
     const { deliver, queue, metrics } = intake();
     const result = await deliver({ webhook_type: 'LIABILITIES', webhook_code: 'DEFAULT_UPDATE', item_id: plaidItemId, error: null, environment: 'sandbox' });
     expect(result).toMatchObject({ status: 200, outcome: 'processed' });
@@ -121,7 +128,7 @@ describe('webhook intake', () => {
   });
 
   it('processes concurrent copies of one delivery once; the rest are recorded as duplicates', async () => {
-    const { deps, queue } = intake();
+    const { deps, queue, dispatcher } = intake();
     const body = plaidBody({ webhook_type: 'HOLDINGS', webhook_code: 'DEFAULT_UPDATE', item_id: plaidItemId, new_holdings: 1, updated_holdings: 0, error: null });
     const verification = await signer.sign(body);
     const results = await Promise.all(
@@ -129,15 +136,16 @@ describe('webhook intake', () => {
     );
     expect(results.filter((r) => r.outcome === 'processed')).toHaveLength(1);
     expect(results.filter((r) => r.outcome === 'duplicate')).toHaveLength(5);
+    await dispatcher.settled();
     expect(queue.syncs).toHaveLength(1);
   });
 
   it('a sync webhook with the same body but a new signature is processed; the same signed delivery is a duplicate', async () => {
-    const { deps, deliver, queue } = intake();
+    const { deps, deliver, queue, dispatcher } = intake();
     const payload = { webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: plaidItemId, initial_update_complete: true, historical_update_complete: true };
     const body = plaidBody(payload);
     const firstToken = await signer.sign(body);
-    const send = (verification: string) => receiveWebhook(deps, { rawBody: new TextEncoder().encode(body), verification });
+    const send = (verification: string) => receiveWebhook(deps, { rawBody: new TextEncoder().encode(body), verification }).finally(() => dispatcher.settled());
     expect(await send(firstToken)).toMatchObject({ outcome: 'processed' });
     // Plaid sends this body for every change: a new delivery of it may announce one nothing has
     // fetched yet (the queue absorbs the job while one for the item is still waiting)...
@@ -167,18 +175,28 @@ describe('webhook intake', () => {
     expect(queue.syncs).toHaveLength(2);
   });
 
-  it('records nothing when the enqueue fails: the row and its job commit together', async () => {
+  it('acknowledges a delivery whose job cannot be made yet: its inbox row stays until a dispatch succeeds', async () => {
     const failing = recordingWorkQueue();
     const payload = { webhook_type: 'LIABILITIES', webhook_code: 'DEFAULT_UPDATE', item_id: plaidItemId, error: null };
     // Failing before its statement exists...
     failing.enqueueSyncs = () => {
       throw new Error('queue unavailable');
     };
-    await expect(intake({ enqueuer: failing }).deliver(payload)).rejects.toThrow('queue unavailable');
+    const first = intake({ queue: failing });
+    expect(await first.deliver(payload)).toMatchObject({ status: 200, outcome: 'processed' });
     // ...or through its statement, with the COMMIT already sent behind it.
     failing.enqueueSyncs = (tx) => tx.unsafe('insert into no_such_queue.job (id) values (1)').execute();
-    await expect(intake({ enqueuer: failing }).deliver(payload)).rejects.toThrow('no_such_queue');
-    expect(await rows()).toEqual([]);
+    const second = intake({ queue: failing });
+    expect(await second.deliver({ ...payload, n: 2 })).toMatchObject({ status: 200, outcome: 'processed' });
+    expect((await rows()).map((row) => row.status)).toEqual(['processed', 'processed']);
+    const pending = await database.sql<{ job: string }[]>`select job from webhook_dispatch order by seq`;
+    expect(pending.map((row) => row.job)).toEqual(['liabilities', 'liabilities']);
+    // The next dispatch that works makes the job (both requests coalesce into one for the item).
+    const working = intake();
+    await working.deliver({ webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED', item_id: plaidItemId, environment: 'sandbox' });
+    expect(working.queue.syncs).toEqual([{ itemId, product: 'liabilities', trigger: 'webhook' }]);
+    expect(working.queue.itemEvents).toHaveLength(1);
+    expect(await database.sql`select 1 from webhook_dispatch`).toHaveLength(0);
   });
 
   it('fetches a new key once for concurrent deliveries and remembers an unknown kid', async () => {

@@ -1,13 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SyncRequest } from '../../src/sync/sync-scheduler.js';
 import { actionFor } from '../../src/webhooks/webhook-actions.js';
 import { WebhookRecorder, type Delivery } from '../../src/webhooks/webhook-recorder.js';
 import { parseWebhook } from '../../src/webhooks/webhook-schemas.js';
 import { buildTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertItem } from '../support/webhook-items.js';
-import { recordingWorkQueue } from '../support/webhook-queue.js';
 import { plaidBody } from '../support/webhook-signing.js';
 
 function delivery(payload: object | string): Delivery {
@@ -39,33 +37,36 @@ describe('webhook recorder (group commit)', () => {
   afterAll(() => database.drop());
   beforeEach(async () => {
     await database.sql`delete from webhook_events`;
+    await database.sql`delete from webhook_dispatch`;
   });
 
   it('writes concurrent deliveries in shared transactions, each resolved with its own row after the commit', async () => {
-    const queue = recordingWorkQueue();
-    const batches: number[] = [];
-    const enqueuer = { ...queue, enqueueSyncs: (tx: Pick<TestDatabase['sql'], 'unsafe'>, requests: readonly SyncRequest[]) => (batches.push(requests.length), queue.enqueueSyncs(tx, requests)) };
-    const recorder = new WebhookRecorder({ sql: database.sql, enqueuer, dedupeWindowSeconds: 300, maxInFlight: 1, maxBatch: 16 });
+    const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300, maxInFlight: 1, maxBatch: 16 });
 
     const results = await Promise.all(plaidItemIds.map((id) => recorder.record(delivery(syncUpdate(id)))));
 
     expect(results.map((r) => r.status)).toEqual(plaidItemIds.map(() => 'processed'));
     expect(results.map((r) => r.itemId)).toEqual(plaidItemIds.map((id) => itemIds.get(id)));
-    // The first delivery went alone (nothing was in flight); the other 39 waited and were shared out
-    // in batches of at most 16.
-    expect(batches[0]).toBe(1);
+    // One transaction per batch: the first delivery went alone (nothing was in flight); the other 39
+    // waited and were shared out in batches of at most 16.
+    const batches = await database.sql<{ xid: string; n: number }[]>`
+      select xmin::text as xid, count(*)::int as n from webhook_events group by xmin order by min(received_at), 1`;
+    expect(batches[0]!.n).toBe(1);
     expect(batches.length).toBeLessThan(plaidItemIds.length);
-    expect(Math.max(...batches)).toBeLessThanOrEqual(16);
-    expect(queue.syncs.map((s) => s.itemId).sort()).toEqual([...itemIds.values()].sort());
+    expect(Math.max(...batches.map((b) => b.n))).toBeLessThanOrEqual(16);
+    // Each row and its inbox row in the same transaction.
+    const inbox = await database.sql<{ item_id: string; job: string; same_transaction: boolean }[]>`
+      select d.item_id, d.job, d.xmin = e.xmin as same_transaction from webhook_dispatch d join webhook_events e on e.id = d.event_id`;
+    expect(inbox.map((row) => row.item_id).sort()).toEqual([...itemIds.values()].sort());
+    expect(inbox.every((row) => row.job === 'transactions' && row.same_transaction)).toBe(true);
     const rows = await database.sql<{ id: string; status: string }[]>`select id, status from webhook_events`;
     expect(new Map(rows.map((r) => [r.id, r.status]))).toEqual(new Map(results.map((r) => [r.id, r.status])));
   });
 
   it('decides every outcome in one batch: processed, received, ignored, orphan, duplicate', async () => {
-    const queue = recordingWorkQueue();
-    const recorder = new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300, maxInFlight: 1 });
+    const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300, maxInFlight: 1 });
     const [first, second] = plaidItemIds as [string, string];
-    // The first record() goes alone; the next five are one batch.
+    // The first record() goes alone; the next six are one batch.
     const lead = recorder.record(delivery(syncUpdate(first)));
     const rest = Promise.all([
       recorder.record(delivery(syncUpdate(second))),
@@ -78,14 +79,20 @@ describe('webhook recorder (group commit)', () => {
     expect((await lead).status).toBe('processed');
     // A new delivery of the lead's body is processed (it may announce a change nothing fetched yet);
     // a second copy of a body inside one batch is a duplicate of the first.
-    expect((await rest).map((r) => r.status)).toEqual(['processed', 'received', 'ignored', 'orphan', 'processed', 'duplicate']);
-    expect(queue.syncs.map((s) => s.itemId)).toEqual([itemIds.get(first), itemIds.get(second), itemIds.get(first)]);
-    expect(queue.itemEvents).toEqual([(await rest)[1].id]);
+    const decided = await rest;
+    expect(decided.map((r) => r.status)).toEqual(['processed', 'received', 'ignored', 'orphan', 'processed', 'duplicate']);
+    // Only what asks for a job is in the inbox, in the order the deliveries came.
+    const inbox = await database.sql<{ event_id: string; item_id: string; job: string }[]>`select event_id, item_id, job from webhook_dispatch order by seq`;
+    expect(inbox).toEqual([
+      { event_id: (await lead).id, item_id: itemIds.get(first), job: 'transactions' },
+      { event_id: decided[0].id, item_id: itemIds.get(second), job: 'transactions' },
+      { event_id: decided[1].id, item_id: itemIds.get(second), job: 'item' },
+      { event_id: decided[4].id, item_id: itemIds.get(first), job: 'transactions' },
+    ]);
   });
 
   it('retries a failed batch one delivery at a time: only the delivery the database refuses fails', async () => {
-    const queue = recordingWorkQueue();
-    const recorder = new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300, maxInFlight: 1 });
+    const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300, maxInFlight: 1 });
     // Valid JSON that PostgreSQL's jsonb refuses (a NUL character inside a string); the intake
     // answers such a body 400 before it reaches the recorder, so it is built here past that check.
     const poisoned = { ...delivery(`{"webhook_type":"ASSETS","webhook_code":"PRODUCT_READY"}`), text: `{"webhook_type":"ASSETS","webhook_code":"PRODUCT_READY","note":"\\u0000"}` };
@@ -100,22 +107,5 @@ describe('webhook recorder (group commit)', () => {
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     const { count } = (await database.sql<{ count: number }[]>`select count(*)::int as count from webhook_events`)[0]!;
     expect(count).toBe(3);
-  });
-
-  it('keeps no row when the statement queueing its job fails: the row and the job commit together or not at all', async () => {
-    const queue = recordingWorkQueue();
-    const enqueuer = {
-      ...queue,
-      enqueueSyncs: (tx: Pick<TestDatabase['sql'], 'unsafe'>) => tx.unsafe('insert into no_such_job_table (id) values ($1)', [randomUUID()]).execute(),
-    };
-    const recorder = new WebhookRecorder({ sql: database.sql, enqueuer, dedupeWindowSeconds: 300, maxInFlight: 1 });
-    const settled = await Promise.allSettled([5, 6, 7].map((i) => recorder.record(delivery(syncUpdate(plaidItemIds[i]!)))));
-    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
-    expect((settled[0] as PromiseRejectedResult).reason).toMatchObject({ code: '42P01' });
-    const { count } = (await database.sql<{ count: number }[]>`select count(*)::int as count from webhook_events`)[0]!;
-    expect(count).toBe(0);
-    // The connection is usable afterwards: the next delivery with a working queue is recorded.
-    const working = new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300 });
-    expect((await working.record(delivery(syncUpdate(plaidItemIds[8]!)))).status).toBe('processed');
   });
 });

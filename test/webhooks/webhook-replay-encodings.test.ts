@@ -4,6 +4,7 @@ import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { VerificationKeyCache } from '../../src/webhooks/verification-keys.js';
 import { receiveWebhook, type WebhookIntakeDeps } from '../../src/webhooks/webhook-intake.js';
+import { WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher.js';
 import { WebhookRecorder } from '../../src/webhooks/webhook-recorder.js';
 import { createWebhookVerifier } from '../../src/webhooks/webhook-verifier.js';
 import { buildTestApp } from '../support/app.js';
@@ -48,19 +49,22 @@ beforeAll(async () => {
 afterAll(() => database.drop());
 beforeEach(async () => {
   await database.sql`delete from webhook_events`;
+  await database.sql`delete from webhook_dispatch`;
 });
 
 function intake() {
   const queue = recordingWorkQueue();
+  const dispatcher = new WebhookDispatcher({ sql: database.sql, queue, logger: createLogger('silent') });
   const deps: WebhookIntakeDeps = {
     logger: createLogger('silent'),
     metrics: createMetrics(),
     verify: createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: signer.fetchKey }) }),
-    recorder: new WebhookRecorder({ sql: database.sql, enqueuer: queue, dedupeWindowSeconds: 300 }),
-    notify: () => queue.notify(),
+    recorder: new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300 }),
+    notify: () => dispatcher.wake(),
     environment: 'sandbox',
   };
-  const send = (body: string, verification: string) => receiveWebhook(deps, { rawBody: new TextEncoder().encode(body), verification });
+  const send = (body: string, verification: string) =>
+    receiveWebhook(deps, { rawBody: new TextEncoder().encode(body), verification }).finally(() => dispatcher.settled());
   return { queue, send };
 }
 

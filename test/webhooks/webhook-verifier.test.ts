@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { VerificationKeyCache } from '../../src/webhooks/verification-keys.js';
 import { createWebhookVerifier, MAX_CLOCK_SKEW_SECONDS } from '../../src/webhooks/webhook-verifier.js';
@@ -15,7 +16,11 @@ async function setup() {
 describe('webhook verifier', () => {
   it('accepts a token Plaid would send for exactly these bytes', async () => {
     const { signer, verify } = await setup();
-    await expect(verify(bytes, await signer.sign(body))).resolves.toMatchObject({ deliverySha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    await expect(verify(bytes, await signer.sign(body))).resolves.toMatchObject({
+      deliverySha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      // The body's own hash, which intake records (webhook_events.body_sha256) without hashing again.
+      bodySha256: createHash('sha256').update(bytes).digest('hex'),
+    });
   });
 
   it('refuses tokens whose times are wrong: no iat, iat in the future, expired, not yet valid, not a number', async () => {

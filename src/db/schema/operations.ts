@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { plaidItems } from './items.js';
 import { inList, PRODUCTS } from './products.js';
 
@@ -42,6 +42,22 @@ export const webhookEvents = pgTable(
     index('webhook_events_orphan_idx').on(table.receivedAt).where(sql`${table.status} = 'orphan'`),
   ],
 );
+
+/**
+ * The inbox of webhook work not yet on the job queue: one row per recorded webhook that asks for a
+ * job (`job` is the product to sync, or `item` for an item webhook), written by the statement that
+ * records the webhook and deleted by the dispatcher in the transaction that makes the job. Every
+ * row here is undispatched, so the table stays small and its key is the dispatch order. No foreign
+ * key to `webhook_events`: it would cost a lookup per webhook on the intake's hot path, and a row
+ * whose event is gone is harmless (its item job finds nothing to do).
+ */
+export const webhookDispatch = pgTable('webhook_dispatch', {
+  seq: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  eventId: uuid().notNull(),
+  itemId: uuid().notNull(),
+  job: text().notNull(),
+  receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
 
 export const SYNC_RUN_STATUSES = ['running', 'succeeded', 'failed', 'abandoned'] as const;
 export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];

@@ -1,0 +1,239 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type PgBoss from 'pg-boss';
+import postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { connectDatabase, type Sql } from '../../src/db/client.js';
+import { startJobQueue } from '../../src/queue/job-queue.js';
+import { SYNC_QUEUES, WEBHOOK_EVENT_QUEUE } from '../../src/queue/queue-names.js';
+import { QueueSyncScheduler } from '../../src/queue/queue-sync-scheduler.js';
+import { PgBossWorkQueue } from '../../src/queue/work-queue.js';
+import { actionFor } from '../../src/webhooks/webhook-actions.js';
+import { dispatchPendingWebhooks, dispatchWebhookBatch, WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher.js';
+import type { WebhookEnqueuer } from '../../src/webhooks/webhook-enqueuer.js';
+import { WebhookRecorder, type Delivery } from '../../src/webhooks/webhook-recorder.js';
+import { parseWebhook } from '../../src/webhooks/webhook-schemas.js';
+import { buildTestApp, captureLogs } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertItem } from '../support/webhook-items.js';
+import { plaidBody } from '../support/webhook-signing.js';
+
+function delivery(payload: object): Delivery {
+  const text = plaidBody(payload);
+  const parsed = parseWebhook(text);
+  return {
+    type: parsed.webhook.webhook_type,
+    code: parsed.webhook.webhook_code,
+    plaidItemId: parsed.webhook.item_id ?? null,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    verificationSha256: createHash('sha256').update(randomUUID()).digest('hex'),
+    text,
+    action: actionFor(parsed),
+  };
+}
+
+// A new body each time (`n`), so no delivery is another's duplicate.
+let counter = 0;
+const syncUpdate = (plaidItemId: string) => delivery({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: plaidItemId, initial_update_complete: true, historical_update_complete: true, n: counter++ });
+const itemEvent = (plaidItemId: string) => delivery({ webhook_type: 'ITEM', webhook_code: 'NEW_ACCOUNTS_AVAILABLE', item_id: plaidItemId, error: null, n: counter++ });
+
+describe('webhook dispatcher (inbox rows to jobs)', () => {
+  let database: TestDatabase;
+  let boss: PgBoss;
+  let queue: PgBossWorkQueue;
+  let recorder: WebhookRecorder;
+  const logger = captureLogs().logger;
+  const plaidItemIds = [`item-${randomUUID()}`, `item-${randomUUID()}`];
+  const itemIds: string[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    boss = await startJobQueue({ connectionString: database.url, logger, cronCheckIntervalSeconds: 30, background: false });
+    queue = new PgBossWorkQueue(boss, database.sql, new QueueSyncScheduler(boss), { statusChecksPerMinute: 60 });
+    recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300 });
+    const { deps } = buildTestApp(database);
+    for (const plaidItemId of plaidItemIds) itemIds.push(await insertItem(deps, { plaidItemId }));
+  });
+  afterAll(async () => {
+    await boss.stop({ graceful: false, wait: true });
+    await database.drop();
+  });
+  beforeEach(async () => {
+    await database.sql`delete from webhook_dispatch`;
+    await database.sql`delete from pgboss.job`;
+  });
+
+  const syncJobs = () => database.sql<{ item_id: string; singleton_key: string }[]>`
+    select data->>'itemId' as item_id, singleton_key from pgboss.job where name = ${SYNC_QUEUES.transactions} and state = 'created' order by 1`;
+  const eventJobs = () => database.sql<{ event_id: string }[]>`select data->>'eventId' as event_id from pgboss.job where name = ${WEBHOOK_EVENT_QUEUE}`;
+  const inboxCount = async () => (await database.sql<{ n: number }[]>`select count(*)::int as n from webhook_dispatch`)[0]!.n;
+
+  /** The work queue, with the item event ids of each enqueue kept in the order they were handed over. */
+  function watched(): WebhookEnqueuer & { itemEvents: string[][] } {
+    const itemEvents: string[][] = [];
+    return {
+      itemEvents,
+      enqueueSyncs: (tx, requests) => queue.enqueueSyncs(tx, requests),
+      enqueueItemEvents: (tx, ids) => (itemEvents.push([...ids]), queue.enqueueItemEvents(tx, ids)),
+      notify: () => queue.notify(),
+    };
+  }
+
+  it('coalesces sync requests per (item, product) and makes item jobs in the order their webhooks arrived', async () => {
+    const [a, b] = plaidItemIds as [string, string];
+    const recorded = [];
+    // One at a time, so each is its own batch: the arrival order is the commit order.
+    for (const next of [syncUpdate(a), itemEvent(a), syncUpdate(a), syncUpdate(b), itemEvent(a), syncUpdate(a), itemEvent(b), itemEvent(a)]) {
+      recorded.push(await recorder.record(next));
+    }
+    expect(recorded.map((r) => r.status)).toEqual(['processed', 'received', 'processed', 'processed', 'received', 'processed', 'received', 'received']);
+    const enqueuer = watched();
+    expect(await dispatchPendingWebhooks({ sql: database.sql, queue: enqueuer, logger })).toBe(8);
+    // Four sync webhooks for a, one for b: one waiting job each.
+    expect(await syncJobs()).toEqual([...itemIds].sort().map((id) => ({ item_id: id, singleton_key: `${id}:transactions` })));
+    const itemWebhooks = [recorded[1]!.id, recorded[4]!.id, recorded[6]!.id, recorded[7]!.id];
+    expect(enqueuer.itemEvents).toEqual([itemWebhooks]);
+    expect((await eventJobs()).map((job) => job.event_id).sort()).toEqual([...itemWebhooks].sort());
+    expect(await inboxCount()).toBe(0);
+
+    // A later dispatch while a's job still waits: the queue absorbs the request, no second job.
+    await recorder.record(syncUpdate(a));
+    expect(await dispatchPendingWebhooks({ sql: database.sql, queue: enqueuer, logger })).toBe(1);
+    expect(await syncJobs()).toHaveLength(2);
+  });
+
+  it('several instances dispatching at once take disjoint rows: no job twice, none lost', async () => {
+    // 400 item webhooks: one job each, so a row dispatched twice would show as a second job.
+    const recorded = await Promise.all(Array.from({ length: 400 }, (_, i) => recorder.record(itemEvent(plaidItemIds[i % 2]!))));
+    expect(recorded.every((r) => r.status === 'received')).toBe(true);
+    const other = connectDatabase(database.url, { max: 4 });
+    try {
+      const instances: Sql[] = [database.sql, other.sql];
+      const taken = instances.map(() => 0);
+      // Two dispatch loops per instance, 20 rows a transaction.
+      await Promise.all(
+        [0, 0, 1, 1].map(async (instance) => {
+          const dispatched = await dispatchPendingWebhooks({ sql: instances[instance]!, queue, logger }, 20);
+          taken[instance]! += dispatched;
+        }),
+      );
+      expect(taken[0]! + taken[1]!).toBe(400);
+      expect(taken.every((n) => n > 0), 'both instances took rows').toBe(true);
+      const jobs = (await eventJobs()).map((job) => job.event_id);
+      expect(jobs).toHaveLength(400);
+      expect(new Set(jobs)).toEqual(new Set(recorded.map((r) => r.id)));
+      expect(await inboxCount()).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('does not wait for rows another instance is dispatching (skip locked), and gets them back if that instance dies', async () => {
+    const recorded = [];
+    for (let i = 0; i < 30; i++) recorded.push(await recorder.record(itemEvent(plaidItemIds[0]!)));
+    const other = postgres(database.url, { max: 1, onnotice: () => undefined });
+    try {
+      // Another instance's dispatch has claimed the first ten rows and not committed yet.
+      const [backend] = await other<{ pid: number }[]>`select pg_backend_pid() as pid`;
+      const held = other.begin(async (tx) => {
+        await tx`delete from webhook_dispatch where seq in (select seq from webhook_dispatch order by seq limit 10 for update skip locked)`;
+        await new Promise(() => undefined);
+      });
+      held.catch(() => undefined);
+      await waitFor(async () => (await database.sql`select 1 from pg_stat_activity where pid = ${backend!.pid} and state = 'idle in transaction'`).length === 1);
+      const timeout = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5_000).unref());
+      expect(await Promise.race([dispatchPendingWebhooks({ sql: database.sql, queue, logger }), timeout])).toBe(20);
+      // That instance dies before its commit: its rows are back, and the next sweep makes their jobs.
+      await database.sql`select pg_terminate_backend(${backend!.pid})`;
+      await waitFor(async () => (await inboxCount()) === 10);
+      expect(await dispatchPendingWebhooks({ sql: database.sql, queue, logger })).toBe(10);
+      const jobs = (await eventJobs()).map((job) => job.event_id);
+      expect(jobs).toHaveLength(30);
+      expect(new Set(jobs)).toEqual(new Set(recorded.map((r) => r.id)));
+    } finally {
+      await other.end({ timeout: 1 }).catch(() => undefined);
+    }
+  });
+
+  it('leaves the rows when a job statement fails, and makes their jobs at the next dispatch', async () => {
+    const recorded = [await recorder.record(syncUpdate(plaidItemIds[0]!)), await recorder.record(itemEvent(plaidItemIds[0]!))];
+    const failing: WebhookEnqueuer = {
+      enqueueSyncs: (tx) => tx.unsafe('insert into no_such_queue.job (id) values (1)').execute(),
+      enqueueItemEvents: (tx, ids) => queue.enqueueItemEvents(tx, ids),
+      notify: () => undefined,
+    };
+    await expect(dispatchWebhookBatch({ sql: database.sql, queue: failing, logger })).rejects.toThrow('no_such_queue');
+    expect(await inboxCount()).toBe(2);
+    expect(await eventJobs()).toEqual([]);
+    expect(await dispatchPendingWebhooks({ sql: database.sql, queue, logger })).toBe(2);
+    expect(await syncJobs()).toEqual([{ item_id: itemIds[0], singleton_key: `${itemIds[0]}:transactions` }]);
+    expect(await eventJobs()).toEqual([{ event_id: recorded[1]!.id }]);
+  });
+
+  it('crash between the inbox commit and the dispatch: the sweep of a restarted instance makes every job once', async () => {
+    // Acknowledged (committed) and the process gone before its dispatcher ran: only the inbox rows exist.
+    const recorded = await Promise.all([0, 1, 0, 1].map((i) => recorder.record(itemEvent(plaidItemIds[i]!))));
+    await Promise.all(plaidItemIds.map((id) => recorder.record(syncUpdate(id))));
+    expect(await eventJobs()).toEqual([]);
+    // The restarted instance's recovery sweep, run twice (as every 30 s, or by two instances).
+    expect(await dispatchPendingWebhooks({ sql: database.sql, queue, logger })).toBe(6);
+    expect(await dispatchPendingWebhooks({ sql: database.sql, queue, logger })).toBe(0);
+    expect(new Set((await eventJobs()).map((job) => job.event_id))).toEqual(new Set(recorded.map((r) => r.id)));
+    expect(await eventJobs()).toHaveLength(4);
+    expect(await syncJobs()).toHaveLength(2);
+  });
+
+  it('the intake’s dispatcher runs once at a time, goes again when woken meanwhile, and retries a failed dispatch', async () => {
+    let failNext = true;
+    const enqueuer: WebhookEnqueuer = {
+      enqueueSyncs: (tx, requests) => queue.enqueueSyncs(tx, requests),
+      enqueueItemEvents: (tx, ids) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('queue unavailable');
+        }
+        return queue.enqueueItemEvents(tx, ids);
+      },
+      notify: () => undefined,
+    };
+    const dispatcher = new WebhookDispatcher({ sql: database.sql, queue: enqueuer, logger }, { retryAfterMs: 50 });
+    await recorder.record(itemEvent(plaidItemIds[0]!));
+    dispatcher.wake();
+    await dispatcher.settled();
+    expect(await inboxCount()).toBe(1);
+    // The retry, without another wake.
+    await waitFor(async () => (await inboxCount()) === 0);
+    await dispatcher.settled();
+    expect(await eventJobs()).toHaveLength(1);
+
+    // Rows committed while a dispatch runs are taken by the pass a wake during it asks for.
+    await recorder.record(itemEvent(plaidItemIds[0]!));
+    dispatcher.wake();
+    await recorder.record(itemEvent(plaidItemIds[1]!));
+    dispatcher.wake();
+    await dispatcher.settled();
+    expect(await inboxCount()).toBe(0);
+    expect(await eventJobs()).toHaveLength(3);
+  });
+
+  it('a dispatch that starts from idle gathers the webhooks of the next moment into one transaction', async () => {
+    const enqueuer = watched();
+    const dispatcher = new WebhookDispatcher({ sql: database.sql, queue: enqueuer, logger }, { gatherMs: 300 });
+    const recorded = [await recorder.record(itemEvent(plaidItemIds[0]!))];
+    dispatcher.wake();
+    for (const plaidItemId of plaidItemIds) {
+      recorded.push(await recorder.record(itemEvent(plaidItemId)));
+      dispatcher.wake();
+    }
+    await dispatcher.settled();
+    expect(enqueuer.itemEvents).toEqual([recorded.map((r) => r.id)]);
+    expect(await inboxCount()).toBe(0);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
