@@ -18,6 +18,7 @@ import type { WorkQueue } from './queue/work-queue.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { BuiltInReceiver } from './notifications/builtin-receiver.js';
 import type { TokenVault } from './vault/token-vault.js';
+import type { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 export interface AppDeps {
   config: Config;
@@ -36,6 +37,8 @@ export interface AppDeps {
   phase?: () => ServicePhase;
   /** Simulator mode without APP_WEBHOOK_URL: the service's notifications go to this receiver. */
   appReceiver?: BuiltInReceiver;
+  /** Makes the jobs of the webhooks intake records; the service stops it at shutdown. One of the app's own otherwise. */
+  webhookDispatcher?: WebhookDispatcher;
 }
 
 /** Builds the HTTP app from its dependencies; starting servers and workers is `main.ts`'s job. */

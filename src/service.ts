@@ -20,6 +20,7 @@ import { throwIfAborted } from './lifecycle/startup-error.js';
 import { StopStack } from './lifecycle/stop-stack.js';
 import type { ServicePhase } from './routes/health.js';
 import { TokenVault } from './vault/token-vault.js';
+import { createWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 export interface RunningService {
   url: string;
@@ -147,9 +148,12 @@ export async function startService(config: Config, logger: Logger, options: Star
     // A connection attempt gives up after 2 s, so one lost in the network does not hold readiness back.
     const health = connectDatabase(databaseUrl, { max: 1, applicationName: 'plaid-sync-health', connectTimeoutSeconds: 2 });
     stops.push('health-connection', () => health.close());
+    // Stopped after the requests drain (it finishes the dispatch under way) and before the queue and pools.
+    const webhookDispatcher = createWebhookDispatcher({ sql: database.sql, queue: queued.queue, logger });
+    stops.push('webhook-dispatcher', () => webhookDispatcher.stop());
     const app = createApp({
       config: appConfig, db: database.db, sql: database.sql, healthSql: health.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue,
-      phase: () => phase, appReceiver,
+      phase: () => phase, appReceiver, webhookDispatcher,
     });
     listener.serve(app.fetch);
     // Registered again so that a stop drains requests first, before the work and the database behind them go.

@@ -4,7 +4,7 @@ import { AppError, UnauthorizedError } from '../http/errors.js';
 import { rawHeader, readRawBody } from '../http/raw-body.js';
 import { VerificationKeyCache, plaidKeyFetcher } from '../webhooks/verification-keys.js';
 import { receiveWebhook, webhookEnvironmentOf } from '../webhooks/webhook-intake.js';
-import { DISPATCH_GATHER_MS, WebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
+import { createWebhookDispatcher } from '../webhooks/webhook-dispatcher.js';
 import { WebhookRecorder } from '../webhooks/webhook-recorder.js';
 import { createWebhookVerifier } from '../webhooks/webhook-verifier.js';
 
@@ -13,11 +13,11 @@ import { createWebhookVerifier } from '../webhooks/webhook-verifier.js';
  * signature covers exactly those bytes. 200 once recorded, 401 for a bad signature, 400 for a body
  * that is not a webhook, 413 past the size limit.
  */
-export function webhookRoutes(deps: Pick<AppDeps, 'config' | 'sql' | 'logger' | 'metrics' | 'plaid' | 'queue'>) {
+export function webhookRoutes(deps: Pick<AppDeps, 'config' | 'sql' | 'logger' | 'metrics' | 'plaid' | 'queue' | 'webhookDispatcher'>) {
   const verify = createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: plaidKeyFetcher(deps.plaid) }) });
   const recorder = new WebhookRecorder({ sql: deps.sql, dedupeWindowSeconds: deps.config.webhookDedupeWindowSeconds });
   // Makes the jobs of what the recorder committed; the queue service's recovery sweeps what it leaves.
-  const dispatcher = new WebhookDispatcher({ sql: deps.sql, queue: deps.queue, logger: deps.logger }, { gatherMs: DISPATCH_GATHER_MS });
+  const dispatcher = deps.webhookDispatcher ?? createWebhookDispatcher(deps);
   const intake = {
     logger: deps.logger, metrics: deps.metrics, verify, recorder, notify: () => dispatcher.wake(),
     environment: webhookEnvironmentOf(deps.config.plaid.env),

@@ -80,6 +80,7 @@ export class WebhookDispatcher {
   private running: Promise<void> | undefined;
   private again = false;
   private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly deps: DispatchDeps,
@@ -87,6 +88,7 @@ export class WebhookDispatcher {
   ) {}
 
   wake(): void {
+    if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
@@ -113,6 +115,18 @@ export class WebhookDispatcher {
     while (this.running) await this.running;
   }
 
+  /**
+   * At shutdown, after the requests drained and before the pools close: the dispatch under way
+   * finishes, no retry or wake starts another. Rows still in the inbox are the next sweep's.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    this.again = false;
+    await this.settled();
+  }
+
   private async loop(): Promise<void> {
     do {
       this.again = false;
@@ -129,6 +143,11 @@ export class WebhookDispatcher {
         }
         return;
       }
-    } while (this.again);
+    } while (this.again && !this.stopped);
   }
+}
+
+/** The intake's dispatcher as the service runs it: a 10 ms gather from idle (see `gathered`). */
+export function createWebhookDispatcher(deps: DispatchDeps): WebhookDispatcher {
+  return new WebhookDispatcher({ sql: deps.sql, queue: deps.queue, logger: deps.logger }, { gatherMs: DISPATCH_GATHER_MS });
 }

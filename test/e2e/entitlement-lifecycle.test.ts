@@ -49,7 +49,7 @@ describe('product entitlement across the item lifecycle (strict simulator)', () 
   const stuck: string[] = [];
 
   /**
-   * Waits until every webhook was delivered and no sync is queued or running. A refused product call
+   * Waits until every webhook was delivered and dispatched and no sync is queued or running. A refused product call
    * can keep its run retrying for long: the phase is then noted, and the call counts say why.
    */
   // Status checks are paced after the queue's last one (600 a minute here): a job due in a moment
@@ -59,6 +59,7 @@ describe('product entitlement across the item lifecycle (strict simulator)', () 
     await eventually(async () => {
       const [row] = await database.sql<{ busy: number }[]>`
         select (select count(*)::int from sync_runs where status = 'running')
+          + (select count(*)::int from webhook_dispatch)
           + (select count(*)::int from pgboss.job where state in ('created', 'active') and start_after <= now() + interval '10 seconds') as busy`;
       return row!.busy === 0 ? true : undefined;
     }, 30_000, what).catch(() => stuck.push(what));

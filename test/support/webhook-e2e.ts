@@ -52,9 +52,10 @@ export async function matchesTruth(sql: Sql, control: SimulatorControl, itemId: 
   return JSON.stringify(stored) === JSON.stringify(truth) ? true : undefined;
 }
 
-/** No sync job waiting or running in any instance. */
+/** No webhook waiting for its job (the inbox), no sync job waiting or running, in any instance. */
 export async function syncQueuesIdle(sql: Sql): Promise<true | undefined> {
   const [row] = await sql<{ open: number }[]>`
-    select count(*)::int as open from pgboss.job where name like 'sync-%' and state < 'completed'`;
+    select (select count(*)::int from webhook_dispatch)
+      + (select count(*)::int from pgboss.job where name like 'sync-%' and state < 'completed') as open`;
   return row!.open === 0 ? true : undefined;
 }

@@ -222,6 +222,36 @@ describe('webhook dispatcher (inbox rows to jobs)', () => {
     expect(await eventJobs()).toHaveLength(3);
   });
 
+  it('stops at shutdown: the dispatch under way finishes, no retry or wake starts another, the rows wait for the sweep', async () => {
+    let failNext = true;
+    const enqueuer: WebhookEnqueuer = {
+      enqueueSyncs: (tx, requests) => queue.enqueueSyncs(tx, requests),
+      enqueueItemEvents: (tx, ids) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('queue unavailable');
+        }
+        return queue.enqueueItemEvents(tx, ids);
+      },
+      notify: () => undefined,
+    };
+    const dispatcher = new WebhookDispatcher({ sql: database.sql, queue: enqueuer, logger }, { retryAfterMs: 50, gatherMs: 100 });
+    await recorder.record(itemEvent(plaidItemIds[0]!));
+    // A dispatch under way when the stop comes (still gathering): it runs, and fails; its retry is cancelled.
+    dispatcher.wake();
+    await dispatcher.stop();
+    expect(await inboxCount()).toBe(1);
+    dispatcher.wake();
+    await dispatcher.settled();
+    // Longer than the retry delay: nothing came back to take the row.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await inboxCount()).toBe(1);
+    expect(await eventJobs()).toHaveLength(0);
+    // The next instance's sweep makes its job.
+    expect(await dispatchPendingWebhooks({ sql: database.sql, queue, logger })).toBe(1);
+    expect(await eventJobs()).toHaveLength(1);
+  });
+
   it('a dispatch that starts from idle gathers the webhooks of the next moment into one transaction', async () => {
     const enqueuer = watched();
     const dispatcher = new WebhookDispatcher({ sql: database.sql, queue: enqueuer, logger }, { gatherMs: 300 });
