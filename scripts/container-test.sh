@@ -129,7 +129,8 @@ as_postgres "/usr/lib/postgresql/15/bin/initdb -D $tmp/pg/data -U postgres --aut
 pgdata=$tmp/pg/data
 as_postgres "/usr/lib/postgresql/15/bin/pg_ctl -D $pgdata -l $tmp/pg/server.log -w -o \"-p $pgport -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off\" start >/dev/null"
 simport=$(free_port)
-npm run -s simulator -- --port "$simport" --client-id ct-client --secret ct-secret >"$tmp/simulator.log" 2>&1 &
+# node itself, not `npm run simulator`: killing npm would leave its node child running after the test.
+node --import tsx src/simulator/cli.ts --port "$simport" --client-id ct-client --secret ct-secret >"$tmp/simulator.log" 2>&1 &
 simpid=$!
 until grep -qs listening "$tmp/simulator.log"; do kill -0 "$simpid" || { cat "$tmp/simulator.log"; exit 1; }; sleep 0.2; done
 
