@@ -2,6 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { JWKPublicKey } from 'plaid';
 import { WebhookVerificationError } from '../../src/webhooks/verification-error.js';
+import { actionFor } from '../../src/webhooks/webhook-actions.js';
+import type { Delivery } from '../../src/webhooks/webhook-recorder.js';
+import { parseWebhook } from '../../src/webhooks/webhook-schemas.js';
 
 /**
  * A local stand-in for Plaid's signing side: an ES256 key, the JWK `/webhook_verification_key/get`
@@ -39,4 +42,19 @@ export async function createTestSigner() {
 /** Plaid's own formatting: 2-space indented JSON, no trailing newline. */
 export function plaidBody(payload: object): string {
   return JSON.stringify(payload, null, 2);
+}
+
+/** A verified delivery as the intake hands it to the recorder: the body (or the payload as Plaid writes it), its own token. */
+export function recorderDelivery(payload: object | string): Delivery {
+  const text = typeof payload === 'string' ? payload : plaidBody(payload);
+  const parsed = parseWebhook(text);
+  return {
+    type: parsed.webhook.webhook_type,
+    code: parsed.webhook.webhook_code,
+    plaidItemId: parsed.webhook.item_id ?? null,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    verificationSha256: createHash('sha256').update(randomUUID()).digest('hex'),
+    text,
+    action: actionFor(parsed),
+  };
 }

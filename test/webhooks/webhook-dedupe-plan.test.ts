@@ -1,12 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { actionFor } from '../../src/webhooks/webhook-actions.js';
-import { WebhookRecorder, type Delivery } from '../../src/webhooks/webhook-recorder.js';
-import { parseWebhook } from '../../src/webhooks/webhook-schemas.js';
+import { WebhookRecorder } from '../../src/webhooks/webhook-recorder.js';
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../support/database.js';
 import { planNodes, type PlanNode } from '../support/query-plans.js';
-import { plaidBody } from '../support/webhook-signing.js';
+import { recorderDelivery } from '../support/webhook-signing.js';
 
 /**
  * The recorder's insert looks for an earlier copy of each delivery in `webhook_events`. Its plan is
@@ -15,19 +13,8 @@ import { plaidBody } from '../support/webhook-signing.js';
  * grows, and every batch would read every row received in the window. The lookup must be a probe of
  * `webhook_events_dedupe_idx` whatever the table's size or statistics when it was planned.
  */
-function delivery(): Delivery {
-  const text = plaidBody({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: `item-${randomUUID()}`, initial_update_complete: true, historical_update_complete: true, environment: 'sandbox' });
-  const parsed = parseWebhook(text);
-  return {
-    type: parsed.webhook.webhook_type,
-    code: parsed.webhook.webhook_code,
-    plaidItemId: parsed.webhook.item_id ?? null,
-    sha256: createHash('sha256').update(text).digest('hex'),
-    verificationSha256: createHash('sha256').update(randomUUID()).digest('hex'),
-    text,
-    action: actionFor(parsed),
-  };
-}
+const delivery = () =>
+  recorderDelivery({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: `item-${randomUUID()}`, initial_update_complete: true, historical_update_complete: true, environment: 'sandbox' });
 
 describe('the webhook recorder’s duplicate lookup', () => {
   let database: TestDatabase;

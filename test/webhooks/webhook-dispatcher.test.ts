@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type PgBoss from 'pg-boss';
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,34 +7,19 @@ import { startJobQueue } from '../../src/queue/job-queue.js';
 import { SYNC_QUEUES, WEBHOOK_EVENT_QUEUE } from '../../src/queue/queue-names.js';
 import { QueueSyncScheduler } from '../../src/queue/queue-sync-scheduler.js';
 import { PgBossWorkQueue } from '../../src/queue/work-queue.js';
-import { actionFor } from '../../src/webhooks/webhook-actions.js';
 import { dispatchPendingWebhooks, dispatchWebhookBatch, WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher.js';
 import type { WebhookEnqueuer } from '../../src/webhooks/webhook-enqueuer.js';
-import { WebhookRecorder, type Delivery } from '../../src/webhooks/webhook-recorder.js';
-import { parseWebhook } from '../../src/webhooks/webhook-schemas.js';
+import { WebhookRecorder } from '../../src/webhooks/webhook-recorder.js';
 import { buildTestApp, captureLogs } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertItem } from '../support/webhook-items.js';
-import { plaidBody } from '../support/webhook-signing.js';
+import { recorderDelivery } from '../support/webhook-signing.js';
 
-function delivery(payload: object): Delivery {
-  const text = plaidBody(payload);
-  const parsed = parseWebhook(text);
-  return {
-    type: parsed.webhook.webhook_type,
-    code: parsed.webhook.webhook_code,
-    plaidItemId: parsed.webhook.item_id ?? null,
-    sha256: createHash('sha256').update(text).digest('hex'),
-    verificationSha256: createHash('sha256').update(randomUUID()).digest('hex'),
-    text,
-    action: actionFor(parsed),
-  };
-}
 
 // A new body each time (`n`), so no delivery is another's duplicate.
 let counter = 0;
-const syncUpdate = (plaidItemId: string) => delivery({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: plaidItemId, initial_update_complete: true, historical_update_complete: true, n: counter++ });
-const itemEvent = (plaidItemId: string) => delivery({ webhook_type: 'ITEM', webhook_code: 'NEW_ACCOUNTS_AVAILABLE', item_id: plaidItemId, error: null, n: counter++ });
+const syncUpdate = (plaidItemId: string) => recorderDelivery({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: plaidItemId, initial_update_complete: true, historical_update_complete: true, n: counter++ });
+const itemEvent = (plaidItemId: string) => recorderDelivery({ webhook_type: 'ITEM', webhook_code: 'NEW_ACCOUNTS_AVAILABLE', item_id: plaidItemId, error: null, n: counter++ });
 
 describe('webhook dispatcher (inbox rows to jobs)', () => {
   let database: TestDatabase;
@@ -66,6 +51,22 @@ describe('webhook dispatcher (inbox rows to jobs)', () => {
     select data->>'itemId' as item_id, singleton_key from pgboss.job where name = ${SYNC_QUEUES.transactions} and state = 'created' order by 1`;
   const eventJobs = () => database.sql<{ event_id: string }[]>`select data->>'eventId' as event_id from pgboss.job where name = ${WEBHOOK_EVENT_QUEUE}`;
   const inboxCount = async () => (await database.sql<{ n: number }[]>`select count(*)::int as n from webhook_dispatch`)[0]!.n;
+
+  /** The work queue, whose first item event enqueue fails. */
+  function failingOnce(): WebhookEnqueuer {
+    let failNext = true;
+    return {
+      enqueueSyncs: (tx, requests) => queue.enqueueSyncs(tx, requests),
+      enqueueItemEvents: (tx, ids) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('queue unavailable');
+        }
+        return queue.enqueueItemEvents(tx, ids);
+      },
+      notify: () => undefined,
+    };
+  }
 
   /** The work queue, with the item event ids of each enqueue kept in the order they were handed over. */
   function watched(): WebhookEnqueuer & { itemEvents: string[][] } {
@@ -190,18 +191,7 @@ describe('webhook dispatcher (inbox rows to jobs)', () => {
   });
 
   it('the intake’s dispatcher runs once at a time, goes again when woken meanwhile, and retries a failed dispatch', async () => {
-    let failNext = true;
-    const enqueuer: WebhookEnqueuer = {
-      enqueueSyncs: (tx, requests) => queue.enqueueSyncs(tx, requests),
-      enqueueItemEvents: (tx, ids) => {
-        if (failNext) {
-          failNext = false;
-          throw new Error('queue unavailable');
-        }
-        return queue.enqueueItemEvents(tx, ids);
-      },
-      notify: () => undefined,
-    };
+    const enqueuer = failingOnce();
     const dispatcher = new WebhookDispatcher({ sql: database.sql, queue: enqueuer, logger }, { retryAfterMs: 50 });
     await recorder.record(itemEvent(plaidItemIds[0]!));
     dispatcher.wake();
@@ -223,18 +213,7 @@ describe('webhook dispatcher (inbox rows to jobs)', () => {
   });
 
   it('stops at shutdown: the dispatch under way finishes, no retry or wake starts another, the rows wait for the sweep', async () => {
-    let failNext = true;
-    const enqueuer: WebhookEnqueuer = {
-      enqueueSyncs: (tx, requests) => queue.enqueueSyncs(tx, requests),
-      enqueueItemEvents: (tx, ids) => {
-        if (failNext) {
-          failNext = false;
-          throw new Error('queue unavailable');
-        }
-        return queue.enqueueItemEvents(tx, ids);
-      },
-      notify: () => undefined,
-    };
+    const enqueuer = failingOnce();
     const dispatcher = new WebhookDispatcher({ sql: database.sql, queue: enqueuer, logger }, { retryAfterMs: 50, gatherMs: 100 });
     await recorder.record(itemEvent(plaidItemIds[0]!));
     // A dispatch under way when the stop comes (still gathering): it runs, and fails; its retry is cancelled.

@@ -1,26 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { actionFor } from '../../src/webhooks/webhook-actions.js';
-import { WebhookRecorder, type Delivery } from '../../src/webhooks/webhook-recorder.js';
-import { parseWebhook } from '../../src/webhooks/webhook-schemas.js';
+import { WebhookRecorder } from '../../src/webhooks/webhook-recorder.js';
 import { buildTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertItem } from '../support/webhook-items.js';
-import { plaidBody } from '../support/webhook-signing.js';
+import { recorderDelivery } from '../support/webhook-signing.js';
 
-function delivery(payload: object | string): Delivery {
-  const text = typeof payload === 'string' ? payload : plaidBody(payload);
-  const parsed = parseWebhook(text);
-  return {
-    type: parsed.webhook.webhook_type,
-    code: parsed.webhook.webhook_code,
-    plaidItemId: parsed.webhook.item_id ?? null,
-    sha256: createHash('sha256').update(text).digest('hex'),
-    verificationSha256: createHash('sha256').update(randomUUID()).digest('hex'),
-    text,
-    action: actionFor(parsed),
-  };
-}
 
 const syncUpdate = (itemId: string) => ({ webhook_type: 'TRANSACTIONS', webhook_code: 'SYNC_UPDATES_AVAILABLE', item_id: itemId, initial_update_complete: true, historical_update_complete: true, environment: 'sandbox' });
 
@@ -43,7 +28,7 @@ describe('webhook recorder (group commit)', () => {
   it('writes concurrent deliveries in shared transactions, each resolved with its own row after the commit', async () => {
     const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300, maxInFlight: 1, maxBatch: 16 });
 
-    const results = await Promise.all(plaidItemIds.map((id) => recorder.record(delivery(syncUpdate(id)))));
+    const results = await Promise.all(plaidItemIds.map((id) => recorder.record(recorderDelivery(syncUpdate(id)))));
 
     expect(results.map((r) => r.status)).toEqual(plaidItemIds.map(() => 'processed'));
     expect(results.map((r) => r.itemId)).toEqual(plaidItemIds.map((id) => itemIds.get(id)));
@@ -67,14 +52,14 @@ describe('webhook recorder (group commit)', () => {
     const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300, maxInFlight: 1 });
     const [first, second] = plaidItemIds as [string, string];
     // The first record() goes alone; the next six are one batch.
-    const lead = recorder.record(delivery(syncUpdate(first)));
+    const lead = recorder.record(recorderDelivery(syncUpdate(first)));
     const rest = Promise.all([
-      recorder.record(delivery(syncUpdate(second))),
-      recorder.record(delivery({ webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED', item_id: second, environment: 'sandbox' })),
-      recorder.record(delivery({ webhook_type: 'TRANSACTIONS', webhook_code: 'DEFAULT_UPDATE', item_id: second, new_transactions: 1 })),
-      recorder.record(delivery(syncUpdate('nobody'))),
-      recorder.record(delivery(syncUpdate(first))),
-      recorder.record(delivery(syncUpdate(second))),
+      recorder.record(recorderDelivery(syncUpdate(second))),
+      recorder.record(recorderDelivery({ webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED', item_id: second, environment: 'sandbox' })),
+      recorder.record(recorderDelivery({ webhook_type: 'TRANSACTIONS', webhook_code: 'DEFAULT_UPDATE', item_id: second, new_transactions: 1 })),
+      recorder.record(recorderDelivery(syncUpdate('nobody'))),
+      recorder.record(recorderDelivery(syncUpdate(first))),
+      recorder.record(recorderDelivery(syncUpdate(second))),
     ]);
     expect((await lead).status).toBe('processed');
     // A new delivery of the lead's body is processed (it may announce a change nothing fetched yet);
@@ -95,12 +80,12 @@ describe('webhook recorder (group commit)', () => {
     const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300, maxInFlight: 1 });
     // Valid JSON that PostgreSQL's jsonb refuses (a NUL character inside a string); the intake
     // answers such a body 400 before it reaches the recorder, so it is built here past that check.
-    const poisoned = { ...delivery(`{"webhook_type":"ASSETS","webhook_code":"PRODUCT_READY"}`), text: `{"webhook_type":"ASSETS","webhook_code":"PRODUCT_READY","note":"\\u0000"}` };
-    const lead = recorder.record(delivery(syncUpdate(plaidItemIds[2]!)));
+    const poisoned = { ...recorderDelivery(`{"webhook_type":"ASSETS","webhook_code":"PRODUCT_READY"}`), text: `{"webhook_type":"ASSETS","webhook_code":"PRODUCT_READY","note":"\\u0000"}` };
+    const lead = recorder.record(recorderDelivery(syncUpdate(plaidItemIds[2]!)));
     const batch = [
-      recorder.record(delivery(syncUpdate(plaidItemIds[3]!))),
+      recorder.record(recorderDelivery(syncUpdate(plaidItemIds[3]!))),
       recorder.record(poisoned),
-      recorder.record(delivery(syncUpdate(plaidItemIds[4]!))),
+      recorder.record(recorderDelivery(syncUpdate(plaidItemIds[4]!))),
     ];
     await lead;
     const settled = await Promise.allSettled(batch);
