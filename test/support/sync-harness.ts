@@ -13,8 +13,9 @@ import type { SimulatorControl } from '../../src/simulator/index.js';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../src/sync/sync-engine.js';
 import { TokenVault } from '../../src/vault/token-vault.js';
 import { captureLogs, testConfig } from './app.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
-import { startTestSimulator, type TestSimulator, type TestSimulatorOptions } from './simulator.js';
+import type { TestDatabase } from './database.js';
+import type { TestSimulator, TestSimulatorOptions } from './simulator.js';
+import { useDatabaseAndSimulator } from './test-environment.js';
 
 /** Backoff that never waits, recording the delays it was asked for. */
 export function instantTimers(): BackoffTimers & { delays: number[] } {
@@ -192,16 +193,16 @@ export interface SyncEnvironment {
  * in): made before its tests, torn down after. Read the fields inside tests and hooks, not before.
  */
 export function useSyncEnvironment(options: { simulator?: TestSimulatorOptions; harness?: Partial<SyncEngineOptions> } = {}): SyncEnvironment {
+  const base = useDatabaseAndSimulator(options.simulator);
   const env = {} as SyncEnvironment;
-  beforeAll(async () => {
-    env.database = await createTestDatabase();
-    env.sim = startTestSimulator(options.simulator);
-    env.harness = syncHarness(env.database, options.harness);
+  beforeAll(() => {
+    env.database = base.database;
+    env.sim = base.simulator;
+    env.harness = syncHarness(base.database, options.harness);
   });
+  // Hooks after the tests run in reverse: the engine stops before the simulator and the database go.
   afterAll(async () => {
     await env.harness?.engine.stop(0);
-    await env.sim?.close();
-    await env.database?.drop();
   });
   return env;
 }
