@@ -29,5 +29,9 @@ declare module 'autocannon' {
     latency: Histogram;
     requests: Histogram & { sent: number; total: number };
   }
-  export default function autocannon(options: Options): Promise<Result>;
+  /** A run: awaitable for its result, and an emitter of each answer as it arrives. */
+  export interface Instance extends PromiseLike<Result> {
+    on(event: 'response', listener: (...args: unknown[]) => void): this;
+  }
+  export default function autocannon(options: Options): Instance;
 }
