@@ -1,6 +1,7 @@
 import axios, { type AxiosInstance } from 'axios';
 import { Configuration, PlaidApi, PlaidEnvironments } from 'plaid';
 import { mayHoldUnstorableText, storableJson } from '../db/storable-text.js';
+import { parseJsonBytes } from './response-json.js';
 
 /** The axios instance type as the SDK declares it (its CommonJS view of axios). */
 export type PlaidAxios = ConstructorParameters<typeof PlaidApi>[2];
@@ -33,6 +34,22 @@ function cleanText(data: unknown): unknown {
   }
 }
 
+/**
+ * Responses arrive as bytes (`responseType: 'arraybuffer'`) and are parsed here: a large page is
+ * parsed in pieces rather than decoded to one large string first (`parseJsonBytes` says why), and a
+ * body that is not JSON is handed on as its text, as axios would. The parsed body is sanitised as
+ * `cleanText` says; its text is only looked at as a string when the bytes hold a `\u` escape at all.
+ */
+function decodeBody(data: unknown): unknown {
+  if (!Buffer.isBuffer(data)) return cleanText(data);
+  try {
+    const parsed = parseJsonBytes(data);
+    return data.includes('\\u') && mayHoldUnstorableText(data.toString('utf8')) ? storableJson(parsed) : parsed;
+  } catch {
+    return data.toString('utf8');
+  }
+}
+
 /** The official SDK client; every Plaid call in the service goes through one of these. */
 export function createPlaidClient(options: PlaidClientOptions): PlaidApi {
   const basePath = options.baseUrl?.replace(/\/+$/, '') ?? (options.env === 'production' ? PlaidEnvironments.production : PlaidEnvironments.sandbox);
@@ -42,7 +59,7 @@ export function createPlaidClient(options: PlaidClientOptions): PlaidApi {
   // The same axios at runtime; the SDK's types see it through CommonJS, ours through ESM.
   const instance = (options.axios as unknown as AxiosInstance | undefined) ?? axios.create();
   const defaults = instance.defaults.transformResponse ?? [];
-  instance.defaults.transformResponse = [cleanText, ...(Array.isArray(defaults) ? defaults : [defaults])];
+  instance.defaults.transformResponse = [decodeBody, ...(Array.isArray(defaults) ? defaults : [defaults])];
   return new PlaidApi(
     new Configuration({
       basePath,
@@ -50,6 +67,7 @@ export function createPlaidClient(options: PlaidClientOptions): PlaidApi {
         headers: { 'PLAID-CLIENT-ID': options.clientId, 'PLAID-SECRET': options.secret },
         // The axios default is no timeout at all; a hung Plaid call must not hold a worker forever.
         timeout: options.timeoutMs ?? 30_000,
+        responseType: 'arraybuffer',
       },
     }),
     basePath,
