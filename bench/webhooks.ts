@@ -242,6 +242,9 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       [`${phase}: PostgreSQL CPU ms per webhook`]: (cpu['PostgreSQL CPU seconds']! * 1000) / (webhookCount || 1),
       [`${phase}: load generator CPU ms per webhook`]: (cpu['load generator CPU seconds']! * 1000) / (webhookCount || 1),
       [`${phase}: machine cores busy (all processes)`]: cpu['machine cores busy (all processes)']!,
+      ...(cpu['service main thread waiting for a CPU, seconds'] === undefined
+        ? {}
+        : { [`${phase}: service main thread waiting for a CPU, ms per webhook`]: (cpu['service main thread waiting for a CPU, seconds'] * 1000) / (webhookCount || 1) }),
     });
 
     const outcomes = await handle.sql<{ status: string; n: number }[]>`select status, count(*)::int as n from webhook_events group by status`;

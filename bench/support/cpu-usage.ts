@@ -12,6 +12,17 @@ export async function processCpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
+/**
+ * Seconds a process's main thread has spent runnable but waiting for a CPU so far (the second field
+ * of /proc/<pid>/schedstat), or null where the kernel does not keep scheduler statistics. For a node
+ * process that is the event loop waiting to run: latency that no profile of the process shows as such
+ * (a sampling profiler charges it to whatever was on the stack, often a socket write).
+ */
+export async function runQueueWaitSeconds(pid: number): Promise<number | null> {
+  const fields = (await readFile(`/proc/${pid}/schedstat`, 'utf8').catch(() => '')).trim().split(' ');
+  return fields.length >= 2 ? Number(fields[1]) / 1e9 : null;
+}
+
 /** Busy and total CPU seconds of the whole machine so far, from /proc/stat. */
 async function machineCpu(): Promise<{ busy: number; total: number }> {
   const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
@@ -23,17 +34,24 @@ async function machineCpu(): Promise<{ busy: number; total: number }> {
 
 /**
  * Starts counting CPU for the given processes and the machine; `stop()` returns each process's CPU
- * seconds and how many of the machine's cores were busy on average (everything, other tenants too).
+ * seconds, the seconds its main thread waited for a CPU (where the kernel says), and how many of the
+ * machine's cores were busy on average (everything, other tenants too).
  */
 export async function countCpu(pids: Record<string, number>): Promise<{ stop(): Promise<Record<string, number>> }> {
   const before = await Promise.all(Object.values(pids).map(processCpuSeconds));
+  const waitedBefore = await Promise.all(Object.values(pids).map(runQueueWaitSeconds));
   const machineBefore = await machineCpu();
   return {
     async stop() {
       const after = await Promise.all(Object.values(pids).map(processCpuSeconds));
+      const waitedAfter = await Promise.all(Object.values(pids).map(runQueueWaitSeconds));
       const machineAfter = await machineCpu();
       const result: Record<string, number> = {};
-      Object.keys(pids).forEach((name, i) => (result[`${name} CPU seconds`] = after[i]! - before[i]!));
+      Object.keys(pids).forEach((name, i) => {
+        result[`${name} CPU seconds`] = after[i]! - before[i]!;
+        const [from, to] = [waitedBefore[i], waitedAfter[i]];
+        if (from !== null && from !== undefined && to !== null && to !== undefined) result[`${name} main thread waiting for a CPU, seconds`] = to - from;
+      });
       const share = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
       result['machine cores busy (all processes)'] = share * cpus().length;
       return result;
