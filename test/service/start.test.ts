@@ -82,11 +82,8 @@ async function readyStatus(base: string, withinMs = 30_000): Promise<number> {
 
 /** Polls /readyz from the moment of the call; resolves with what `atFirstReady` found when it first answered 200. */
 async function whenFirstReady<T>(base: string, atFirstReady: () => Promise<T>): Promise<T> {
-  for (;;) {
-    const status = await fetch(`${base}/readyz`).then((res) => res.status, () => 0);
-    if (status === 200) return atFirstReady();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await readyStatus(base, Number.POSITIVE_INFINITY);
+  return atFirstReady();
 }
 
 function databaseUrl(password: string, port: string) {
