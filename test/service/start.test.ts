@@ -27,10 +27,16 @@ interface Started {
   exited: Promise<number | null>;
 }
 
+/** The banner's last line: every start in this file is zero-configuration, so every one prints it. */
+const BANNER_END = 'Stop with Ctrl+C.';
+
 /** Every process started, so a case that fails or times out half-way leaves none running. */
 const spawned: ChildProcess[] = [];
 
-/** Starts the service as `npm start` does and resolves once it logs that it has started. */
+/**
+ * Starts the service as `npm start` does and resolves once it has logged that it started (stdout) and
+ * printed the banner (stderr). Two pipes: either can reach this process first.
+ */
 function startService(env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
@@ -43,7 +49,7 @@ function startService(env: Record<string, string>): Promise<Started> {
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('"service_started"')) resolve({ child, output: () => output, exited });
+      if (output.includes('"service_started"') && output.includes(BANNER_END)) resolve({ child, output: () => output, exited });
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
