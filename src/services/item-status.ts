@@ -24,10 +24,15 @@ export async function markItemNeedsReauth(db: Executor, itemId: string, error: S
   return rows.length > 0;
 }
 
+/**
+ * Every caller has just heard from Plaid that the item works (update mode, `LOGIN_REPAIRED`, a clean
+ * sync, a healthy `/item/get`): that moment is kept, so a login error webhook that may be older is
+ * checked with Plaid before it undoes the repair.
+ */
 export async function markItemActive(db: Executor, itemId: string): Promise<boolean> {
   const rows = await db
     .update(plaidItems)
-    .set({ status: 'active', errorCode: null, errorMessage: null, updatedAt: sql`now()` })
+    .set({ status: 'active', errorCode: null, errorMessage: null, loginConfirmedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(eq(plaidItems.id, itemId), ne(plaidItems.status, 'disconnected')))
     .returning({ id: plaidItems.id });
   return rows.length > 0;

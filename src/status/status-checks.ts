@@ -1,6 +1,7 @@
 import type { SyncTrigger } from '../sync/sync-scheduler.js';
 
-export type StatusCheckTrigger = Extract<SyncTrigger, 'schedule' | 'refresh_all'>;
+/** `webhook`: an `ITEM_LOGIN_REQUIRED` webhook that may be older than the item's repair. */
+export type StatusCheckTrigger = Extract<SyncTrigger, 'schedule' | 'refresh_all' | 'webhook'>;
 
 export interface StatusCheckRequest {
   /** Only this user's items (the REST API); every item when absent (the schedule, the admin page). */

@@ -2,6 +2,7 @@ import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { markItemActive, markItemDisconnected, markItemNeedsReauth } from '../services/item-status.js';
 import { itemSyncProducts } from '../status/item-sync-products.js';
+import type { StatusCheckResult } from '../status/status-check.js';
 import type { SyncScheduler } from '../sync/sync-scheduler.js';
 import { parseWebhook, type KnownWebhook } from './webhook-schemas.js';
 
@@ -10,6 +11,8 @@ export interface ItemWebhookDeps {
   sql: Sql;
   syncs: SyncScheduler;
   logger: Logger;
+  /** Asks Plaid (`/item/get`) how the item is and applies the answer: the status check of one item. */
+  checkStatus: (itemId: string) => Promise<StatusCheckResult>;
 }
 
 interface EventRow {
@@ -17,7 +20,12 @@ interface EventRow {
   item_id: string | null;
   body: string;
   status: string;
+  /** Plaid confirmed the item working within its 24-hour retry window before this delivery, or after it. */
+  may_predate_repair: boolean;
 }
+
+/** How long Plaid keeps retrying a webhook delivery (plaid-reference.md, "Delivery, retries"). */
+const PLAID_RETRY_WINDOW_HOURS = 24;
 
 /** What an `ITEM ERROR` code means for the item (the same codes move it when a sync meets them). */
 function errorKind(code: string): 'needs_reauth' | 'revoked' | 'other' {
@@ -26,14 +34,25 @@ function errorKind(code: string): 'needs_reauth' | 'revoked' | 'other' {
   return 'other';
 }
 
-async function apply(deps: ItemWebhookDeps, itemId: string, webhook: KnownWebhook): Promise<boolean> {
+/**
+ * A login error that may be older than the item's repair: Plaid retries a delivery for up to 24 hours
+ * and keeps no order, so an `ITEM_LOGIN_REQUIRED` sent before the user fixed the login in update mode
+ * can arrive (or be applied) after it. Plaid's answer now decides instead of the webhook.
+ */
+async function recheckLoginError(deps: ItemWebhookDeps, event: EventRow, itemId: string, code: string): Promise<void> {
+  const checked = await deps.checkStatus(itemId);
+  deps.logger.info({ eventId: event.id, itemId, plaidErrorCode: code, status: checked.status }, 'item_login_error_rechecked');
+}
+
+async function apply(deps: ItemWebhookDeps, event: EventRow, itemId: string, webhook: KnownWebhook): Promise<boolean> {
   const { db, sql } = deps;
   switch (webhook.webhook_code) {
     case 'ERROR': {
       if (webhook.webhook_type !== 'ITEM' || !webhook.error) return false;
       const error = { code: webhook.error.error_code, message: webhook.error.error_message };
       const kind = errorKind(error.code);
-      if (kind === 'needs_reauth') await markItemNeedsReauth(db, itemId, error);
+      if (kind === 'needs_reauth' && event.may_predate_repair) await recheckLoginError(deps, event, itemId, error.code);
+      else if (kind === 'needs_reauth') await markItemNeedsReauth(db, itemId, error);
       else if (kind === 'revoked') await db.transaction((tx) => markItemDisconnected(tx, itemId, error));
       else await sql`update plaid_items set error_code = ${error.code}, error_message = ${error.message ?? null}, updated_at = now() where id = ${itemId}`;
       return false;
@@ -70,13 +89,17 @@ async function apply(deps: ItemWebhookDeps, itemId: string, webhook: KnownWebhoo
  * the status change and the sync requests simply does both again; the event is marked processed last.
  */
 export async function handleItemWebhook(deps: ItemWebhookDeps, eventId: string): Promise<{ status: string }> {
-  const [event] = await deps.sql<EventRow[]>`select id, item_id, body::text as body, status from webhook_events where id = ${eventId}`;
+  const [event] = await deps.sql<EventRow[]>`
+    select e.id, e.item_id, e.body::text as body, e.status,
+      coalesce(i.login_confirmed_at >= e.received_at - make_interval(hours => ${PLAID_RETRY_WINDOW_HOURS}), false) as may_predate_repair
+    from webhook_events e left join plaid_items i on i.id = e.item_id
+    where e.id = ${eventId}`;
   if (!event) return { status: 'missing' };
   if (!event.item_id) return { status: event.status };
   const parsed = parseWebhook(event.body);
   if (!parsed.known) return { status: event.status };
 
-  const syncAfter = await apply(deps, event.item_id, parsed.webhook);
+  const syncAfter = await apply(deps, event, event.item_id, parsed.webhook);
   if (syncAfter) {
     for (const product of await itemSyncProducts(deps.sql, event.item_id)) {
       await deps.syncs.request({ itemId: event.item_id, product, trigger: 'webhook' });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
+import { createPlaidCaller } from '../../src/providers/plaid/plaid-call.js';
+import { checkItemStatus } from '../../src/status/status-check.js';
 import { handleItemWebhook } from '../../src/webhooks/item-webhook-handler.js';
 import { replayWebhookEvent } from '../../src/webhooks/webhook-replay.js';
 import { buildTestApp, recordingScheduler } from '../support/app.js';
@@ -8,14 +10,23 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertItem, only } from '../support/webhook-items.js';
 import { recordingWorkQueue } from '../support/webhook-queue.js';
 import { plaidBody } from '../support/webhook-signing.js';
+import { startWebhookSimulator } from '../support/webhook-simulator.js';
 
 describe('item webhooks applied by the worker', () => {
   let database: TestDatabase;
+  let simulator: ReturnType<typeof startWebhookSimulator>;
+  // One app for the simulated items: its vault sealed their access tokens, the status check opens them.
+  let app: ReturnType<typeof buildTestApp>;
 
   beforeAll(async () => {
     database = await createTestDatabase();
+    app = buildTestApp(database);
+    simulator = startWebhookSimulator({ seed: 17 });
   });
-  afterAll(() => database.drop());
+  afterAll(async () => {
+    await simulator.close();
+    await database.drop();
+  });
 
   async function item(status = 'active') {
     const plaidItemId = `item-${randomUUID()}`;
@@ -38,11 +49,27 @@ describe('item webhooks applied by the worker', () => {
     return row!.id;
   }
 
+  /** The status check the worker runs (real `/item/get` at the simulator), counted. */
   function apply(eventId: string) {
     const syncs = recordingScheduler();
-    const result = handleItemWebhook({ db: database.db, sql: database.sql, syncs, logger: createLogger('silent') }, eventId);
-    return { result, syncs };
+    const checks: string[] = [];
+    const { deps } = app;
+    const call = createPlaidCaller({ maxAttempts: 1, baseDelayMs: 0, rateLimitDelayMs: 0, maxDelayMs: 0 });
+    const checkStatus = (itemId: string) => {
+      checks.push(itemId);
+      return checkItemStatus({ ...deps, syncs, call }, { itemId, trigger: 'webhook' });
+    };
+    const result = handleItemWebhook({ db: database.db, sql: database.sql, syncs, logger: createLogger('silent'), checkStatus }, eventId);
+    return { result, syncs, checks };
   }
+
+  /** An item that exists at the simulator too, so `/item/get` can answer for it. */
+  async function simulated() {
+    const created = simulator.control.createItem();
+    const id = await insertItem(app.deps, { plaidItemId: created.itemId, accessToken: created.accessToken });
+    return { id, plaidItemId: created.itemId };
+  }
+  const loginError = { error_type: 'ITEM_ERROR', error_code: 'ITEM_LOGIN_REQUIRED', error_message: 'the login details have changed' };
 
   const state = async (itemId: string) => {
     const [row] = await database.sql`
@@ -62,6 +89,42 @@ describe('item webhooks applied by the worker', () => {
     await repaired.result;
     expect(await state(id)).toMatchObject({ status: 'active', error_code: null });
     expect(repaired.syncs.requests).toEqual([{ itemId: id, product: 'transactions', trigger: 'webhook' }]);
+  });
+
+  it('a login error that may predate the repair (Plaid retries for 24 h, in any order) is checked with /item/get and does not undo it', async () => {
+    const { id, plaidItemId } = await simulated();
+    // Received while the login was broken; the user fixed it in update mode before the worker got to it.
+    const late = await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error: loginError });
+    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED' })).result;
+    const applied = apply(late);
+    expect(await applied.result).toEqual({ status: 'processed' });
+    expect(applied.checks).toEqual([id]);
+    expect(await state(id)).toMatchObject({ status: 'active', error_code: null });
+
+    // A delivery that arrives after the repair may be a retry of one sent before it: checked as well.
+    const retried = apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error: loginError }));
+    await retried.result;
+    expect(retried.checks).toEqual([id]);
+    expect(await state(id)).toMatchObject({ status: 'active', error_code: null });
+  });
+
+  it('a login error after a repair still moves the item when Plaid confirms it; one past the retry window moves it without asking', async () => {
+    const { id, plaidItemId } = await simulated();
+    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED' })).result;
+    simulator.control.loginRequired(plaidItemId);
+    const confirmed = apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error: loginError }));
+    await confirmed.result;
+    expect(confirmed.checks).toEqual([id]);
+    expect(await state(id)).toMatchObject({ status: 'needs_reauth', error_code: 'ITEM_LOGIN_REQUIRED' });
+
+    // Repaired more than 24 hours before the delivery: no retry can be that old, the webhook decides.
+    simulator.control.repairLogin(plaidItemId);
+    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED' })).result;
+    await database.sql`update plaid_items set login_confirmed_at = now() - interval '25 hours' where id = ${id}`;
+    const direct = apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error: loginError }));
+    await direct.result;
+    expect(direct.checks).toEqual([]);
+    expect(await state(id)).toMatchObject({ status: 'needs_reauth', error_code: 'ITEM_LOGIN_REQUIRED' });
   });
 
   it('ITEM ERROR ITEM_NOT_FOUND → disconnected; another code is recorded and the status kept', async () => {

@@ -38,6 +38,12 @@ export const plaidItems = pgTable(
     transactionsCursorPartial: boolean().notNull().default(false),
     lastStatusCheckAt: timestamp({ withTimezone: true }),
     /**
+     * When Plaid last confirmed that the item works: update mode completed, `LOGIN_REPAIRED`, a clean
+     * sync of an item marked broken, or a healthy status check. An `ITEM: ERROR` webhook that may
+     * predate it (Plaid retries a delivery for up to 24 hours) is checked with `/item/get` first.
+     */
+    loginConfirmedAt: timestamp({ withTimezone: true }),
+    /**
      * The oldest of the item's per-product last successful syncs (`sync_state.last_succeeded_at`),
      * null while one of its products never succeeded. Kept by triggers (migration 0009) whenever a
      * run succeeds or the item's products change; the admin list sorts by it.
