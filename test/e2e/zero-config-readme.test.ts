@@ -74,14 +74,22 @@ describe('the README zero-configuration flow, followed literally, and restarts',
     });
     return { status: res.status, body: (await res.json()) as Json };
   };
-  const eventually = async <T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> => {
+  /** What the service and the simulator hold for the item, for a timeout's message. */
+  const stateOf = async (itemId: string, simulator: string, plaidItemId: string): Promise<string> => {
+    const item = await api('GET', `/items/${itemId}`).then((r) => JSON.stringify(r.body), (error: Error) => error.message);
+    const simulated = await fetch(`${simulator}/simulator/items/${plaidItemId}`).then((r) => r.text(), (error: Error) => error.message);
+    const webhooks = await fetch(`${simulator}/simulator/webhooks`).then((r) => r.text(), (error: Error) => error.message);
+    return `service item: ${item}\nsimulator item: ${simulated.slice(0, 2000)}\nsimulator webhooks: ${webhooks.slice(-3000)}`;
+  };
+  const eventually = async <T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, explain?: () => Promise<string>): Promise<T> => {
     // Webhooks and queued syncs take their time on a loaded machine; the budget is generous, the poll quick.
     for (const deadline = Date.now() + 90_000; Date.now() < deadline;) {
       const value = await read();
       if (ok(value)) return value;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`timed out waiting for ${what}; the service said:\n${serviceOutput.slice(-6000)}`);
+    const state = explain ? `\n${await explain()}` : '';
+    throw new Error(`timed out waiting for ${what}; the service said:\n${serviceOutput.slice(-6000)}${state}`);
   };
 
   beforeAll(async () => {
@@ -139,7 +147,7 @@ describe('the README zero-configuration flow, followed literally, and restarts',
         await api('POST', '/products/transactions/transactions/sync', { account_id: account });
         return api('GET', `/accounts/${account}/transactions?limit=500`);
         // New ids, not a longer page: once the history has arrived the account may hold more than a page.
-      }, (r) => (r.body.transactions as { id: string }[]).some((t) => !beforeIds.has(t.id)), 'the advanced transactions');
+      }, (r) => (r.body.transactions as { id: string }[]).some((t) => !beforeIds.has(t.id)), 'the advanced transactions', () => stateOf(item.id, simulator, plaidItemId));
 
       // Break the login, then fix it through the Link page in update mode.
       const broken = await fetch(`${simulator}/simulator/items/${plaidItemId}/login-required`, { method: 'POST' });
@@ -149,7 +157,7 @@ describe('the README zero-configuration flow, followed literally, and restarts',
       await eventually(async () => {
         await api('POST', '/products/transactions/transactions/sync', { account_id: account });
         return api('GET', `/items/${item.id}`);
-      }, (r) => r.body.status === 'needs_reauth', 'needs_reauth');
+      }, (r) => r.body.status === 'needs_reauth', 'needs_reauth', () => stateOf(item.id, simulator, plaidItemId));
       const update = await api('POST', '/plaid/link-token', { item_id: item.id });
       expect(update.status).toBe(200);
       await completeLinkPage(browser, update.body.hosted_link_url as string, null);
