@@ -31,7 +31,16 @@ export async function completeReauth(deps: ServiceDeps, input: { userId: string;
     await markItemActive(tx, item.id);
     await tx
       .update(plaidItems)
-      .set({ products: metadata.products ?? metadata.billed_products, entitledProducts, newAccountsAvailable: false, updatedAt: sql`now()` })
+      // Update mode is how Plaid has the user renew consent and answer a pending disconnect, so the
+      // item's warnings are Plaid's answer now: its consent expiry as /item/get gives it, no disconnect.
+      .set({
+        products: metadata.products ?? metadata.billed_products,
+        entitledProducts,
+        newAccountsAvailable: false,
+        consentExpiresAt: metadata.consent_expiration_time ? new Date(metadata.consent_expiration_time) : null,
+        pendingDisconnectAt: null,
+        updatedAt: sql`now()`,
+      })
       .where(eq(plaidItems.id, item.id));
     await insertPlaidAccounts(tx, { itemId: item.id, userId: item.userId, linkedProduct, entitledProducts, accounts });
   });

@@ -59,8 +59,7 @@ export function createControl(ctx: SimulatorContext, events: ItemEvents): Simula
         const target = item(record.itemId);
         // Repaired through update mode in the app: Plaid sends LOGIN_REPAIRED only for an Item
         // repaired elsewhere (repairLogin), so the app learns of this repair from its own Link flow.
-        target.error = null;
-        target.newAccountsAvailable = false;
+        events.updatedInLink(target);
         return { publicToken: ctx.store.issuePublicToken(target.itemId), itemId: target.itemId, updateMode: true, webhookFired: false };
       }
       const fresh = ctx.store.create({

@@ -20,6 +20,12 @@ export interface WebhookResult {
 }
 
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
+/**
+ * How long consent lasts once renewed in update mode. Plaid documents renewal ("update mode can be
+ * used pre-emptively to renew authorization") but not a length, which depends on the institution and
+ * region; a year is this simulator's choice (docs/simulator.md).
+ */
+const RENEWED_CONSENT_MS = 365 * 24 * 60 * 60 * 1000;
 
 /** State changes on an Item and the webhooks Plaid sends for them. */
 export class ItemEvents {
@@ -89,6 +95,16 @@ export class ItemEvents {
       if (item.ready !== 'historical') this.markReady(item, 'historical');
       this.ctx.store.touch(item.itemId);
     });
+  }
+
+  /**
+   * The user went through Link in update mode: the login works again, the new-accounts prompt is
+   * answered and consent that expires is renewed. Plaid sends no webhook for it (the app ran Link).
+   */
+  updatedInLink(item: SimItem): void {
+    item.error = null;
+    item.newAccountsAvailable = false;
+    if (item.consentExpirationTime !== null) item.consentExpirationTime = this.ctx.clock.iso(RENEWED_CONSENT_MS);
   }
 
   loginRequired(item: SimItem): WebhookResult {

@@ -93,6 +93,7 @@ describe('/simulator control endpoints', () => {
     expect((accounts.json.accounts as AccountBase[]).map((a) => a.subtype)).toEqual(['credit card']);
 
     await call(sim, 'POST', '/sandbox/item/reset_login', { access_token: accessToken });
+    await call(sim, 'POST', `/simulator/items/${exchange.json.item_id as string}/pending-expiration`, {});
     const update = await call(sim, 'POST', '/link/token/create', {
       client_name: 'app', language: 'en', country_codes: ['US'], user: { client_user_id: 'u1' }, access_token: accessToken,
     });
@@ -100,9 +101,12 @@ describe('/simulator control endpoints', () => {
     const repaired = await call(sim, 'POST', '/simulator/link/complete', { linkToken: update.json.link_token });
     expect(repaired.json).toMatchObject({ updateMode: true, itemId: exchange.json.item_id, webhookFired: false });
     expect((await call(sim, 'POST', '/transactions/sync', { access_token: accessToken })).status).toBe(200);
+    // Update mode renewed the consent that was about to end (by a year, the simulator's choice).
+    const renewed = await call(sim, 'POST', '/item/get', { access_token: accessToken });
+    expect((renewed.json.item as { consent_expiration_time: string }).consent_expiration_time).toBe(new Date(now + 365 * 86_400_000).toISOString());
     await sim.control.idle();
     // Plaid sends LOGIN_REPAIRED only for an Item repaired outside the app's own update mode.
-    expect(hooks.codes()).toEqual(['ITEM:ERROR']);
+    expect(hooks.codes()).toEqual(['ITEM:ERROR', 'ITEM:PENDING_EXPIRATION']);
 
     const late = await call(sim, 'POST', '/simulator/link/complete', { linkToken: link.json.link_token });
     expect(late.status).toBe(200);

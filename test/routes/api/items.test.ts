@@ -156,6 +156,25 @@ describe('POST /api/items/{id}/reauth-complete', () => {
     expect(syncs.requests).toEqual([{ itemId: item.id, product: 'transactions', trigger: 'reauth' }]);
   });
 
+  it('after update mode that renewed consent: Plaid’s new expiry, no pending disconnect, nothing left to warn about', async () => {
+    const { api } = setup();
+    const { item, plaidItemId } = await linked(api, 'ins_109511');
+    // Both warnings arrived (PENDING_EXPIRATION, PENDING_DISCONNECT); Plaid's consent ends in a week.
+    env.simulator.control.pendingExpiration(plaidItemId);
+    await env.database.sql`update plaid_items set consent_expires_at = now() + interval '7 days', pending_disconnect_at = now() + interval '7 days'
+      where id = ${item.id}`;
+    expect((await api.get(`/items/${item.id}`)).body).toMatchObject({ consent_expiring: true });
+
+    const token = await api.post('/plaid/link-token', { item_id: item.id });
+    env.simulator.control.completeLink({ linkToken: token.body.link_token });
+    const res = await api.post(`/items/${item.id}/reauth-complete`);
+    expect(res.status).toBe(200);
+    const renewed = env.simulator.control.item(plaidItemId).consentExpirationTime;
+    expect(Date.parse(renewed!)).toBeGreaterThan(Date.now() + 300 * 86_400_000);
+    expect(res.body).toMatchObject({ status: 'active', consent_expiring: false, pending_disconnect_at: null });
+    expect(Date.parse(res.body.consent_expires_at)).toBe(Date.parse(renewed!));
+  });
+
   it('answers 409 reauth_incomplete while Plaid still needs the login', async () => {
     const { api, syncs } = setup();
     const { item } = await brokenItem(api);
