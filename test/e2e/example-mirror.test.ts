@@ -10,6 +10,7 @@ import { pruneChangeFeed } from '../../src/services/change-feed.js';
 import { apiClient, linkThroughApi, type ApiClient } from '../support/api-client.js';
 import { buildTestApp, TEST_API_TOKEN } from '../support/app.js';
 import { comparable, differences, readEndpointRecords } from '../support/feed-follower.js';
+import { applyItemWebhook } from '../support/item-webhooks.js';
 import { useSyncFixture } from '../support/sync-fixture.js';
 
 // A live service on loopback (the real app, sync engine and scheduler, Plaid simulated in-process);
@@ -66,15 +67,24 @@ async function linkAll(api: ApiClient) {
   return { bank, brokerage, card };
 }
 
-/** The service's data through the read endpoints, and the items' statuses (items change only by status in the feed). */
+/**
+ * What the feed keeps current of an item: its status and the fields the app shows (item.updated).
+ * `sync.*` is live run state (read on demand) and `updated_at` moves with every write.
+ */
+function itemState(item: Record<string, unknown>): string {
+  const { id, status, error_code, new_accounts_available, consent_expires_at, pending_disconnect_at, consent_expiring } = item;
+  return JSON.stringify({ id, status, error_code, new_accounts_available, consent_expires_at, pending_disconnect_at, consent_expiring });
+}
+
+/** The service's data through the read endpoints, and its items as `itemState` sees them. */
 async function truthOf(api: ApiClient) {
   const records = comparable(await readEndpointRecords(app, fx.database.db, api.userId, TEST_API_TOKEN));
-  const items = ((await api.get('/items')).body.items as { id: string; status: string }[]).map((i) => `${i.id}:${i.status}`).sort();
+  const items = ((await api.get('/items')).body.items as Record<string, unknown>[]).map(itemState).sort();
   return { records, items };
 }
 
-function statusesOf(records: Map<string, Record<string, unknown>>) {
-  return [...records].filter(([key]) => key.startsWith('item:')).map(([, item]) => `${String(item.id)}:${String(item.status)}`).sort();
+function statesOf(records: Map<string, Record<string, unknown>>) {
+  return [...records].filter(([key]) => key.startsWith('item:')).map(([, item]) => itemState(item)).sort();
 }
 
 describe('the example consumer (examples/mirror)', () => {
@@ -103,6 +113,10 @@ describe('the example consumer (examples/mirror)', () => {
       expect((await sync(api, 'investments', brokerage.account('investments'))).updated).toBe(true);
       control.updateLiabilities(card.plaidItemId);
       expect((await sync(api, 'liabilities', card.account('liabilities'))).updated).toBe(true);
+      // Plaid's warnings (item.updated): new accounts at the bank, the brokerage's consent ending.
+      await applyItemWebhook(fx.database, { id: bank.itemId, plaidItemId: bank.plaidItemId }, { webhook_code: 'NEW_ACCOUNTS_AVAILABLE', error: null });
+      const consentEnds = new Date(Date.now() + 3 * 86_400_000).toISOString();
+      await applyItemWebhook(fx.database, { id: brokerage.itemId, plaidItemId: brokerage.plaidItemId }, { webhook_code: 'PENDING_EXPIRATION', consent_expiration_time: consentEnds });
       // The login breaks: the failed sync moves the item to needs_reauth (item.status_changed)...
       control.loginRequired(bank.plaidItemId);
       expect((await sync(api, 'transactions', bank.account('transactions'))).errors[0]).toMatch(/^ITEM_LOGIN_REQUIRED/);
@@ -117,7 +131,12 @@ describe('the example consumer (examples/mirror)', () => {
       await sync(api, 'investments', brokerage.account('investments'));
 
       const truth = await truthOf(api);
-      expect(truth.items).toEqual([`${bank.itemId}:active`, `${brokerage.itemId}:active`, `${card.itemId}:active`].sort());
+      // Update mode answered the bank's new accounts; the brokerage's consent still ends in 3 days.
+      expect((await api.get('/items')).body.items).toEqual(expect.arrayContaining([
+        expect.objectContaining({ id: bank.itemId, status: 'active', new_accounts_available: false }),
+        expect.objectContaining({ id: brokerage.itemId, status: 'active', consent_expiring: true }),
+        expect.objectContaining({ id: card.itemId, status: 'active' }),
+      ]));
       // The consumer polls on its own; the feed shows a change once every older transaction on the
       // server has ended, so wait until its copy has caught up (or report how it differs).
       let last: ReturnType<typeof differences> | undefined;
@@ -125,7 +144,7 @@ describe('the example consumer (examples/mirror)', () => {
         const copy = await readCopy(out);
         if (!copy) return false;
         last = differences(comparable(copy.records), truth.records);
-        return last.missing + last.extra + last.different === 0 && JSON.stringify(statusesOf(copy.records)) === JSON.stringify(truth.items);
+        return last.missing + last.extra + last.different === 0 && JSON.stringify(statesOf(copy.records)) === JSON.stringify(truth.items);
       }, () => `${JSON.stringify(last, null, 1)}\n${output}`);
       expect(truth.records.size).toBeGreaterThan(40);
       expect([...truth.records.keys()].some((k) => k.startsWith('holding:'))).toBe(true);
@@ -159,7 +178,7 @@ describe('the example consumer (examples/mirror)', () => {
     const truth = await truthOf(api);
     const diff = differences(comparable(mirror.records), truth.records);
     expect(diff).toMatchObject({ missing: 0, extra: 0, different: 0 });
-    expect(statusesOf(mirror.records)).toEqual(truth.items);
+    expect(statesOf(mirror.records)).toEqual(truth.items);
   });
 });
 

@@ -21,7 +21,7 @@ const KINDS = [
   'investment_transaction.added', 'investment_transaction.modified', 'investment_transaction.removed',
   'liability.updated', 'liability.removed',
   'account.added', 'account.updated', 'account.status_changed',
-  'item.status_changed',
+  'item.status_changed', 'item.updated',
 ] as const;
 
 const ChangeSchema = z
