@@ -26,13 +26,20 @@ export async function markItemNeedsReauth(db: Executor, itemId: string, error: S
 
 /**
  * Every caller has just heard from Plaid that the item works (update mode, `LOGIN_REPAIRED`, a clean
- * sync, a healthy `/item/get`): that moment is kept, so a login error webhook that may be older is
- * checked with Plaid before it undoes the repair.
+ * sync, a healthy `/item/get`). When that repairs a broken login (`needs_reauth`), the moment is kept:
+ * a login error webhook that may be older is then checked with Plaid before it undoes the repair.
+ * Routine confirmations of a healthy item are not kept, so a login error on it moves it at once.
  */
 export async function markItemActive(db: Executor, itemId: string): Promise<boolean> {
   const rows = await db
     .update(plaidItems)
-    .set({ status: 'active', errorCode: null, errorMessage: null, loginConfirmedAt: sql`now()`, updatedAt: sql`now()` })
+    .set({
+      status: 'active',
+      errorCode: null,
+      errorMessage: null,
+      loginConfirmedAt: sql`case when ${plaidItems.status} = 'needs_reauth' then now() else ${plaidItems.loginConfirmedAt} end`,
+      updatedAt: sql`now()`,
+    })
     .where(and(eq(plaidItems.id, itemId), ne(plaidItems.status, 'disconnected')))
     .returning({ id: plaidItems.id });
   return rows.length > 0;

@@ -20,7 +20,7 @@ interface EventRow {
   item_id: string | null;
   body: string;
   status: string;
-  /** Plaid confirmed the item working within its 24-hour retry window before this delivery, or after it. */
+  /** The item's login was repaired within Plaid's 24-hour retry window before this delivery, or after it. */
   may_predate_repair: boolean;
 }
 

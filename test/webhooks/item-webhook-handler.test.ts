@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createPlaidCaller } from '../../src/providers/plaid/plaid-call.js';
+import { markItemActive, markItemNeedsReauth } from '../../src/services/item-status.js';
 import { checkItemStatus } from '../../src/status/status-check.js';
 import { handleItemWebhook } from '../../src/webhooks/item-webhook-handler.js';
 import { replayWebhookEvent } from '../../src/webhooks/webhook-replay.js';
@@ -91,11 +92,20 @@ describe('item webhooks applied by the worker', () => {
     expect(repaired.syncs.requests).toEqual([{ itemId: id, product: 'transactions', trigger: 'webhook' }]);
   });
 
+  /** A login broken at Plaid and marked by a failed sync, then repaired elsewhere (LOGIN_REPAIRED). */
+  async function brokenThenRepaired(id: string, plaidItemId: string) {
+    simulator.control.loginRequired(plaidItemId);
+    await markItemNeedsReauth(database.db, id, { code: 'ITEM_LOGIN_REQUIRED' });
+    simulator.control.repairLogin(plaidItemId);
+    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED' })).result;
+    expect(await state(id)).toMatchObject({ status: 'active', error_code: null });
+  }
+
   it('a login error that may predate the repair (Plaid retries for 24 h, in any order) is checked with /item/get and does not undo it', async () => {
     const { id, plaidItemId } = await simulated();
-    // Received while the login was broken; the user fixed it in update mode before the worker got to it.
+    // Received when the login broke; the worker got to it only after the repair.
     const late = await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error: loginError });
-    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED' })).result;
+    await brokenThenRepaired(id, plaidItemId);
     const applied = apply(late);
     expect(await applied.result).toEqual({ status: 'processed' });
     expect(applied.checks).toEqual([id]);
@@ -110,7 +120,7 @@ describe('item webhooks applied by the worker', () => {
 
   it('a login error after a repair still moves the item when Plaid confirms it; one past the retry window moves it without asking', async () => {
     const { id, plaidItemId } = await simulated();
-    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED' })).result;
+    await brokenThenRepaired(id, plaidItemId);
     simulator.control.loginRequired(plaidItemId);
     const confirmed = apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error: loginError }));
     await confirmed.result;
@@ -121,6 +131,16 @@ describe('item webhooks applied by the worker', () => {
     simulator.control.repairLogin(plaidItemId);
     await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED' })).result;
     await database.sql`update plaid_items set login_confirmed_at = now() - interval '25 hours' where id = ${id}`;
+    const direct = apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error: loginError }));
+    await direct.result;
+    expect(direct.checks).toEqual([]);
+    expect(await state(id)).toMatchObject({ status: 'needs_reauth', error_code: 'ITEM_LOGIN_REQUIRED' });
+  });
+
+  it('routine confirmations of a healthy item (the hourly check, clean syncs) are no repair: its login error moves it at once', async () => {
+    const { id, plaidItemId } = await simulated();
+    await markItemActive(database.db, id);
+    simulator.control.loginRequired(plaidItemId);
     const direct = apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error: loginError }));
     await direct.result;
     expect(direct.checks).toEqual([]);

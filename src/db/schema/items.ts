@@ -38,9 +38,10 @@ export const plaidItems = pgTable(
     transactionsCursorPartial: boolean().notNull().default(false),
     lastStatusCheckAt: timestamp({ withTimezone: true }),
     /**
-     * When Plaid last confirmed that the item works: update mode completed, `LOGIN_REPAIRED`, a clean
-     * sync of an item marked broken, or a healthy status check. An `ITEM: ERROR` webhook that may
-     * predate it (Plaid retries a delivery for up to 24 hours) is checked with `/item/get` first.
+     * When the item's broken login (`needs_reauth`) was last repaired, by whatever showed Plaid had it
+     * working again: update mode completed, `LOGIN_REPAIRED`, a clean sync, a healthy status check. An
+     * `ITEM_LOGIN_REQUIRED` webhook that may predate it (Plaid retries a delivery for up to 24 hours)
+     * is checked with `/item/get` first.
      */
     loginConfirmedAt: timestamp({ withTimezone: true }),
     /**
