@@ -39,6 +39,7 @@ export async function completeReauth(deps: ServiceDeps, input: { userId: string;
         newAccountsAvailable: false,
         consentExpiresAt: metadata.consent_expiration_time ? new Date(metadata.consent_expiration_time) : null,
         pendingDisconnectAt: null,
+        updatedInLinkAt: sql`now()`,
         updatedAt: sql`now()`,
       })
       .where(eq(plaidItems.id, item.id));

@@ -22,7 +22,12 @@ interface EventRow {
   status: string;
   /** The item's login was repaired within Plaid's 24-hour retry window before this delivery, or after it. */
   may_predate_repair: boolean;
+  /** The user finished update mode after this delivery was received: the warnings it answers are settled. */
+  answered_in_link: boolean;
 }
+
+/** Warnings that update mode answers (and `reauth-complete` clears). */
+const ANSWERED_IN_LINK = new Set(['NEW_ACCOUNTS_AVAILABLE', 'PENDING_DISCONNECT', 'PENDING_EXPIRATION']);
 
 /** How long Plaid keeps retrying a webhook delivery (plaid-reference.md, "Delivery, retries"). */
 const PLAID_RETRY_WINDOW_HOURS = 24;
@@ -46,6 +51,10 @@ async function recheckLoginError(deps: ItemWebhookDeps, event: EventRow, itemId:
 
 async function apply(deps: ItemWebhookDeps, event: EventRow, itemId: string, webhook: KnownWebhook): Promise<boolean> {
   const { db, sql } = deps;
+  if (event.answered_in_link && ANSWERED_IN_LINK.has(webhook.webhook_code)) {
+    deps.logger.info({ eventId: event.id, itemId, webhookCode: webhook.webhook_code }, 'item_webhook_answered_in_link');
+    return false;
+  }
   switch (webhook.webhook_code) {
     case 'ERROR': {
       if (webhook.webhook_type !== 'ITEM' || !webhook.error) return false;
@@ -91,7 +100,8 @@ async function apply(deps: ItemWebhookDeps, event: EventRow, itemId: string, web
 export async function handleItemWebhook(deps: ItemWebhookDeps, eventId: string): Promise<{ status: string }> {
   const [event] = await deps.sql<EventRow[]>`
     select e.id, e.item_id, e.body::text as body, e.status,
-      coalesce(i.login_confirmed_at >= e.received_at - make_interval(hours => ${PLAID_RETRY_WINDOW_HOURS}), false) as may_predate_repair
+      coalesce(i.login_confirmed_at >= e.received_at - make_interval(hours => ${PLAID_RETRY_WINDOW_HOURS}), false) as may_predate_repair,
+      coalesce(i.updated_in_link_at >= e.received_at, false) as answered_in_link
     from webhook_events e left join plaid_items i on i.id = e.item_id
     where e.id = ${eventId}`;
   if (!event) return { status: 'missing' };

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createPlaidCaller } from '../../src/providers/plaid/plaid-call.js';
 import { markItemActive, markItemNeedsReauth } from '../../src/services/item-status.js';
+import { completeReauth } from '../../src/services/reauth-service.js';
 import { checkItemStatus } from '../../src/status/status-check.js';
 import { handleItemWebhook } from '../../src/webhooks/item-webhook-handler.js';
 import { replayWebhookEvent } from '../../src/webhooks/webhook-replay.js';
@@ -67,8 +68,9 @@ describe('item webhooks applied by the worker', () => {
   /** An item that exists at the simulator too, so `/item/get` can answer for it. */
   async function simulated() {
     const created = simulator.control.createItem();
-    const id = await insertItem(app.deps, { plaidItemId: created.itemId, accessToken: created.accessToken });
-    return { id, plaidItemId: created.itemId };
+    const userId = randomUUID();
+    const id = await insertItem(app.deps, { plaidItemId: created.itemId, accessToken: created.accessToken, userId });
+    return { id, plaidItemId: created.itemId, userId };
   }
   const loginError = { error_type: 'ITEM_ERROR', error_code: 'ITEM_LOGIN_REQUIRED', error_message: 'the login details have changed' };
 
@@ -145,6 +147,23 @@ describe('item webhooks applied by the worker', () => {
     await direct.result;
     expect(direct.checks).toEqual([]);
     expect(await state(id)).toMatchObject({ status: 'needs_reauth', error_code: 'ITEM_LOGIN_REQUIRED' });
+  });
+
+  it('warnings received before the user finished update mode are not raised again; one received after is', async () => {
+    const { id, plaidItemId, userId } = await simulated();
+    const soon = new Date(Date.now() + 3 * 86_400_000).toISOString();
+    const before = [
+      await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'NEW_ACCOUNTS_AVAILABLE', error: null }),
+      await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'PENDING_DISCONNECT', reason: 'INSTITUTION_MIGRATION', disconnect_time: soon }),
+      await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'PENDING_EXPIRATION', consent_expiration_time: soon }),
+    ];
+    // The user went through Link in update mode before the worker got to them.
+    await completeReauth(app.deps, { userId, itemId: id });
+    for (const eventId of before) expect(await apply(eventId).result).toEqual({ status: 'processed' });
+    expect(await state(id)).toMatchObject({ new_accounts_available: false, consent: false, pending: false });
+
+    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'NEW_ACCOUNTS_AVAILABLE', error: null })).result;
+    expect(await state(id)).toMatchObject({ new_accounts_available: true });
   });
 
   it('ITEM ERROR ITEM_NOT_FOUND → disconnected; another code is recorded and the status kept', async () => {

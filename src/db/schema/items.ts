@@ -45,6 +45,12 @@ export const plaidItems = pgTable(
      */
     loginConfirmedAt: timestamp({ withTimezone: true }),
     /**
+     * When the user last finished Link in update mode for the item (`reauth-complete`): the warnings
+     * update mode answers (new accounts, a pending disconnect, consent ending) from webhooks received
+     * before it are not applied again.
+     */
+    updatedInLinkAt: timestamp({ withTimezone: true }),
+    /**
      * The oldest of the item's per-product last successful syncs (`sync_state.last_succeeded_at`),
      * null while one of its products never succeeded. Kept by triggers (migration 0009) whenever a
      * run succeeds or the item's products change; the admin list sorts by it.
