@@ -9,9 +9,9 @@ import { handleItemWebhook } from '../../src/webhooks/item-webhook-handler.js';
 import { replayWebhookEvent } from '../../src/webhooks/webhook-replay.js';
 import { buildTestApp, recordingScheduler } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { recordWebhookEvent } from '../support/item-webhooks.js';
 import { insertItem, only } from '../support/webhook-items.js';
 import { recordingWorkQueue } from '../support/webhook-queue.js';
-import { plaidBody } from '../support/webhook-signing.js';
 import { startWebhookSimulator } from '../support/webhook-simulator.js';
 
 describe('item webhooks applied by the worker', () => {
@@ -42,14 +42,8 @@ describe('item webhooks applied by the worker', () => {
     return { id, plaidItemId, accountIds };
   }
 
-  async function recorded(plaidItemId: string, itemId: string | null, payload: Record<string, unknown>) {
-    const body = plaidBody({ item_id: plaidItemId, environment: 'sandbox', ...payload });
-    const [row] = await database.sql<{ id: string }[]>`
-      insert into webhook_events (webhook_type, webhook_code, plaid_item_id, item_id, body, body_sha256, status)
-      values (${String(payload.webhook_type)}, ${String(payload.webhook_code)}, ${plaidItemId}, ${itemId}, ${body}::jsonb, ${randomUUID()}, 'received')
-      returning id`;
-    return row!.id;
-  }
+  const recorded = (plaidItemId: string, itemId: string | null, payload: Record<string, unknown>) =>
+    recordWebhookEvent(database, { id: itemId, plaidItemId }, payload);
 
   /** The status check the worker runs (real `/item/get` at the simulator), counted. */
   function apply(eventId: string) {
