@@ -63,6 +63,8 @@ interface Slot {
    * another process's row): later triggers may carry data that run has already paged past.
    */
   started: boolean;
+  /** The slot's run pages from no cursor (a backfill): only such a run does what a backfill asks. */
+  fromScratch: boolean;
   followUp: SyncRequest | null;
 }
 
@@ -77,8 +79,9 @@ function outcomeFromRow(row: RunRow): SyncOutcome {
   return { status: 'failed', runId: row.id, counts, error: { code, message: row.error_message ?? 'the sync failed', kind: kindOfCode(code) ?? 'fatal' }, startedAt };
 }
 
+/** One run for both: a run from scratch covers an ordinary one, so a backfill's trigger names it. */
 function mergeRequests(a: SyncRequest | null, b: SyncRequest): SyncRequest {
-  if (!a) return { ...b };
+  if (!a || (b.fromScratch && !a.fromScratch)) return { ...b };
   return { ...a, fromScratch: Boolean(a.fromScratch || b.fromScratch) };
 }
 
@@ -124,8 +127,13 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       if (shutdown.signal.aborted) return skipped('stopped');
       if (waitingFor !== null && mode === 'wait') {
         // Joined another process's run: its result is ours, unless it died (then take the key over).
+        // A backfill only waits for it: that run paged on from its cursor, then this one starts over.
         const row = await readRun(db, waitingFor, staleAfterMs);
-        if (row && (row.status === 'succeeded' || row.status === 'failed')) return outcomeFromRow(row);
+        if (row && (row.status === 'succeeded' || row.status === 'failed')) {
+          if (!request.fromScratch) return outcomeFromRow(row);
+          waitingFor = null;
+          continue;
+        }
         if (row?.status === 'running' && !row.stale) {
           await realTimers.sleep(pollMs, shutdown.signal).catch(() => undefined);
           continue;
@@ -168,6 +176,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   }
 
   function launch(key: string, slot: Slot, request: SyncRequest, mode: Mode): Promise<SyncOutcome> {
+    slot.fromScratch = Boolean(request.fromScratch);
     const settle = attempt(slot, request, mode).catch((error: Error): SyncOutcome => {
       options.logger.error({ item_id: request.itemId, product: request.product, ...errorLogFields(error) }, 'sync_engine_error');
       return { status: 'failed', runId: null, counts: EMPTY_COUNTS, error: { code: 'INTERNAL_ERROR', message: 'the sync failed with an internal error', kind: 'internal' } };
@@ -187,7 +196,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
 
   function start(request: SyncRequest, mode: Mode): Promise<SyncOutcome> {
     const key = keyOf(request);
-    const slot: Slot = { current: Promise.resolve(skipped('stopped')), started: false, followUp: null };
+    const slot: Slot = { current: Promise.resolve(skipped('stopped')), started: false, fromScratch: false, followUp: null };
     slots.set(key, slot);
     slot.current = launch(key, slot, request, mode);
     return slot.current;
@@ -197,6 +206,12 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     if (stopping) return skipped('stopped');
     const slot = slots.get(keyOf(request));
     if (!slot) return start(request, 'wait');
+    if (request.fromScratch && !slot.fromScratch) {
+      // An ordinary run does not do what a backfill asks: it becomes the follow-up, and is joined.
+      slot.followUp = mergeRequests(slot.followUp, request);
+      await slot.current;
+      return run(request);
+    }
     const outcome = await slot.current;
     // A fire-and-forget trigger that deferred to another process has no result to share.
     return outcome.status === 'skipped' && outcome.reason === 'coalesced' ? run(request) : outcome;
@@ -206,7 +221,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     if (stopping) return Promise.resolve();
     const slot = slots.get(keyOf(request));
     if (!slot) void start(request, 'request');
-    else if (slot.started) slot.followUp = mergeRequests(slot.followUp, request);
+    else if (slot.started || (request.fromScratch && !slot.fromScratch)) slot.followUp = mergeRequests(slot.followUp, request);
     return Promise.resolve();
   }
 

@@ -77,6 +77,49 @@ describe('one run at a time per item and product', () => {
     await expectTransactionsMatchTruth(database.db, sim.control, item);
   });
 
+  it('a backfill asked for while an ordinary run goes, here or in another process, gets a run from scratch of its own', async () => {
+    const item = await seed(600);
+    const elsewhere = syncHarness(database, { vault: harness.vault, pollMs: 5 });
+    const backfill = { ...request(item), trigger: 'backfill' as const, fromScratch: true };
+    const hold = () => {
+      const held = gate();
+      onPage = async (page) => {
+        if (page !== 1) return;
+        onPage = null;
+        held.reached();
+        await held.opened;
+      };
+      return held;
+    };
+    try {
+      // Here: the ordinary run is held on its first page when the backfill is asked for.
+      let held = hold();
+      const ordinary = harness.engine.run(request(item));
+      await held.arrived;
+      const here = harness.engine.run(backfill);
+      held.open();
+      const [first, second] = await Promise.all([ordinary, here]);
+      expect(second.runId).not.toBe(first.runId);
+      // From another process: it waits for the run this one holds, then runs its own.
+      held = hold();
+      const again = harness.engine.run(request(item));
+      await held.arrived;
+      const there = elsewhere.engine.run(backfill);
+      held.open();
+      const [third, fourth] = await Promise.all([again, there]);
+      expect(fourth.runId).not.toBe(third.runId);
+    } finally {
+      onPage = null;
+      await elsewhere.engine.stop(0);
+    }
+    const runs = await runRows(database.db, item.itemId);
+    expect(runs.map((r) => [r.trigger, r.status])).toEqual([
+      ['webhook', 'succeeded'], ['backfill', 'succeeded'], ['webhook', 'succeeded'], ['backfill', 'succeeded'],
+    ]);
+    // Each backfill paged the whole history again.
+    expect(runs.filter((r) => r.trigger === 'backfill').map((r) => r.pages)).toEqual([2, 2]);
+  });
+
   it('a caller in another process waits for the running run and gets its result; a trigger there books one follow-up', async () => {
     const item = await seed(700);
     const waiter = syncHarness(database, { vault: harness.vault, pollMs: 5 });
