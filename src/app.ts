@@ -16,6 +16,7 @@ import { healthRoutes, type ServicePhase } from './routes/health.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
 import type { WorkQueue } from './queue/work-queue.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import type { IntakePressure } from './webhooks/intake-pressure.js';
 import type { BuiltInReceiver } from './notifications/builtin-receiver.js';
 import type { TokenVault } from './vault/token-vault.js';
 import type { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   appReceiver?: BuiltInReceiver;
   /** Makes the jobs of the webhooks intake records; the service stops it at shutdown. One of the app's own otherwise. */
   webhookDispatcher?: WebhookDispatcher;
+  /** Told of the intake's batches; this instance's workers pause during a burst. None: they never do. */
+  intakePressure?: IntakePressure;
 }
 
 /** Builds the HTTP app from its dependencies; starting servers and workers is `main.ts`'s job. */

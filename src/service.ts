@@ -14,6 +14,7 @@ import { seedDemoItems } from './simulator-demo/seed-demo-items.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
 import { createSyncEngine } from './sync/sync-engine.js';
 import { startQueueService } from './queue/queue-service.js';
+import { IntakePressure } from './webhooks/intake-pressure.js';
 import { acquireDataDirLock } from './lifecycle/data-dir-lock.js';
 import { listenHttp } from './lifecycle/http-listener.js';
 import { throwIfAborted } from './lifecycle/startup-error.js';
@@ -133,8 +134,12 @@ export async function startService(config: Config, logger: Logger, options: Star
     const appReceiver = config.plaid.env === 'simulator' && config.appWebhook === undefined ? new BuiltInReceiver() : undefined;
     const notifying = appReceiver ? { ...config, appWebhook: builtInAppWebhook(appReceiver, listener.port) } : config;
     // The durable queue is the scheduler: every sync request is a pg-boss job any instance may run.
+    // Webhook intake and workers share this process: during a burst of deliveries the workers leave
+    // it the CPU for a while (the syncs' jobs wait, durable), so Plaid's deliveries are answered fast.
+    const intakePressure = config.workerIntakeYieldSeconds > 0 ? new IntakePressure({ maxYieldMs: config.workerIntakeYieldSeconds * 1000 }) : undefined;
     const queued = await startQueueService({
-      config: notifying, databaseUrl, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine, staleAfterMs, recoverEveryMs: Math.min(30_000, staleAfterMs / 2),
+      config: notifying, databaseUrl, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine, staleAfterMs,
+      recoverEveryMs: Math.min(30_000, staleAfterMs / 2), intakePressure,
     });
     stops.push('queue', () => queued.stop());
     throwIfAborted(signal);
@@ -153,7 +158,7 @@ export async function startService(config: Config, logger: Logger, options: Star
     stops.push('webhook-dispatcher', () => webhookDispatcher.stop());
     const app = createApp({
       config: appConfig, db: database.db, sql: database.sql, healthSql: health.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue,
-      phase: () => phase, appReceiver, webhookDispatcher,
+      phase: () => phase, appReceiver, webhookDispatcher, intakePressure,
     });
     listener.serve(app.fetch);
     // Registered again so that a stop drains requests first, before the work and the database behind them go.

@@ -37,6 +37,8 @@ export interface Config {
   logFormat: RawEnv['LOG_FORMAT'];
   syncCron: string;
   workerConcurrency: number;
+  /** Longest pause of this instance's workers while its webhook intake is under a burst; 0: never. */
+  workerIntakeYieldSeconds: number;
   shutdownTimeoutMs: number;
   webhookMaxBodyBytes: number;
   /** Largest body of any request outside `/admin` and the webhook (the `/api` JSON bodies). */
@@ -231,6 +233,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       logFormat: raw.LOG_FORMAT,
       syncCron: raw.SYNC_CRON,
       workerConcurrency: raw.WORKER_CONCURRENCY,
+      workerIntakeYieldSeconds: raw.WORKER_INTAKE_YIELD_SECONDS,
       shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
       webhookMaxBodyBytes: raw.WEBHOOK_MAX_BODY_BYTES,
       apiMaxBodyBytes: raw.API_MAX_BODY_BYTES,

@@ -15,6 +15,11 @@ export interface JobPoolOptions {
   pollIntervalMs: number;
   logger: Logger;
   queues: readonly PooledQueue[];
+  /**
+   * While this says so, the pool takes no new jobs (running ones go on) and looks again after
+   * `recheckMs`: the instance's webhook intake is under a burst (`IntakePressure`).
+   */
+  yieldTo?: { shouldYield(): boolean; readonly recheckMs: number };
 }
 
 interface RunningJob {
@@ -97,8 +102,13 @@ export class JobPool {
   }
 
   private async loop(): Promise<void> {
-    const { queues, concurrency, pollIntervalMs, logger } = this.options;
+    const { queues, concurrency, pollIntervalMs, logger, yieldTo } = this.options;
     while (!this.stopping) {
+      if (yieldTo?.shouldYield()) {
+        this.woken = false;
+        await this.sleep(yieldTo.recheckMs);
+        continue;
+      }
       let fetched = 0;
       // The poll is due by the clock, not only when a sleep runs out: an instance whose slots keep
       // freeing never sleeps that long, and must still find retries coming due and other

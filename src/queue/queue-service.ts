@@ -14,6 +14,7 @@ import { handleItemWebhook } from '../webhooks/item-webhook-handler.js';
 import { adoptStrandedOrphanWebhooks } from '../webhooks/orphan-adoption.js';
 import { dispatchPendingWebhooks } from '../webhooks/webhook-dispatcher.js';
 import { JobPool, type JobHandler } from './job-pool.js';
+import type { IntakePressure } from '../webhooks/intake-pressure.js';
 import { startJobQueue } from './job-queue.js';
 import {
   CHANGE_FEED_PRUNE_CRON,
@@ -45,6 +46,8 @@ export interface QueueServiceDeps {
   recoverEveryMs?: number;
   /** The engine's stale-heartbeat age: a sync job active this long without a live run was orphaned (default 60 s). */
   staleAfterMs?: number;
+  /** The instance's webhook intake: while it is under a burst the workers take no new jobs. */
+  intakePressure?: IntakePressure;
 }
 
 export interface QueueService {
@@ -102,6 +105,7 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
     concurrency: config.workerConcurrency,
     pollIntervalMs: config.queuePollIntervalSeconds * 1000,
     logger,
+    yieldTo: deps.intakePressure,
     queues: [
       ...Object.values(SYNC_QUEUES).map((name) => ({ name, handler: runSync })),
       { name: WEBHOOK_EVENT_QUEUE, handler: itemEvent },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/client.js';
 import type { WebhookOutcome } from '../db/schema/operations.js';
 import { PLAID_ITEM_LOCK_CLASS } from './orphan-adoption.js';
+import type { IntakePressure } from './intake-pressure.js';
 import type { WebhookAction } from './webhook-actions.js';
 
 /** One verified, parsed delivery, ready to be written. */
@@ -30,6 +31,8 @@ export interface WebhookRecorderOptions {
   maxInFlight?: number;
   /** Deliveries per batch at most. */
   maxBatch?: number;
+  /** Told each batch's size: batches of several deliveries mean a burst, which the workers yield to. */
+  pressure?: IntakePressure;
 }
 
 interface Pending {
@@ -77,6 +80,7 @@ export class WebhookRecorder {
   private drain(): void {
     while (this.inFlight < this.maxInFlight && this.pending.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
+      this.options.pressure?.batchFormed(batch.length);
       this.inFlight += 1;
       void this.flush(batch).finally(() => {
         this.inFlight -= 1;

@@ -84,6 +84,13 @@ describe('loadConfig', () => {
     expect(await problems({ DATA_DIR: dataDir, WORKER_CONCURRENCY: '-1' })).toEqual(['WORKER_CONCURRENCY: must be 0 or more']);
   });
 
+  it('pauses workers for a webhook burst 10 s at most by default; 0 turns it off; refuses what is not a duration', async () => {
+    expect((await loadConfig({ DATA_DIR: dataDir })).config.workerIntakeYieldSeconds).toBe(10);
+    expect((await loadConfig({ DATA_DIR: dataDir, WORKER_INTAKE_YIELD_SECONDS: '0' })).config.workerIntakeYieldSeconds).toBe(0);
+    expect(await problems({ DATA_DIR: dataDir, WORKER_INTAKE_YIELD_SECONDS: '-1' })).toEqual(['WORKER_INTAKE_YIELD_SECONDS: must be 0 or more']);
+    expect(await problems({ DATA_DIR: dataDir, WORKER_INTAKE_YIELD_SECONDS: 'soon' })).toEqual(['WORKER_INTAKE_YIELD_SECONDS: must be a number']);
+  });
+
   it('gives two first starts racing on one DATA_DIR the same secrets (one generates, the other reads them)', async () => {
     const [a, b] = await Promise.all([loadConfig({ DATA_DIR: dataDir }), loadConfig({ DATA_DIR: dataDir })]);
     expect(a.config.adminPassword).toBe(b.config.adminPassword);

@@ -111,6 +111,48 @@ describe('job pool and queue on pg-boss', () => {
     await pool.stop(1_000);
   });
 
+  it('takes no new job while the intake is under a burst, lets a running one finish, and takes jobs again after', async () => {
+    const name = await testQueue();
+    const release = gate();
+    const started: number[] = [];
+    const handler: JobHandler<{ i: number }> = async (job) => {
+      started.push(job.data.i);
+      if (job.data.i === 0) await release.opened;
+      return {};
+    };
+    let yielding = false;
+    let looks = 0;
+    const lookedWhileYielding = gate();
+    const yieldTo = {
+      recheckMs: 20,
+      shouldYield: () => {
+        if (yielding && ++looks === 5) lookedWhileYielding.open();
+        return yielding;
+      },
+    };
+    const pool = new JobPool(boss, { concurrency: 4, pollIntervalMs: 100, logger, yieldTo, queues: [{ name, handler }] });
+    await boss.send(name, { i: 0 });
+    pool.start();
+    await eventually(() => Promise.resolve(started.length === 1 ? true : undefined), 5_000, 'the first job running');
+
+    yielding = true;
+    for (let i = 1; i <= 3; i++) {
+      await boss.send(name, { i });
+      pool.notify(name);
+    }
+    release.open();
+    // The pool looked several times, woken by the sends and the finished job, and took nothing.
+    await lookedWhileYielding.opened;
+    await eventually(async () => ((await state(name)).some((row) => row.state === 'completed') ? true : undefined), 5_000, 'the running job completed');
+    expect(started).toEqual([0]);
+    expect(await state(name)).toEqual([{ state: 'completed', count: 1 }, { state: 'created', count: 3 }]);
+
+    yielding = false;
+    await eventually(async () => ((await state(name)).every((row) => row.state === 'completed') ? true : undefined), 5_000, 'all done');
+    expect(started.sort()).toEqual([0, 1, 2, 3]);
+    await pool.stop(1_000);
+  });
+
   it('retries a failing job and moves it to the dead-letter queue when retries run out', async () => {
     const name = await testQueue({ retryLimit: 1, retryDelay: 0, deadLetter: DEAD_LETTER_QUEUE });
     let attempts = 0;

@@ -52,6 +52,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logFormat: 'json',
     syncCron: '0 * * * *',
     workerConcurrency: 2,
+    workerIntakeYieldSeconds: 10,
     shutdownTimeoutMs: 1000,
     webhookMaxBodyBytes: 64 * 1024,
     apiMaxBodyBytes: 64 * 1024,

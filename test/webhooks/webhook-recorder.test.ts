@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { IntakePressure } from '../../src/webhooks/intake-pressure.js';
 import { WebhookRecorder } from '../../src/webhooks/webhook-recorder.js';
 import { buildTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -46,6 +47,17 @@ describe('webhook recorder (group commit)', () => {
     expect(inbox.every((row) => row.job === 'transactions' && row.same_transaction)).toBe(true);
     const rows = await database.sql<{ id: string; status: string }[]>`select id, status from webhook_events`;
     expect(new Map(rows.map((r) => [r.id, r.status]))).toEqual(new Map(results.map((r) => [r.id, r.status])));
+  });
+
+  it('tells the intake pressure of a burst (deliveries that queued behind a write), not of one delivery', async () => {
+    const pressure = new IntakePressure({ maxYieldMs: 60_000, busyBatch: 4, holdMs: 60_000 });
+    const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300, maxInFlight: 1, pressure });
+
+    await recorder.record(recorderDelivery(syncUpdate(plaidItemIds[0]!)));
+    expect(pressure.shouldYield()).toBe(false);
+
+    await Promise.all(plaidItemIds.slice(1, 20).map((id) => recorder.record(recorderDelivery(syncUpdate(id)))));
+    expect(pressure.shouldYield()).toBe(true);
   });
 
   it('decides every outcome in one batch: processed, received, ignored, orphan, duplicate', async () => {
