@@ -55,7 +55,7 @@ export const envSchema = z.object({
   SYNC_CRON: z.string().min(1).default('0 * * * *'),
   // 0: this instance takes no jobs (serves HTTP only; workers run in other instances on the database).
   WORKER_CONCURRENCY: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').default(8),
-  // Longest pause of the workers while the webhook intake is under a burst; 0: never pause.
+  // Longest pause of the workers while the webhook intake is under a burst (and the budget time not paused refills); 0: never.
   WORKER_INTAKE_YIELD_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be 0 or more').max(300, 'must be 300 or less').default(10),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   WEBHOOK_MAX_BODY_BYTES: positiveInt(64 * 1024),

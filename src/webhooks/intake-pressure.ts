@@ -9,17 +9,19 @@
  * time can take), the job pool takes no new jobs; running ones go on. A trickle never forms such
  * batches and never pauses the workers.
  *
- * The pause is bounded: a stretch of busy batches that lasts longer than `maxYieldMs` stops
- * counting, and the workers take jobs again until the intake has been quiet for `holdMs`. Under a
- * sustained overload the syncs still run; the instance is then too small for its load (more
- * instances, or HTTP-only ones in front of workers: docs/backend/webhooks.md).
+ * The pauses draw on a budget of `maxYieldMs`, which time not paused refills at the same pace: a
+ * pause lasts at most that long, and once it has used the whole budget the workers run as usual
+ * until the budget is full again. So the workers are never paused more than half the time, whatever
+ * the deliveries' pattern (a replayed signed delivery can be sent in bursts too); under a sustained
+ * overload the instance is too small for its load (more instances, or HTTP-only ones in front of
+ * workers: docs/backend/webhooks.md).
  */
 export interface IntakePressureOptions {
-  /** Longest pause of the workers in one busy stretch. */
+  /** Longest pause of the workers, and the budget their pauses draw on. */
   maxYieldMs: number;
   /** A batch of at least this many deliveries is a sign of a burst. */
   busyBatch?: number;
-  /** The intake stays busy this long after its last busy batch (and a stretch ends after this long without one). */
+  /** The intake stays busy this long after its last busy batch. */
   holdMs?: number;
   now?: () => number;
 }
@@ -29,29 +31,46 @@ export class IntakePressure {
   private readonly holdMs: number;
   private readonly now: () => number;
   private lastBusyAt = Number.NEGATIVE_INFINITY;
-  private stretchStartedAt = Number.NEGATIVE_INFINITY;
+  private budgetMs: number;
+  /** The budget ran out: no pause until it is full again. */
+  private exhausted = false;
+  private pausing = false;
+  private accountedAt: number;
 
   constructor(private readonly options: IntakePressureOptions) {
     this.busyBatch = options.busyBatch ?? 4;
     this.holdMs = options.holdMs ?? 200;
     this.now = options.now ?? (() => performance.now());
+    this.budgetMs = options.maxYieldMs;
+    this.accountedAt = this.now();
   }
 
   /** The recorder formed a batch of this many deliveries. */
   batchFormed(size: number): void {
-    if (size < this.busyBatch) return;
-    const now = this.now();
-    if (now - this.lastBusyAt >= this.holdMs) this.stretchStartedAt = now;
-    this.lastBusyAt = now;
+    if (size >= this.busyBatch) this.lastBusyAt = this.now();
   }
 
-  /** True while a burst is on and this stretch has not yet paused the workers for `maxYieldMs`. */
+  /**
+   * Asked by the job pool before it takes jobs (and again every `recheckMs` while it waits): true
+   * means take none now. The answer holds until the next call, and the budget is charged for it.
+   */
   shouldYield(): boolean {
     const now = this.now();
-    return now - this.lastBusyAt < this.holdMs && now - this.stretchStartedAt < this.options.maxYieldMs;
+    const elapsed = now - this.accountedAt;
+    this.accountedAt = now;
+    const { maxYieldMs } = this.options;
+    this.budgetMs = this.pausing ? this.budgetMs - elapsed : Math.min(maxYieldMs, this.budgetMs + elapsed);
+    if (this.budgetMs <= 0) {
+      this.budgetMs = 0;
+      this.exhausted = true;
+    } else if (this.exhausted && this.budgetMs >= maxYieldMs) {
+      this.exhausted = false;
+    }
+    this.pausing = !this.exhausted && now - this.lastBusyAt < this.holdMs;
+    return this.pausing;
   }
 
-  /** How long a paused pool waits before looking again. */
+  /** How long a paused pool waits before asking again. */
   get recheckMs(): number {
     return this.holdMs;
   }

@@ -7,8 +7,19 @@ function clocked(options: { maxYieldMs: number; busyBatch?: number; holdMs?: num
   return { clock, pressure };
 }
 
+/** Deliveries every `stepMs` for `forMs` (busy batches while `busy(t)`), the pool asking after each; what it was told. */
+function run(setup: ReturnType<typeof clocked>, forMs: number, stepMs: number, busy: (t: number) => boolean): boolean[] {
+  const told: boolean[] = [];
+  for (let t = 0; t < forMs; t += stepMs) {
+    setup.pressure.batchFormed(busy(t) ? 16 : 1);
+    told.push(setup.pressure.shouldYield());
+    setup.clock.now += stepMs;
+  }
+  return told;
+}
+
 describe('intake pressure (when the workers leave the intake the CPU)', () => {
-  it('never yields to a trickle: deliveries that each find the recorder free form batches of one', () => {
+  it('never yields to a trickle: deliveries that each find the recorder free form batches of one to three', () => {
     const { clock, pressure } = clocked({ maxYieldMs: 10_000 });
     for (let i = 0; i < 500; i++) {
       pressure.batchFormed(i % 3 === 0 ? 3 : 1);
@@ -30,21 +41,33 @@ describe('intake pressure (when the workers leave the intake the CPU)', () => {
     expect(pressure.shouldYield()).toBe(false);
   });
 
-  it('pauses the workers at most maxYieldMs in one busy stretch, and again after a quiet gap', () => {
-    const { clock, pressure } = clocked({ maxYieldMs: 1_000, busyBatch: 4, holdMs: 200 });
-    const yields: boolean[] = [];
-    // 3 s of a burst: a busy batch every 100 ms.
-    for (let t = 0; t < 3_000; t += 100) {
-      pressure.batchFormed(16);
-      yields.push(pressure.shouldYield());
-      clock.now += 100;
+  it('pauses the workers at most maxYieldMs at a time, then lets them run as long before the next pause', () => {
+    const setup = clocked({ maxYieldMs: 1_000, busyBatch: 4, holdMs: 200 });
+    // 3.5 s of one unbroken burst, the pool asking every 100 ms.
+    const told = run(setup, 3_500, 100, () => true);
+    expect(told.slice(0, 10).every(Boolean)).toBe(true);
+    expect(told.slice(10, 20).some(Boolean)).toBe(false);
+    expect(told.slice(20, 30).every(Boolean)).toBe(true);
+    expect(told.slice(30).some(Boolean)).toBe(false);
+  });
+
+  it('never pauses them more than about half the time, whatever the bursts pattern', () => {
+    for (const [burstMs, gapMs] of [[990, 210], [400, 210], [5_000, 300], [200, 1_000]] as const) {
+      const setup = clocked({ maxYieldMs: 1_000, busyBatch: 4, holdMs: 200 });
+      const told = run(setup, 60_000, 10, (t) => t % (burstMs + gapMs) < burstMs);
+      const paused = told.filter(Boolean).length / told.length;
+      expect(paused).toBeLessThanOrEqual(0.52);
+      // A short burst with long gaps is paused for whole (plus the hold): the budget refills in the gaps.
+      if (gapMs > burstMs) expect(paused).toBeGreaterThan(burstMs / (burstMs + gapMs));
     }
-    expect(yields.slice(0, 10).every(Boolean)).toBe(true);
-    expect(yields.slice(10).some(Boolean)).toBe(false);
-    // The burst ends; the next one is a stretch of its own.
-    clock.now += 200;
-    expect(pressure.shouldYield()).toBe(false);
-    pressure.batchFormed(16);
-    expect(pressure.shouldYield()).toBe(true);
+  });
+
+  it('a short burst leaves most of the budget: the next one is paused too', () => {
+    const setup = clocked({ maxYieldMs: 10_000, busyBatch: 4, holdMs: 200 });
+    const first = run(setup, 3_000, 100, (t) => t < 2_000);
+    expect(first.slice(0, 20).every(Boolean)).toBe(true);
+    expect(first.slice(23).some(Boolean)).toBe(false);
+    const second = run(setup, 1_000, 100, () => true);
+    expect(second.every(Boolean)).toBe(true);
   });
 });
