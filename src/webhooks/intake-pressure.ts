@@ -23,6 +23,8 @@ export interface IntakePressureOptions {
   busyBatch?: number;
   /** The intake stays busy this long after its last busy batch. */
   holdMs?: number;
+  /** Told of the time the workers were paused, as it is accounted. */
+  onPaused?: (ms: number) => void;
   now?: () => number;
 }
 
@@ -59,7 +61,12 @@ export class IntakePressure {
     const elapsed = now - this.accountedAt;
     this.accountedAt = now;
     const { maxYieldMs } = this.options;
-    this.budgetMs = this.pausing ? this.budgetMs - elapsed : Math.min(maxYieldMs, this.budgetMs + elapsed);
+    if (this.pausing) {
+      this.budgetMs -= elapsed;
+      this.options.onPaused?.(elapsed);
+    } else {
+      this.budgetMs = Math.min(maxYieldMs, this.budgetMs + elapsed);
+    }
     if (this.budgetMs <= 0) {
       this.budgetMs = 0;
       this.exhausted = true;

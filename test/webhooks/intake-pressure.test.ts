@@ -62,6 +62,19 @@ describe('intake pressure (when the workers leave the intake the CPU)', () => {
     }
   });
 
+  it('reports the time the workers were paused', () => {
+    let paused = 0;
+    const clock = { now: 0 };
+    const pressure = new IntakePressure({ maxYieldMs: 10_000, holdMs: 200, now: () => clock.now, onPaused: (ms) => (paused += ms) });
+    pressure.batchFormed(8);
+    expect(pressure.shouldYield()).toBe(true);
+    clock.now += 200;
+    expect(pressure.shouldYield()).toBe(false);
+    clock.now += 5_000;
+    expect(pressure.shouldYield()).toBe(false);
+    expect(paused).toBe(200);
+  });
+
   it('a short burst leaves most of the budget: the next one is paused too', () => {
     const setup = clocked({ maxYieldMs: 10_000, busyBatch: 4, holdMs: 200 });
     const first = run(setup, 3_000, 100, (t) => t < 2_000);
