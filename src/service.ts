@@ -14,7 +14,7 @@ import { seedDemoItems } from './simulator-demo/seed-demo-items.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
 import { createSyncEngine } from './sync/sync-engine.js';
 import { startQueueService } from './queue/queue-service.js';
-import { IntakePressure } from './webhooks/intake-pressure.js';
+import { createIntakePressure } from './webhooks/intake-pressure.js';
 import { acquireDataDirLock } from './lifecycle/data-dir-lock.js';
 import { listenHttp } from './lifecycle/http-listener.js';
 import { throwIfAborted } from './lifecycle/startup-error.js';
@@ -136,10 +136,7 @@ export async function startService(config: Config, logger: Logger, options: Star
     // The durable queue is the scheduler: every sync request is a pg-boss job any instance may run.
     // Webhook intake and workers share this process: during a burst of deliveries the workers leave
     // it the CPU for a while (the syncs' jobs wait, durable), so Plaid's deliveries are answered fast.
-    const intakePressure = config.workerIntakeYieldSeconds > 0 ? new IntakePressure({
-      maxYieldMs: config.workerIntakeYieldSeconds * 1000,
-      onPaused: (ms) => metrics.workersPausedForIntake.inc(ms / 1000),
-    }) : undefined;
+    const intakePressure = createIntakePressure(config, metrics);
     const queued = await startQueueService({
       config: notifying, databaseUrl, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine, staleAfterMs,
       recoverEveryMs: Math.min(30_000, staleAfterMs / 2), intakePressure,

@@ -1,3 +1,6 @@
+import type { Config } from '../config/load-config.js';
+import type { Metrics } from '../metrics/metrics.js';
+
 /**
  * Whether this instance's webhook intake is under a burst, so its workers should leave it the CPU.
  *
@@ -81,4 +84,19 @@ export class IntakePressure {
   get recheckMs(): number {
     return this.holdMs;
   }
+}
+
+/**
+ * The instance's intake pressure as configured, its pauses counted in
+ * `sync_workers_paused_seconds_total`; none for an HTTP-only instance or with the pause off.
+ */
+export function createIntakePressure(
+  config: Pick<Config, 'workerIntakeYieldSeconds' | 'workerConcurrency'>,
+  metrics: Pick<Metrics, 'workersPausedForIntake'>,
+): IntakePressure | undefined {
+  if (config.workerIntakeYieldSeconds <= 0 || config.workerConcurrency <= 0) return undefined;
+  return new IntakePressure({
+    maxYieldMs: config.workerIntakeYieldSeconds * 1000,
+    onPaused: (ms) => metrics.workersPausedForIntake.inc(ms / 1000),
+  });
 }
