@@ -1,8 +1,7 @@
-import { Products } from 'plaid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { matchesTruth, startDeliveringSimulator, syncQueuesIdle } from '../support/webhook-e2e.js';
-import { eventually, insertItem, only } from '../support/webhook-items.js';
+import { matchesTruth, startDeliveringSimulator, syncedItems, syncQueuesIdle } from '../support/webhook-e2e.js';
+import { eventually, only } from '../support/webhook-items.js';
 import { startTestService, type RunningTestService } from '../support/webhook-service.js';
 
 /**
@@ -30,16 +29,7 @@ describe('webhook burst: the workers wait for the intake', () => {
   const pausedSeconds = async () => (await service.deps.metrics.workersPausedForIntake.get()).values[0]?.value ?? 0;
 
   it('a trickle does not pause them; a burst does, and every sync it asked for then runs', async () => {
-    const items = await Promise.all(
-      Array.from({ length: 30 }, async () => {
-        const created = simulator.control.createItem({ products: [Products.Transactions], webhook: `${service.url}/webhooks/plaid`, transactionCount: 10 });
-        const id = await insertItem(service.deps, { plaidItemId: created.itemId, accessToken: created.accessToken });
-        await service.deps.syncs.request({ itemId: id, product: 'transactions', trigger: 'initial' });
-        return { ...created, id };
-      }),
-    );
-    for (const item of items) await eventually(() => matchesTruth(database.sql, simulator.control, item.id, item.itemId), 30_000, 'initial sync');
-    await eventually(() => syncQueuesIdle(database.sql), 10_000, 'idle queues');
+    const items = await syncedItems(service, simulator.control, { count: 30, transactionCount: 10 });
 
     // A trickle: three deliveries one after another, each synced before the next.
     for (const item of items.slice(0, 3)) {

@@ -1,8 +1,7 @@
-import { Products } from 'plaid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { matchesTruth, startDeliveringSimulator, syncQueuesIdle } from '../support/webhook-e2e.js';
-import { eventually, insertItem, only } from '../support/webhook-items.js';
+import { matchesTruth, startDeliveringSimulator, syncedItems, syncQueuesIdle } from '../support/webhook-e2e.js';
+import { eventually, only } from '../support/webhook-items.js';
 import { startTestService, type RunningTestService } from '../support/webhook-service.js';
 
 /** Fisher–Yates with a fixed seed, so a failure replays in the same order. */
@@ -34,16 +33,7 @@ describe('duplicate deliveries, shuffled across items', () => {
   });
 
   it('applies each change once and runs at most one sync per item per burst', async () => {
-    const items = await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        const created = simulator.control.createItem({ products: [Products.Transactions], webhook: `${service.url}/webhooks/plaid`, transactionCount: 30 });
-        const id = await insertItem(service.deps, { plaidItemId: created.itemId, accessToken: created.accessToken });
-        await service.deps.syncs.request({ itemId: id, product: 'transactions', trigger: 'initial' });
-        return { ...created, id };
-      }),
-    );
-    for (const item of items) await eventually(() => matchesTruth(database.sql, simulator.control, item.id, item.itemId), 30_000, 'initial sync');
-    await eventually(() => syncQueuesIdle(database.sql), 10_000, 'idle queues');
+    const items = await syncedItems(service, simulator.control, { count: 8, transactionCount: 30 });
 
     simulator.deliveries.capture = [];
     for (const item of items) expect(simulator.control.advance(item.itemId, { added: 5, modified: 2, removed: 1, posted: 1 }).webhookFired).toBe(true);

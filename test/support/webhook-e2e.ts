@@ -1,7 +1,10 @@
 import type { Sql } from '../../src/db/client.js';
 import { startSimulatorServer, type DeliverWebhook, type SimulatorControl } from '../../src/simulator/index.js';
 import { TEST_PLAID_CLIENT_ID, TEST_PLAID_SECRET } from './app.js';
+import { Products } from 'plaid';
 import type { CapturedWebhook } from './webhook-simulator.js';
+import { eventually, insertItem } from './webhook-items.js';
+import type { RunningTestService } from './webhook-service.js';
 
 /**
  * The simulator as a separate HTTP server that delivers webhooks over real HTTP, timing each
@@ -58,4 +61,26 @@ export async function syncQueuesIdle(sql: Sql): Promise<true | undefined> {
     select (select count(*)::int from webhook_dispatch)
       + (select count(*)::int from pgboss.job where name like 'sync-%' and state < 'completed') as open`;
   return row!.open === 0 ? true : undefined;
+}
+
+/**
+ * `count` items linked at the simulator with the service's webhook address, stored, synced once
+ * (Plaid sends SYNC_UPDATES_AVAILABLE only to items synced before) and the queues idle again.
+ */
+export async function syncedItems(
+  service: RunningTestService,
+  control: SimulatorControl,
+  options: { count: number; transactionCount: number },
+) {
+  const items = await Promise.all(
+    Array.from({ length: options.count }, async () => {
+      const created = control.createItem({ products: [Products.Transactions], webhook: `${service.url}/webhooks/plaid`, transactionCount: options.transactionCount });
+      const id = await insertItem(service.deps, { plaidItemId: created.itemId, accessToken: created.accessToken });
+      await service.deps.syncs.request({ itemId: id, product: 'transactions', trigger: 'initial' });
+      return { ...created, id };
+    }),
+  );
+  for (const item of items) await eventually(() => matchesTruth(service.deps.sql, control, item.id, item.itemId), 30_000, 'initial sync');
+  await eventually(() => syncQueuesIdle(service.deps.sql), 10_000, 'idle queues');
+  return items;
 }
