@@ -1,11 +1,13 @@
 import type { Item } from 'plaid';
 import { isProduct, type Product } from '../db/schema/products.js';
 
-/** The products on Plaid's item metadata (`/item/get`) that this service syncs, in Plaid's order. */
+/** The products on Plaid's item metadata (`/item/get`) that this service syncs, sorted: what `plaid_items.products` stores. */
 export function syncedProductsOf(item: Pick<Item, 'products' | 'billed_products'>): Product[] {
   // `products` is what was added to the Item; older responses only carry `billed_products`.
   const listed: readonly string[] = item.products ?? item.billed_products;
-  return [...new Set(listed.filter(isProduct))];
+  // Sorted: Plaid's order carries no meaning, and a stored list that changed only in order would
+  // read as a change of the item (the change feed's `item.updated`).
+  return [...new Set(listed.filter(isProduct))].sort();
 }
 
 /**

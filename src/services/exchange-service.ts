@@ -100,7 +100,7 @@ async function storeNewItem(deps: ServiceDeps, input: ExchangeInput, exchanged: 
           accessTokenCiphertext: sealed.ciphertext,
           accessTokenKeyId: sealed.keyId,
           product,
-          products: metadata.products ?? metadata.billed_products,
+          products: syncedProductsOf(metadata),
           entitledProducts,
           status: 'active',
           consentExpiresAt: metadata.consent_expiration_time ? new Date(metadata.consent_expiration_time) : null,

@@ -183,3 +183,32 @@ describe('sync_state_last_succeeded and item_stalest_success migrations (and the
     expect(await stalest(itemId)).toBeNull();
   });
 });
+
+describe('normalize_item_products migration', () => {
+  it('keeps only the synced products, sorted; the feed records the items that changed', async () => {
+    const { database, sql, folder, close } = await databaseStoppedBefore('normalize_item_products');
+    try {
+      await runMigrations(database.url, folder);
+      const insert = async (plaidItemId: string, products: string[]) => {
+        const [row] = await sql<{ id: string }[]>`
+          insert into plaid_items (user_id, plaid_item_id, institution_id, access_token_ciphertext, access_token_key_id, product, products, entitled_products)
+          values ('00000000-0000-4000-8000-000000000004', ${plaidItemId}, ${`ins_${plaidItemId}`}, 'x', 'k', 'transactions', ${products}, '{transactions}') returning id`;
+        return row!.id;
+      };
+      const withAuth = await insert('item-auth', ['auth', 'transactions']);
+      const unsorted = await insert('item-unsorted', ['transactions', 'liabilities']);
+      const clean = await insert('item-clean', ['transactions']);
+      const empty = await insert('item-empty', []);
+      await runMigrations(database.url);
+      const rows = await sql<{ id: string; products: string[] }[]>`select id, products from plaid_items`;
+      expect(Object.fromEntries(rows.map((row) => [row.id, row.products]))).toEqual({
+        [withAuth]: ['transactions'], [unsorted]: ['liabilities', 'transactions'], [clean]: ['transactions'], [empty]: [],
+      });
+      // The app following the feed learns of the two items whose products changed, and only of them.
+      const updated = await sql<{ item_id: string }[]>`select item_id from change_feed where kind = 'item.updated' order by item_id`;
+      expect(updated.map((row) => row.item_id).sort()).toEqual([withAuth, unsorted].sort());
+    } finally {
+      await close();
+    }
+  });
+});

@@ -7,6 +7,13 @@ describe('item metadata → product', () => {
     expect(syncedProductsOf({ products: [Products.Auth, Products.Transactions, Products.Identity], billed_products: [] })).toEqual(['transactions']);
   });
 
+  it('sorts them: Plaid gives no order, and the stored list must not change with it', () => {
+    expect(syncedProductsOf({ products: [Products.Transactions, Products.Auth, Products.Liabilities, Products.Investments], billed_products: [] }))
+      .toEqual(['investments', 'liabilities', 'transactions']);
+    expect(syncedProductsOf({ products: [Products.Liabilities, Products.Transactions, Products.Liabilities], billed_products: [] }))
+      .toEqual(['liabilities', 'transactions']);
+  });
+
   it('falls back to billed_products when products is absent', () => {
     expect(syncedProductsOf({ billed_products: [Products.Investments] })).toEqual(['investments']);
   });

@@ -1,9 +1,11 @@
 /* eslint-disable @typescript-eslint/no-unsafe-call -- API response bodies are untyped JSON */
 import { eq } from 'drizzle-orm';
+import { Products } from 'plaid';
 import { describe, expect, it } from 'vitest';
 import { plaidAccounts, plaidItems } from '../../../src/db/schema/index.js';
 import { apiClient, linkThroughApi } from '../../support/api-client.js';
-import { buildTestApp } from '../../support/app.js';
+import { buildTestApp, recordingScheduler } from '../../support/app.js';
+import { checkItemStatus } from '../../../src/status/status-check.js';
 import { useDatabaseAndSimulator, recordingApi } from '../../support/test-environment.js';
 
 const env = useDatabaseAndSimulator();
@@ -65,6 +67,23 @@ describe('POST /api/plaid/transactions/exchange', () => {
       ['mortgage', 'liabilities'],
       ['student', 'liabilities'],
     ]);
+  });
+
+  it('stores the products it syncs that Plaid lists on the item, sorted: what the status check stores too', async () => {
+    const { api, deps } = setup();
+    // Plaid lists every product on the item, in no set order; auth is not one the service syncs.
+    const { public_token } = (await deps.plaid.sandboxPublicTokenCreate({
+      institution_id: 'ins_109508', initial_products: [Products.Transactions, Products.Auth, Products.Liabilities],
+    })).data;
+    const res = await api.post('/plaid/transactions/exchange', { public_token, product: 'transactions' });
+    expect(res.status).toBe(201);
+    expect(res.body.item.products).toEqual(['liabilities', 'transactions']);
+
+    await checkItemStatus({ ...deps, syncs: recordingScheduler() }, { itemId: res.body.item.id, trigger: 'schedule' });
+    const [stored] = await itemsOf(api.userId);
+    expect(stored!.products).toEqual(['liabilities', 'transactions']);
+    const updates = await env.database.sql`select 1 from change_feed where kind = 'item.updated' and item_id = ${res.body.item.id}`;
+    expect(updates).toHaveLength(0);
   });
 
   it('answers 422 "Missing Plaid product" when neither payload nor metadata names one, and removes the Plaid item', async () => {
