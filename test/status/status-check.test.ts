@@ -51,7 +51,7 @@ describe('status check (/item/get → status → syncs)', () => {
     const { run, syncs, metrics } = check(item.id);
     // Plaid lists liabilities as initialized on the item: already billed, so the item is entitled to it.
     expect(await run).toEqual({ status: 'active', syncsRequested: 2 });
-    expect(await status(item.id)).toEqual({ status: 'active', error_code: null, products: ['transactions', 'liabilities'], checked: true });
+    expect(await status(item.id)).toEqual({ status: 'active', error_code: null, products: ['liabilities', 'transactions'], checked: true });
     expect(syncs.requests).toEqual([
       { itemId: item.id, product: 'liabilities', trigger: 'schedule' },
       { itemId: item.id, product: 'transactions', trigger: 'schedule' },
