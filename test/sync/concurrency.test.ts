@@ -35,6 +35,18 @@ function gate() {
   return { open, opened, reached, arrived };
 }
 
+/** Holds the next run of this process on its first page until the test opens the gate. */
+function holdOnFirstPage() {
+  const held = gate();
+  onPage = async (page) => {
+    if (page !== 1) return;
+    onPage = null;
+    held.reached();
+    await held.opened;
+  };
+  return held;
+}
+
 describe('one run at a time per item and product', () => {
   it('ten simultaneous triggers make one pagination pass, and every caller gets that run', async () => {
     const item = await seed(1_300);
@@ -57,13 +69,7 @@ describe('one run at a time per item and product', () => {
 
   it('triggers during a run coalesce into exactly one follow-up run', async () => {
     const item = await seed(600);
-    const held = gate();
-    onPage = async (page) => {
-      if (page !== 1) return;
-      onPage = null;
-      held.reached();
-      await held.opened;
-    };
+    const held = holdOnFirstPage();
     const first = harness.engine.run(request(item));
     await held.arrived;
     sim.control.advance(item.plaidItemId, { added: 12 });
@@ -81,19 +87,9 @@ describe('one run at a time per item and product', () => {
     const item = await seed(600);
     const elsewhere = syncHarness(database, { vault: harness.vault, pollMs: 5 });
     const backfill = { ...request(item), trigger: 'backfill' as const, fromScratch: true };
-    const hold = () => {
-      const held = gate();
-      onPage = async (page) => {
-        if (page !== 1) return;
-        onPage = null;
-        held.reached();
-        await held.opened;
-      };
-      return held;
-    };
     try {
       // Here: the ordinary run is held on its first page when the backfill is asked for.
-      let held = hold();
+      let held = holdOnFirstPage();
       const ordinary = harness.engine.run(request(item));
       await held.arrived;
       const here = harness.engine.run(backfill);
@@ -101,7 +97,7 @@ describe('one run at a time per item and product', () => {
       const [first, second] = await Promise.all([ordinary, here]);
       expect(second.runId).not.toBe(first.runId);
       // From another process: it waits for the run this one holds, then runs its own.
-      held = hold();
+      held = holdOnFirstPage();
       const again = harness.engine.run(request(item));
       await held.arrived;
       const there = elsewhere.engine.run(backfill);
@@ -124,13 +120,7 @@ describe('one run at a time per item and product', () => {
     const item = await seed(700);
     const waiter = syncHarness(database, { vault: harness.vault, pollMs: 5 });
     const trigger = syncHarness(database, { vault: harness.vault });
-    const held = gate();
-    onPage = async (page) => {
-      if (page !== 1) return;
-      onPage = null;
-      held.reached();
-      await held.opened;
-    };
+    const held = holdOnFirstPage();
     try {
       const mine = harness.engine.run(request(item));
       await held.arrived;
@@ -156,13 +146,7 @@ describe('one run at a time per item and product', () => {
   it('a trigger while this process waits on another process books a follow-up run here', async () => {
     const item = await seed(700);
     const waiter = syncHarness(database, { vault: harness.vault, pollMs: 5 });
-    const held = gate();
-    onPage = async (page) => {
-      if (page !== 1) return;
-      onPage = null;
-      held.reached();
-      await held.opened;
-    };
+    const held = holdOnFirstPage();
     try {
       const mine = harness.engine.run(request(item));
       await held.arrived;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { IntakePressure } from '../../src/webhooks/intake-pressure.js';
+import { IntakePressure, type IntakePressureOptions } from '../../src/webhooks/intake-pressure.js';
 
-function clocked(options: { maxYieldMs: number; busyBatch?: number; holdMs?: number }) {
+function clocked(options: Omit<IntakePressureOptions, 'now'>) {
   const clock = { now: 1_000 };
   const pressure = new IntakePressure({ ...options, now: () => clock.now });
   return { clock, pressure };
@@ -64,8 +64,7 @@ describe('intake pressure (when the workers leave the intake the CPU)', () => {
 
   it('reports the time the workers were paused', () => {
     let paused = 0;
-    const clock = { now: 0 };
-    const pressure = new IntakePressure({ maxYieldMs: 10_000, holdMs: 200, now: () => clock.now, onPaused: (ms) => (paused += ms) });
+    const { clock, pressure } = clocked({ maxYieldMs: 10_000, holdMs: 200, onPaused: (ms) => (paused += ms) });
     pressure.batchFormed(8);
     expect(pressure.shouldYield()).toBe(true);
     clock.now += 200;
