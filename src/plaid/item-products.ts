@@ -10,6 +10,14 @@ export function syncedProductsOf(item: Pick<Item, 'products' | 'billed_products'
   return [...new Set(listed.filter(isProduct))].sort();
 }
 
+/** What an item row takes from Plaid's item metadata whenever the service reads it (the exchange, update mode). */
+export function itemMetadataColumns(item: Pick<Item, 'products' | 'billed_products' | 'consent_expiration_time'>) {
+  return {
+    products: syncedProductsOf(item),
+    consentExpiresAt: item.consent_expiration_time ? new Date(item.consent_expiration_time) : null,
+  };
+}
+
 /**
  * The product an Item was linked for, read from its metadata: only when exactly one synced product
  * is on it. With two (say transactions and liabilities) the metadata cannot say which one the user

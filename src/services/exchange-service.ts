@@ -2,7 +2,7 @@ import type { ItemPublicTokenExchangeResponse } from 'plaid';
 import { isProduct, plaidItems, type Product } from '../db/schema/index.js';
 import { ValidationError } from '../http/errors.js';
 import { errorLogFields } from '../error-log-fields.js';
-import { entitledProductsOf, inferLinkedProduct, syncedProductsOf } from '../plaid/item-products.js';
+import { entitledProductsOf, inferLinkedProduct, itemMetadataColumns, syncedProductsOf } from '../plaid/item-products.js';
 import { callPlaid } from '../plaid/plaid-request-error.js';
 import { insertPlaidAccounts } from './account-records.js';
 import { duplicateInstitutionError, findLiveItemAtInstitution, violatesLiveInstitutionIndex } from './duplicate-rule.js';
@@ -100,10 +100,9 @@ async function storeNewItem(deps: ServiceDeps, input: ExchangeInput, exchanged: 
           accessTokenCiphertext: sealed.ciphertext,
           accessTokenKeyId: sealed.keyId,
           product,
-          products: syncedProductsOf(metadata),
+          ...itemMetadataColumns(metadata),
           entitledProducts,
           status: 'active',
-          consentExpiresAt: metadata.consent_expiration_time ? new Date(metadata.consent_expiration_time) : null,
         })
         .returning();
       await insertPlaidAccounts(tx, { itemId: item!.id, userId: input.userId, linkedProduct: product, entitledProducts, accounts });

@@ -3,7 +3,7 @@ import type { ItemWithConsentFields } from 'plaid';
 import { isProduct, plaidItems, type Product } from '../db/schema/index.js';
 import { ConflictError } from '../http/errors.js';
 import { classifyPlaidError } from '../plaid/errors.js';
-import { entitledProductsOf, inferLinkedProduct, syncedProductsOf } from '../plaid/item-products.js';
+import { entitledProductsOf, inferLinkedProduct, itemMetadataColumns } from '../plaid/item-products.js';
 import { callPlaid, PlaidRequestError } from '../plaid/plaid-request-error.js';
 import { insertPlaidAccounts } from './account-records.js';
 import { accessTokenOf, itemDisconnectedError, loadOwnedItem, type ItemRow } from './item-access.js';
@@ -34,10 +34,9 @@ export async function completeReauth(deps: ServiceDeps, input: { userId: string;
       // Update mode is how Plaid has the user renew consent and answer a pending disconnect, so the
       // item's warnings are Plaid's answer now: its consent expiry as /item/get gives it, no disconnect.
       .set({
-        products: syncedProductsOf(metadata),
+        ...itemMetadataColumns(metadata),
         entitledProducts,
         newAccountsAvailable: false,
-        consentExpiresAt: metadata.consent_expiration_time ? new Date(metadata.consent_expiration_time) : null,
         pendingDisconnectAt: null,
         updatedInLinkAt: sql`now()`,
         updatedAt: sql`now()`,
