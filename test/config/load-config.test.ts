@@ -91,6 +91,18 @@ describe('loadConfig', () => {
     expect(await problems({ DATA_DIR: dataDir, WORKER_INTAKE_YIELD_SECONDS: 'soon' })).toEqual(['WORKER_INTAKE_YIELD_SECONDS: must be a number']);
   });
 
+  it('takes a setting left blank as unset (its default): a blank number is not 0', async () => {
+    const blank = {
+      DATA_DIR: dataDir, PORT: '', HOST: ' ', WORKER_CONCURRENCY: ' ', WORKER_INTAKE_YIELD_SECONDS: '', QUEUE_POLL_INTERVAL_SECONDS: ' ',
+      SHUTDOWN_TIMEOUT_MS: '', LOG_LEVEL: '', LOG_FORMAT: ' ', SYNC_CRON: '', PLAID_ENV: '',
+    };
+    const { config } = await loadConfig(blank);
+    expect(config).toMatchObject({
+      port: 3000, host: '0.0.0.0', workerConcurrency: 8, workerIntakeYieldSeconds: 10, queuePollIntervalSeconds: 2, shutdownTimeoutMs: 10_000,
+      logLevel: 'info', logFormat: 'json', syncCron: '0 * * * *', plaid: { env: 'simulator' },
+    });
+  });
+
   it('gives two first starts racing on one DATA_DIR the same secrets (one generates, the other reads them)', async () => {
     const [a, b] = await Promise.all([loadConfig({ DATA_DIR: dataDir }), loadConfig({ DATA_DIR: dataDir })]);
     expect(a.config.adminPassword).toBe(b.config.adminPassword);
