@@ -53,7 +53,13 @@ const KIND_BY_CODE: Record<string, PlaidErrorKind> = {
   NO_INVESTMENT_ACCOUNTS: 'product_no_accounts',
   NO_INVESTMENT_AUTH_ACCOUNTS: 'product_no_accounts',
   NO_LIABILITY_ACCOUNTS: 'product_no_accounts',
+  // The item has no open or eligible account at all (closed, unselected in account selection). From a
+  // product endpoint the product waits; the item's own error (`itemErrorEffect`) asks for update mode.
+  NO_ACCOUNTS: 'product_no_accounts',
   ADDITIONAL_CONSENT_REQUIRED: 'consent_required',
+  // The user did not grant (or revoked) the OAuth or data permission this product needs: like missing
+  // consent, the product waits and update mode asks again.
+  ACCESS_NOT_GRANTED: 'consent_required',
   PRODUCT_NOT_READY: 'not_ready',
   CREDITS_EXHAUSTED: 'fatal',
 };
@@ -61,6 +67,22 @@ const KIND_BY_CODE: Record<string, PlaidErrorKind> = {
 /** What a recorded error code means, for a failure known only by its code (another process's run row). */
 export function kindOfCode(code: string): PlaidErrorKind | undefined {
   return KIND_BY_CODE[code];
+}
+
+/**
+ * Item-level errors (`/item/get`'s `item.error`, an ITEM `ERROR` webhook) that the user fixes in Link's
+ * update mode (plaid-reference.md, "Sync-relevant error table"): the login, a permission not granted,
+ * no eligible account left.
+ */
+const UPDATE_MODE_CODES = new Set(['ITEM_LOGIN_REQUIRED', 'ACCESS_NOT_GRANTED', 'NO_ACCOUNTS']);
+
+/**
+ * What an item-level error means for the item's status: `needs_reauth` (action `fix`, update mode),
+ * `revoked` (disconnected) or `other` (recorded on the item, whose status stays).
+ */
+export function itemErrorEffect(code: string): 'needs_reauth' | 'revoked' | 'other' {
+  if (UPDATE_MODE_CODES.has(code)) return 'needs_reauth';
+  return KIND_BY_CODE[code] === 'revoked' ? 'revoked' : 'other';
 }
 
 function kindOf(code: string, type: string | undefined, status: number | undefined): PlaidErrorKind {

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { ItemWithConsentFields } from 'plaid';
 import { isProduct, plaidItems, type Product } from '../db/schema/index.js';
 import { ConflictError } from '../http/errors.js';
-import { classifyPlaidError } from '../plaid/errors.js';
+import { classifyPlaidError, itemErrorEffect } from '../plaid/errors.js';
 import { entitledProductsOf, inferLinkedProduct, itemMetadataColumns } from '../plaid/item-products.js';
 import { callPlaid, PlaidRequestError } from '../plaid/plaid-request-error.js';
 import { insertPlaidAccounts } from './account-records.js';
@@ -62,9 +62,10 @@ async function confirmRepaired(deps: ServiceDeps, item: ItemRow, accessToken: st
     }
     throw new PlaidRequestError(classified);
   }
-  if (metadata.error?.error_code === 'ITEM_LOGIN_REQUIRED') {
+  // Still an error only the user can fix in update mode: the login, a permission, an eligible account.
+  if (metadata.error && itemErrorEffect(metadata.error.error_code) === 'needs_reauth') {
     await markItemNeedsReauth(deps.db, item.id, { code: metadata.error.error_code, message: metadata.error.error_message });
-    throw new ConflictError('reauth_incomplete', 'Plaid still needs the user to log in; update mode was not completed', {
+    throw new ConflictError('reauth_incomplete', `Plaid still reports ${metadata.error.error_code} for the item; update mode was not completed`, {
       item_id: item.id,
       status: 'needs_reauth',
       action: 'fix',

@@ -6,7 +6,7 @@ import type { BilledAdd } from './call-stats.js';
 import type { AdvanceSpec } from './change-log.js';
 import type { FaultRule } from './faults.js';
 import type { AccountSet } from './institutions.js';
-import type { AdvanceResult, WebhookResult } from './item-events.js';
+import type { AdvanceResult, UpdateModeErrorCode, WebhookResult } from './item-events.js';
 import type { ReadyState } from './item-store.js';
 import type { WebhookDelivery } from './webhook-dispatcher.js';
 
@@ -125,6 +125,8 @@ export interface SimulatorControl {
   advance(itemId: string, spec: AdvanceSpec): AdvanceResult;
   markReady(itemId: string, phase?: 'initial' | 'historical'): WebhookResult;
   loginRequired(itemId: string): WebhookResult;
+  /** An Item-level error the user fixes in update mode (`ITEM_LOGIN_REQUIRED`, `ACCESS_NOT_GRANTED`, `NO_ACCOUNTS`) + ITEM `ERROR`. */
+  itemError(itemId: string, code: UpdateModeErrorCode): WebhookResult;
   /** The login repaired outside the app: clears ITEM_LOGIN_REQUIRED and sends LOGIN_REPAIRED (nothing otherwise). */
   repairLogin(itemId: string): WebhookResult;
   /** ITEM_NOT_FOUND from now on, as after deletion by Plaid or /item/remove. */

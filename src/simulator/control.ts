@@ -82,6 +82,7 @@ export function createControl(ctx: SimulatorContext, events: ItemEvents): Simula
     advance: (itemId, spec) => events.advance(item(itemId), spec),
     markReady: (itemId, phase = 'historical') => events.markReady(item(itemId), phase),
     loginRequired: (itemId) => events.loginRequired(item(itemId)),
+    itemError: (itemId, code) => events.itemError(item(itemId), code),
     repairLogin: (itemId) => events.repairLogin(item(itemId)),
     revokeItem: (itemId) => events.revoke(item(itemId)),
     revokePermission: (itemId) => events.revokePermission(item(itemId)),

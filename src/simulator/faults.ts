@@ -6,7 +6,8 @@ import { rateLimitCode } from './rate-limits.js';
 
 export const faultKinds = [
   'rate_limit', 'internal_error', 'planned_maintenance', 'institution_down', 'mutation_during_pagination', 'timeout', 'latency',
-  'no_accounts', 'product_not_ready', 'additional_consent_required', 'invalid_access_token', 'invalid_api_keys',
+  'no_accounts', 'item_no_accounts', 'access_not_granted', 'product_not_ready', 'additional_consent_required', 'invalid_access_token',
+  'invalid_api_keys',
 ] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
@@ -119,6 +120,8 @@ function errorFor(kind: Exclude<FaultKind, 'latency' | 'timeout'>, endpoint: str
     case 'institution_down': return plaidErrors.institutionDown();
     case 'mutation_during_pagination': return plaidErrors.mutationDuringPagination();
     case 'no_accounts': return endpoint.startsWith('/liabilities/') ? plaidErrors.noLiabilityAccounts() : plaidErrors.noInvestmentAccounts();
+    case 'item_no_accounts': return plaidErrors.noAccounts();
+    case 'access_not_granted': return plaidErrors.accessNotGranted();
     case 'product_not_ready': return plaidErrors.productNotReady();
     case 'additional_consent_required': return plaidErrors.additionalConsentRequired(endpoint.startsWith('/liabilities') ? 'liabilities' : 'investments');
     case 'invalid_access_token': return plaidErrors.invalidAccessToken();

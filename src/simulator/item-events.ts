@@ -27,6 +27,15 @@ const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
  */
 const RENEWED_CONSENT_MS = 365 * 24 * 60 * 60 * 1000;
 
+/** Item-level errors that update mode fixes: the login, a permission not granted, no eligible account. */
+const UPDATE_MODE_ERRORS = {
+  ITEM_LOGIN_REQUIRED: plaidErrors.itemLoginRequired,
+  ACCESS_NOT_GRANTED: plaidErrors.accessNotGranted,
+  NO_ACCOUNTS: plaidErrors.noAccounts,
+} as const;
+export type UpdateModeErrorCode = keyof typeof UPDATE_MODE_ERRORS;
+export const UPDATE_MODE_ERROR_CODES = Object.keys(UPDATE_MODE_ERRORS) as UpdateModeErrorCode[];
+
 /** State changes on an Item and the webhooks Plaid sends for them. */
 export class ItemEvents {
   constructor(private readonly ctx: SimulatorContext) {}
@@ -108,7 +117,15 @@ export class ItemEvents {
   }
 
   loginRequired(item: SimItem): WebhookResult {
-    item.error = plaidErrors.itemLoginRequired();
+    return this.itemError(item, 'ITEM_LOGIN_REQUIRED');
+  }
+
+  /**
+   * An Item-level error the user fixes in Link's update mode: every product call answers it,
+   * `/item/get` shows it, Plaid sends ITEM `ERROR`, and update mode (`updatedInLink`) clears it.
+   */
+  itemError(item: SimItem, code: UpdateModeErrorCode): WebhookResult {
+    item.error = UPDATE_MODE_ERRORS[code]();
     return { webhookFired: this.notify(item, W.itemError(item.itemId, item.error.toWebhookError())) !== null };
   }
 

@@ -117,6 +117,12 @@ export const plaidErrors = {
     new PlaidApiError(400, T.ItemError, 'NO_INVESTMENT_ACCOUNTS', 'no valid investment accounts were found for this item', 'No investment accounts were found at this institution.'),
   noLiabilityAccounts: () =>
     new PlaidApiError(400, T.ItemError, 'NO_LIABILITY_ACCOUNTS', 'no valid liability accounts were found for this item', 'No liability accounts were found at this institution.'),
+  /** Item-level: no open or eligible account left (closed, or unselected in account selection). */
+  noAccounts: () =>
+    new PlaidApiError(400, T.ItemError, 'NO_ACCOUNTS', 'no valid accounts were found for this item', "No valid accounts were found at the financial institution. Please visit your financial institution's website to confirm accounts are available."),
+  /** The user did not grant (or revoked) the permission the product needs (Plaid's sample answer). */
+  accessNotGranted: () =>
+    new PlaidApiError(400, T.ItemError, 'ACCESS_NOT_GRANTED', 'access to this product was not granted for the account', 'The user did not grant the necessary permissions for this product on their account.'),
   productNotReady: () =>
     new PlaidApiError(400, T.ItemError, 'PRODUCT_NOT_READY', 'the requested product is not yet ready. please provide a webhook or try the request again later'),
   additionalConsentRequired: (product: string) =>

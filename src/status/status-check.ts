@@ -2,6 +2,7 @@ import type { PlaidApi } from 'plaid';
 import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { entitledProductsOf, syncedProductsOf } from '../plaid/item-products.js';
+import { itemErrorEffect } from '../plaid/errors.js';
 import { PlaidCallError, createPlaidCaller, type PlaidCall } from '../providers/plaid/plaid-call.js';
 import { markItemActive, markItemDisconnected, markItemNeedsReauth, recordItemError } from '../services/item-status.js';
 import type { SyncScheduler } from '../sync/sync-scheduler.js';
@@ -78,11 +79,13 @@ export async function checkItemStatus(
   const plaidError = response.item.error;
   const code = plaidError?.error_code;
   const message = plaidError?.error_message;
-  if (code === 'ITEM_LOGIN_REQUIRED') {
+  const effect = code ? itemErrorEffect(code) : undefined;
+  if (code && effect === 'needs_reauth') {
+    // The login, a permission not granted, no eligible account: the user fixes each in update mode.
     await markItemNeedsReauth(deps.db, item.id, { code, message });
     return { status: 'needs_reauth', errorCode: code };
   }
-  if (code === 'ITEM_NOT_FOUND' || code === 'USER_PERMISSION_REVOKED') {
+  if (code && effect === 'revoked') {
     await deps.db.transaction((tx) => markItemDisconnected(tx, item.id, { code, message }));
     return { status: 'disconnected', errorCode: code };
   }

@@ -1,5 +1,6 @@
 import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import { itemErrorEffect } from '../plaid/errors.js';
 import { markItemActive, markItemDisconnected, markItemNeedsReauth } from '../services/item-status.js';
 import { itemSyncProducts } from '../status/item-sync-products.js';
 import type { StatusCheckResult } from '../status/status-check.js';
@@ -32,17 +33,11 @@ const ANSWERED_IN_LINK = new Set(['NEW_ACCOUNTS_AVAILABLE', 'PENDING_DISCONNECT'
 /** How long Plaid keeps retrying a webhook delivery (plaid-reference.md, "Delivery, retries"). */
 const PLAID_RETRY_WINDOW_HOURS = 24;
 
-/** What an `ITEM ERROR` code means for the item (the same codes move it when a sync meets them). */
-function errorKind(code: string): 'needs_reauth' | 'revoked' | 'other' {
-  if (code === 'ITEM_LOGIN_REQUIRED') return 'needs_reauth';
-  if (code === 'ITEM_NOT_FOUND' || code === 'USER_PERMISSION_REVOKED') return 'revoked';
-  return 'other';
-}
-
 /**
- * A login error that may be older than the item's repair: Plaid retries a delivery for up to 24 hours
- * and keeps no order, so an `ITEM_LOGIN_REQUIRED` sent before the user fixed the login in update mode
- * can arrive (or be applied) after it. Plaid's answer now decides instead of the webhook.
+ * An error update mode fixes (a login error, say) that may be older than the item's repair: Plaid
+ * retries a delivery for up to 24 hours and keeps no order, so an `ITEM_LOGIN_REQUIRED` sent before the
+ * user fixed the login in update mode can arrive (or be applied) after it. Plaid's answer now decides
+ * instead of the webhook.
  */
 async function recheckLoginError(deps: ItemWebhookDeps, event: EventRow, itemId: string, code: string): Promise<void> {
   const checked = await deps.checkStatus(itemId);
@@ -59,7 +54,7 @@ async function apply(deps: ItemWebhookDeps, event: EventRow, itemId: string, web
     case 'ERROR': {
       if (webhook.webhook_type !== 'ITEM' || !webhook.error) return false;
       const error = { code: webhook.error.error_code, message: webhook.error.error_message };
-      const kind = errorKind(error.code);
+      const kind = itemErrorEffect(error.code);
       if (kind === 'needs_reauth' && event.may_predate_repair) await recheckLoginError(deps, event, itemId, error.code);
       else if (kind === 'needs_reauth') await markItemNeedsReauth(db, itemId, error);
       else if (kind === 'revoked') await db.transaction((tx) => markItemDisconnected(tx, itemId, error));

@@ -76,6 +76,23 @@ describe('/simulator control endpoints', () => {
     expect((await call(sim, 'POST', `/simulator/items/${itemId}/advance`, { added: -1 })).json.error_code).toBe('INVALID_FIELD');
   });
 
+  it('sets an Item-level error the user fixes in update mode, answered by every product call and by /item/get', async () => {
+    const hooks = webhookRecorder();
+    sim = createSimulator({ clientId: CLIENT_ID, secret: SECRET, deliverWebhook: hooks.deliver });
+    const created = await call(sim, 'POST', '/simulator/items', { institutionId: 'ins_109511', products: ['transactions'], webhook: 'https://hooks.test/h' });
+    const { itemId, accessToken } = created.json as { itemId: string; accessToken: string };
+    expect((await call(sim, 'POST', `/simulator/items/${itemId}/item-error`, { code: 'NOT_A_CODE' })).json.error_code).toBe('INVALID_FIELD');
+
+    const result = await call(sim, 'POST', `/simulator/items/${itemId}/item-error`, { code: 'ACCESS_NOT_GRANTED' });
+    expect(result.json).toMatchObject({ webhookFired: true });
+    expect((await call(sim, 'POST', '/transactions/sync', { access_token: accessToken })).json).toMatchObject({
+      error_type: 'ITEM_ERROR', error_code: 'ACCESS_NOT_GRANTED', error_message: 'access to this product was not granted for the account',
+    });
+    expect((await call(sim, 'POST', '/item/get', { access_token: accessToken })).json.item.error).toMatchObject({ error_code: 'ACCESS_NOT_GRANTED' });
+    await sim.control.idle();
+    expect(hooks.received.at(-1)!.payload).toMatchObject({ webhook_type: 'ITEM', webhook_code: 'ERROR', error: { error_code: 'ACCESS_NOT_GRANTED' } });
+  });
+
   it('completes Link, including update mode that repairs ITEM_LOGIN_REQUIRED without LOGIN_REPAIRED', async () => {
     const hooks = webhookRecorder();
     let now = Date.parse('2025-03-01T12:00:00Z');

@@ -75,6 +75,15 @@ describe('status check (/item/get → status → syncs)', () => {
     expect(syncs.requests).toEqual([]);
   });
 
+  it.each(['ACCESS_NOT_GRANTED', 'NO_ACCOUNTS'] as const)('%s on the item (update mode fixes it) → needs_reauth, no sync', async (code) => {
+    const item = await linked();
+    simulator.control.itemError(item.itemId, code);
+    const { run, syncs } = check(item.id);
+    expect(await run).toEqual({ status: 'needs_reauth', errorCode: code });
+    expect(await status(item.id)).toMatchObject({ status: 'needs_reauth', error_code: code });
+    expect(syncs.requests).toEqual([]);
+  });
+
   it('ITEM_NOT_FOUND → disconnected with soft delete; a disconnected item is not checked again', async () => {
     const item = await linked();
     simulator.control.revokeItem(item.itemId);

@@ -57,6 +57,8 @@ async function apiSync(item: SeededItem) {
 const cases: { name: string; product: WaitProduct; endpoint: string; fault: FaultRule['kind']; code: string; kind: string; state: string }[] = [
   { name: 'no investment accounts', product: 'investments', endpoint: '/investments/holdings/get', fault: 'no_accounts', code: 'NO_INVESTMENT_ACCOUNTS', kind: 'product_no_accounts', state: 'no_accounts' },
   { name: 'no liability accounts', product: 'liabilities', endpoint: '/liabilities/get', fault: 'no_accounts', code: 'NO_LIABILITY_ACCOUNTS', kind: 'product_no_accounts', state: 'no_accounts' },
+  { name: 'no eligible account on the item', product: 'liabilities', endpoint: '/liabilities/get', fault: 'item_no_accounts', code: 'NO_ACCOUNTS', kind: 'product_no_accounts', state: 'no_accounts' },
+  { name: 'permission not granted', product: 'investments', endpoint: '/investments/holdings/get', fault: 'access_not_granted', code: 'ACCESS_NOT_GRANTED', kind: 'consent_required', state: 'consent_required' },
   { name: 'consent missing', product: 'investments', endpoint: '/investments/holdings/get', fault: 'additional_consent_required', code: 'ADDITIONAL_CONSENT_REQUIRED', kind: 'consent_required', state: 'consent_required' },
   { name: 'data not ready', product: 'investments', endpoint: '/investments/transactions/get', fault: 'product_not_ready', code: 'PRODUCT_NOT_READY', kind: 'not_ready', state: 'not_ready' },
 ];

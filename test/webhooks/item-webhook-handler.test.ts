@@ -88,6 +88,13 @@ describe('item webhooks applied by the worker', () => {
     expect(repaired.syncs.requests).toEqual([{ itemId: id, product: 'transactions', trigger: 'webhook' }]);
   });
 
+  it.each(['ACCESS_NOT_GRANTED', 'NO_ACCOUNTS'])('ITEM ERROR %s (fixed by the user in update mode) → needs_reauth, action fix', async (code) => {
+    const { id, plaidItemId } = await item();
+    const error = { error_type: 'ITEM_ERROR', error_code: code, error_message: 'the user must act in Link' };
+    expect(await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error })).result).toEqual({ status: 'processed' });
+    expect(await state(id)).toMatchObject({ status: 'needs_reauth', error_code: code });
+  });
+
   /** A login broken at Plaid and marked by a failed sync, then repaired elsewhere (LOGIN_REPAIRED). */
   async function brokenThenRepaired(id: string, plaidItemId: string) {
     simulator.control.loginRequired(plaidItemId);

@@ -54,7 +54,7 @@ export const ProductSyncStateSchema = z
     state: z.enum(PRODUCT_SYNC_STATES).openapi({
       description:
         '`ok`; `unsupported` (Plaid does not offer it for the item), `no_accounts` (the item has no accounts of it), ' +
-        '`consent_required` (the user did not consent to it at Link) or `not_ready` (Plaid is still extracting it): ' +
+        '`consent_required` (the user did not consent to it at Link, or did not grant the permission it needs) or `not_ready` (Plaid is still extracting it): ' +
         'in those states the hourly check does not call Plaid for it; a webhook or an explicit sync tries again',
     }),
     state_code: z.string().nullable().openapi({ description: 'The Plaid error code behind a state other than `ok`' }),

@@ -6,6 +6,7 @@ import type { SimulatorContext } from '../context.js';
 import type { SimulatorControl } from '../control-types.js';
 import { faultRuleSchema } from '../faults.js';
 import { PlaidApiError, plaidErrors } from '../plaid-errors.js';
+import { UPDATE_MODE_ERROR_CODES } from '../item-events.js';
 
 const OK = 200;
 const count = z.number().int().min(0).optional();
@@ -38,6 +39,7 @@ const itemActions: Record<string, (control: SimulatorControl, itemId: string, bo
   advance: (c, id, body) => c.advance(id, z.object({ added: count, modified: count, removed: count, posted: count, names: z.array(z.string().max(1000)).max(1000).optional() }).parse(body)),
   ready: (c, id, body) => c.markReady(id, z.object({ phase: z.enum(['initial', 'historical']).optional() }).parse(body).phase),
   'login-required': (c, id) => c.loginRequired(id),
+  'item-error': (c, id, body) => c.itemError(id, z.object({ code: z.enum(UPDATE_MODE_ERROR_CODES) }).parse(body).code),
   'repair-login': (c, id) => c.repairLogin(id),
   revoke: (c, id) => c.revokeItem(id),
   'revoke-permission': (c, id) => c.revokePermission(id),

@@ -186,6 +186,27 @@ describe('POST /api/items/{id}/reauth-complete', () => {
     expect(syncs.requests).toEqual([]);
   });
 
+  it.each(['ACCESS_NOT_GRANTED', 'NO_ACCOUNTS'] as const)('answers 409 reauth_incomplete while Plaid still reports %s (a permission, an eligible account)', async (code) => {
+    const { api, syncs } = setup();
+    const { item, plaidItemId } = await linked(api);
+    env.simulator.control.itemError(plaidItemId, code);
+    syncs.requests.length = 0;
+    const res = await api.post(`/items/${item.id}/reauth-complete`);
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'reauth_incomplete', details: { status: 'needs_reauth', action: 'fix' } });
+    expect(res.body.error.message).toContain(code);
+    expect((await api.get(`/items/${item.id}`)).body).toMatchObject({ status: 'needs_reauth', error_code: code, action: 'fix' });
+    expect(syncs.requests).toEqual([]);
+
+    // Update mode answered it (Link cleared the error at Plaid): active again, syncs requested.
+    const token = await api.post('/plaid/link-token', { item_id: item.id });
+    env.simulator.control.completeLink({ linkToken: token.body.link_token });
+    const done = await api.post(`/items/${item.id}/reauth-complete`);
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ status: 'active', error_code: null });
+    expect(syncs.requests.length).toBeGreaterThan(0);
+  });
+
   it('disconnects the item (409 item_disconnected) when Plaid no longer knows it', async () => {
     const { api } = setup();
     const { item, plaidItemId } = await brokenItem(api);
