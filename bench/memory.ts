@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { connectDatabase } from '../src/db/client.js';
 import { isSmoke } from './support/bench-options.js';
+import { processCpuSeconds } from './support/cpu-usage.js';
 import { benchDatabase } from './support/bench-database.js';
 import type { BenchResult } from './support/bench-result.js';
 import { insertItems, startServiceChild } from './support/service-process.js';
@@ -19,6 +20,8 @@ interface SizeResult {
   idleMb: number;
   peakMb: number;
   seconds: number;
+  /** The service process's CPU over the sync (`npm start`'s runtime settings, unlike the sync benchmark's engine). */
+  serviceCpuSeconds: number;
 }
 
 async function measure(size: number): Promise<SizeResult> {
@@ -30,13 +33,15 @@ async function measure(size: number): Promise<SizeResult> {
     const { items, webhooks } = await simulator.createItems(1, size, `${service.url}/webhooks/plaid`);
     await insertItems(handle.sql, service.vault, items);
     const idle = await service.rss();
+    const cpuBefore = await processCpuSeconds(service.child.pid!);
     const started = performance.now();
     await deliver(service.url, webhooks[0]!);
     await syncedRuns(handle.sql, 1, { everyMs: 200, timeoutMs: 30 * 60_000 });
     const seconds = (performance.now() - started) / 1000;
+    const serviceCpuSeconds = (await processCpuSeconds(service.child.pid!)) - cpuBefore;
     const [stored] = await handle.sql<{ n: number }[]>`select count(*)::int as n from plaid_transactions`;
     if (stored!.n !== size) throw new Error(`expected ${size} transactions, stored ${stored!.n}`);
-    return { idleMb: idle.nowMb, peakMb: (await service.rss()).peakMb, seconds };
+    return { idleMb: idle.nowMb, peakMb: (await service.rss()).peakMb, seconds, serviceCpuSeconds };
   } finally {
     await service.stop();
     await handle.close();
@@ -62,9 +67,12 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       'idle RSS MB (small run)': a.idleMb,
       'peak RSS MB, small': a.peakMb,
       'sync seconds, small': a.seconds,
+      'service CPU seconds, small': a.serviceCpuSeconds,
       'idle RSS MB (large run)': b.idleMb,
       'peak RSS MB, large': b.peakMb,
       'sync seconds, large': b.seconds,
+      'service CPU seconds, large': b.serviceCpuSeconds,
+      'transactions/s through the service, large': large / b.seconds,
       'peak ratio large / small': b.peakMb / a.peakMb,
     },
     targets: { 'peak RSS MB, large': '<= 250', 'peak ratio large / small': '<= 1.3' },
