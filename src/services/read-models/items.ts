@@ -65,7 +65,7 @@ export function itemRecord(item: ItemRow, sync: Record<Product, RawSyncState>, n
     institution_id: item.institutionId,
     institution_name: item.institutionName,
     product: item.product,
-    products: item.products,
+    products: item.products.filter(isProduct),
     entitled_products: item.entitledProducts.filter(isProduct),
     status: item.status,
     action: actionFor(item.status),

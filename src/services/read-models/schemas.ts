@@ -73,7 +73,9 @@ export const ItemSchema = z
     institution_id: z.string().nullable(),
     institution_name: z.string().nullable(),
     product: ProductSchema.nullable(),
-    products: z.array(z.string()),
+    products: z.array(ProductSchema).openapi({
+      description: "What Plaid lists on the item (`/item/get` `products`), kept to the products the service syncs, sorted; refreshed by the exchange, update mode and the hourly status check",
+    }),
     entitled_products: z.array(ProductSchema).openapi({
       description: 'The products the service may call for the item: linked for, or confirmed by Plaid (optional, required-if-supported, additional consented), or enabled later on purpose. Accounts of other products are stored and shown but never synced.',
     }),
