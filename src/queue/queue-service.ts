@@ -77,7 +77,7 @@ export async function startQueueService(deps: QueueServiceDeps): Promise<QueueSe
   const itemEvent: JobHandler<WebhookEventJobData> = async (job, signal) => {
     const checkStatus = (itemId: string) => checkItemStatus({ ...deps, syncs }, { itemId, trigger: 'webhook', signal });
     try {
-      return await handleItemWebhook({ db: deps.db, sql: deps.sql, syncs, logger, checkStatus }, job.data.eventId);
+      return await handleItemWebhook({ db: deps.db, sql: deps.sql, logger, checkStatus }, job.data.eventId);
     } catch (error) {
       if (job.retryCount >= job.retryLimit) {
         await deps.sql`update webhook_events set status = 'failed', error = ${(error as Error).message}, processed_at = now()

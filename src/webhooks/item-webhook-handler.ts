@@ -1,18 +1,18 @@
 import type { Database, Sql } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { itemErrorEffect } from '../plaid/errors.js';
-import { markItemActive, markItemDisconnected, markItemNeedsReauth } from '../services/item-status.js';
-import { itemSyncProducts } from '../status/item-sync-products.js';
+import { markItemDisconnected, markItemNeedsReauth } from '../services/item-status.js';
 import type { StatusCheckResult } from '../status/status-check.js';
-import type { SyncScheduler } from '../sync/sync-scheduler.js';
 import { parseWebhook, type KnownWebhook } from './webhook-schemas.js';
 
 export interface ItemWebhookDeps {
   db: Database;
   sql: Sql;
-  syncs: SyncScheduler;
   logger: Logger;
-  /** Asks Plaid (`/item/get`) how the item is and applies the answer: the status check of one item. */
+  /**
+   * Asks Plaid (`/item/get`) how the item is and applies the answer: the status check of one item,
+   * which requests a sync of each product when the item is healthy.
+   */
   checkStatus: (itemId: string) => Promise<StatusCheckResult>;
 }
 
@@ -44,47 +44,53 @@ async function recheckLoginError(deps: ItemWebhookDeps, event: EventRow, itemId:
   deps.logger.info({ eventId: event.id, itemId, plaidErrorCode: code, status: checked.status }, 'item_login_error_rechecked');
 }
 
-async function apply(deps: ItemWebhookDeps, event: EventRow, itemId: string, webhook: KnownWebhook): Promise<boolean> {
+async function apply(deps: ItemWebhookDeps, event: EventRow, itemId: string, webhook: KnownWebhook): Promise<void> {
   const { db, sql } = deps;
   if (event.answered_in_link && ANSWERED_IN_LINK.has(webhook.webhook_code)) {
     deps.logger.info({ eventId: event.id, itemId, webhookCode: webhook.webhook_code }, 'item_webhook_answered_in_link');
-    return false;
+    return;
   }
   switch (webhook.webhook_code) {
     case 'ERROR': {
-      if (webhook.webhook_type !== 'ITEM' || !webhook.error) return false;
+      if (webhook.webhook_type !== 'ITEM' || !webhook.error) return;
       const error = { code: webhook.error.error_code, message: webhook.error.error_message };
       const kind = itemErrorEffect(error.code);
       if (kind === 'needs_reauth' && event.may_predate_repair) await recheckLoginError(deps, event, itemId, error.code);
       else if (kind === 'needs_reauth') await markItemNeedsReauth(db, itemId, error);
       else if (kind === 'revoked') await db.transaction((tx) => markItemDisconnected(tx, itemId, error));
       else await sql`update plaid_items set error_code = ${error.code}, error_message = ${error.message ?? null}, updated_at = now() where id = ${itemId}`;
-      return false;
+      return;
     }
-    case 'LOGIN_REPAIRED':
-      // Repaired elsewhere (another app on the same Item, or update mode): syncs pick up what was missed.
-      return markItemActive(db, itemId);
+    case 'LOGIN_REPAIRED': {
+      // Repaired elsewhere (another app on the same Item, the bank's site). Plaid's answer decides, not
+      // the webhook: a delivery retried after a later login error, or an item that needs update mode
+      // for another reason (a permission, an eligible account), must not be shown as working. Healthy,
+      // the check makes it active and requests a sync of each product, which pick up what was missed.
+      const checked = await deps.checkStatus(itemId);
+      deps.logger.info({ eventId: event.id, itemId, status: checked.status }, 'item_login_repaired_checked');
+      return;
+    }
     case 'PENDING_EXPIRATION':
       await sql`update plaid_items set consent_expires_at = ${webhook.consent_expiration_time}, updated_at = now() where id = ${itemId}`;
-      return false;
+      return;
     case 'PENDING_DISCONNECT':
       await sql`update plaid_items set pending_disconnect_at = ${webhook.disconnect_time}, updated_at = now() where id = ${itemId}`;
-      return false;
+      return;
     case 'USER_PERMISSION_REVOKED': {
       const code = (webhook.error?.error_code) ?? 'USER_PERMISSION_REVOKED';
       await db.transaction((tx) => markItemDisconnected(tx, itemId, { code, message: webhook.error?.error_message }));
-      return false;
+      return;
     }
     case 'USER_ACCOUNT_REVOKED':
       await sql`update plaid_accounts set status = 'inactive', updated_at = now()
         where item_id = ${itemId} and plaid_account_id = ${webhook.account_id} and status = 'active'`;
-      return false;
+      return;
     case 'NEW_ACCOUNTS_AVAILABLE':
       // The app offers update mode with account selection while this is set.
       await sql`update plaid_items set new_accounts_available = true, updated_at = now() where id = ${itemId} and status <> 'disconnected'`;
-      return false;
+      return;
     default:
-      return false;
+      return;
   }
 }
 
@@ -104,12 +110,7 @@ export async function handleItemWebhook(deps: ItemWebhookDeps, eventId: string):
   const parsed = parseWebhook(event.body);
   if (!parsed.known) return { status: event.status };
 
-  const syncAfter = await apply(deps, event, event.item_id, parsed.webhook);
-  if (syncAfter) {
-    for (const product of await itemSyncProducts(deps.sql, event.item_id)) {
-      await deps.syncs.request({ itemId: event.item_id, product, trigger: 'webhook' });
-    }
-  }
+  await apply(deps, event, event.item_id, parsed.webhook);
   await deps.sql`update webhook_events set status = 'processed', processed_at = now(), error = null where id = ${eventId}`;
   deps.logger.info({ eventId, itemId: event.item_id, webhookCode: parsed.webhook.webhook_code }, 'item_webhook_applied');
   return { status: 'processed' };

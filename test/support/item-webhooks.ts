@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../src/logger.js';
 import { handleItemWebhook } from '../../src/webhooks/item-webhook-handler.js';
-import { recordingScheduler } from './app.js';
 import type { TestDatabase } from './database.js';
 import { plaidBody } from './webhook-signing.js';
 
@@ -17,10 +16,11 @@ export async function recordWebhookEvent(database: TestDatabase, item: { id: str
 
 /**
  * An ITEM webhook recorded and applied by the worker's handler, as a verified delivery from Plaid
- * would be. For webhooks that need no status check (anything but a login error on a repaired item).
+ * would be. For webhooks that need no status check (anything but LOGIN_REPAIRED and a login error on a
+ * repaired item).
  */
 export async function applyItemWebhook(database: TestDatabase, item: { id: string; plaidItemId: string }, payload: Record<string, unknown>) {
   const eventId = await recordWebhookEvent(database, item, { webhook_type: 'ITEM', ...payload });
   const checkStatus = () => Promise.reject(new Error('a status check was not expected for this webhook'));
-  return handleItemWebhook({ db: database.db, sql: database.sql, syncs: recordingScheduler(), logger: createLogger('silent'), checkStatus }, eventId);
+  return handleItemWebhook({ db: database.db, sql: database.sql, logger: createLogger('silent'), checkStatus }, eventId);
 }

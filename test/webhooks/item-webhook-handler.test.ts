@@ -55,7 +55,7 @@ describe('item webhooks applied by the worker', () => {
       checks.push(itemId);
       return checkItemStatus({ ...deps, syncs, call }, { itemId, trigger: 'webhook' });
     };
-    const result = handleItemWebhook({ db: database.db, sql: database.sql, syncs, logger: createLogger('silent'), checkStatus }, eventId);
+    const result = handleItemWebhook({ db: database.db, sql: database.sql, logger: createLogger('silent'), checkStatus }, eventId);
     return { result, syncs, checks };
   }
 
@@ -76,16 +76,36 @@ describe('item webhooks applied by the worker', () => {
     return { ...row, accounts: accounts.map((a) => a.status) };
   };
 
-  it('ITEM ERROR ITEM_LOGIN_REQUIRED → needs_reauth; LOGIN_REPAIRED → active and a sync per product', async () => {
-    const { id, plaidItemId } = await item();
-    const error = { error_type: 'ITEM_ERROR', error_code: 'ITEM_LOGIN_REQUIRED', error_message: 'the login details have changed' };
-    expect(await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error })).result).toEqual({ status: 'processed' });
+  it('ITEM ERROR ITEM_LOGIN_REQUIRED → needs_reauth; LOGIN_REPAIRED, confirmed by /item/get → active and a sync per product', async () => {
+    const { id, plaidItemId } = await simulated();
+    simulator.control.loginRequired(plaidItemId);
+    expect(await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'ERROR', error: loginError })).result).toEqual({ status: 'processed' });
     expect(await state(id)).toMatchObject({ status: 'needs_reauth', error_code: 'ITEM_LOGIN_REQUIRED' });
 
+    simulator.control.repairLogin(plaidItemId);
     const repaired = apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED' }));
-    await repaired.result;
+    expect(await repaired.result).toEqual({ status: 'processed' });
+    expect(repaired.checks).toEqual([id]);
     expect(await state(id)).toMatchObject({ status: 'active', error_code: null });
     expect(repaired.syncs.requests).toEqual([{ itemId: id, product: 'transactions', trigger: 'webhook' }]);
+  });
+
+  it('a LOGIN_REPAIRED that Plaid does not confirm (a retry older than a later login error, or update mode still needed for another reason) leaves the item as Plaid reports it', async () => {
+    const { id, plaidItemId } = await simulated();
+    // Broken again after the repair the late delivery announces.
+    simulator.control.loginRequired(plaidItemId);
+    await markItemNeedsReauth(database.db, id, { code: 'ITEM_LOGIN_REQUIRED' });
+    const stale = apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED' }));
+    expect(await stale.result).toEqual({ status: 'processed' });
+    expect(stale.checks).toEqual([id]);
+    expect(await state(id)).toMatchObject({ status: 'needs_reauth', error_code: 'ITEM_LOGIN_REQUIRED' });
+    expect(stale.syncs.requests).toEqual([]);
+
+    // The login works, but the item has no eligible account left: still update mode, now for that.
+    simulator.control.repairLogin(plaidItemId);
+    simulator.control.itemError(plaidItemId, 'NO_ACCOUNTS');
+    await apply(await recorded(plaidItemId, id, { webhook_type: 'ITEM', webhook_code: 'LOGIN_REPAIRED', n: 2 })).result;
+    expect(await state(id)).toMatchObject({ status: 'needs_reauth', error_code: 'NO_ACCOUNTS' });
   });
 
   it.each(['ACCESS_NOT_GRANTED', 'NO_ACCOUNTS'])('ITEM ERROR %s (fixed by the user in update mode) → needs_reauth, action fix', async (code) => {
