@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FaultRule } from '../../src/simulator/faults.js';
+import { readChanges } from '../../src/services/change-feed.js';
 import { loadItems } from '../../src/services/read-models/items.js';
 import { checkItemStatus } from '../../src/status/status-check.js';
 import type { SyncTrigger } from '../../src/sync/sync-scheduler.js';
@@ -95,6 +96,29 @@ describe.each(cases)('$name ($code)', ({ product, endpoint, fault, code, kind, s
     expect(await syncState(item, product)).toMatchObject({ state: null, state_code: null, state_since: null });
     expect((await apiSync(item)).sync[product]).toMatchObject({ state: 'ok', state_code: null });
     expect((await run(item, product, 'schedule')).status).toBe('succeeded');
+  });
+
+  it('is an item.updated in the change feed when it begins and when it ends, and nothing while it lasts', async () => {
+    const item = await seed([product]);
+    let cursor = (await readChanges(database.db, { userId: item.userId, limit: 1000 })).next_cursor;
+    const itemChanges = async () => {
+      const page = await readChanges(database.db, { userId: item.userId, limit: 1000, cursor });
+      cursor = page.next_cursor;
+      return page.changes.filter((change) => change.kind.startsWith('item.')).map((change) => ({ kind: change.kind, record: change.record }));
+    };
+    sim.control.addFault({ endpoint, kind: fault, count: 2 });
+    await run(item, product);
+    const waiting = expect.objectContaining({ id: item.itemId, sync: expect.objectContaining({ [product]: expect.objectContaining({ state, state_code: code }) }) });
+    expect(await itemChanges()).toEqual([{ kind: 'item.updated', record: waiting }]);
+
+    // The same answer again, and a run that succeeds with nothing waiting, change nothing the app reads.
+    await run(item, product, 'webhook');
+    expect(await itemChanges()).toEqual([]);
+    await run(item, product, 'webhook');
+    const ok = expect.objectContaining({ sync: expect.objectContaining({ [product]: expect.objectContaining({ state: 'ok', state_code: null }) }) });
+    expect(await itemChanges()).toEqual([{ kind: 'item.updated', record: ok }]);
+    await run(item, product, 'webhook');
+    expect(await itemChanges()).toEqual([]);
   });
 });
 
