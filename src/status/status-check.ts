@@ -5,6 +5,7 @@ import { entitledProductsOf, syncedProductsOf } from '../plaid/item-products.js'
 import { itemErrorEffect } from '../plaid/errors.js';
 import { PlaidCallError, createPlaidCaller, type PlaidCall } from '../providers/plaid/plaid-call.js';
 import { markItemActive, markItemDisconnected, markItemNeedsReauth, recordItemError } from '../services/item-status.js';
+import { skipsWaitingProducts, waitingProducts } from '../sync/run-lock.js';
 import type { SyncScheduler } from '../sync/sync-scheduler.js';
 import type { TokenVault } from '../vault/token-vault.js';
 import { itemSyncProducts } from './item-sync-products.js';
@@ -104,7 +105,9 @@ export async function checkItemStatus(
       entitled_products = array(select distinct unnest(entitled_products || ${entitledProductsOf(response.item, null)}::text[]) order by 1),
       consent_expires_at = ${response.item.consent_expiration_time ?? null}, last_status_check_at = now()
     where id = ${item.id}`;
-  const products = await itemSyncProducts(deps.sql, item.id);
+  // A product waiting for the user or for Plaid gets no job on schedule: its run would only be refused.
+  const waiting = skipsWaitingProducts(input.trigger) ? await waitingProducts(deps.db, item.id) : [];
+  const products = (await itemSyncProducts(deps.sql, item.id)).filter((product) => !waiting.includes(product));
   for (const product of products) await deps.syncs.request({ itemId: item.id, product, trigger: input.trigger });
   deps.logger.debug({ itemId: item.id, products, trigger: input.trigger }, 'status_check_complete');
   return { status: 'active', syncsRequested: products.length };

@@ -1,6 +1,6 @@
 import type { SyncTrigger } from '../sync/sync-scheduler.js';
 
-/** `webhook`: an `ITEM_LOGIN_REQUIRED` webhook that may be older than the item's repair. */
+/** `webhook`: `LOGIN_REPAIRED`, or a login error that may be older than the item's repair. */
 export type StatusCheckTrigger = Extract<SyncTrigger, 'schedule' | 'refresh_all' | 'webhook'>;
 
 export interface StatusCheckRequest {

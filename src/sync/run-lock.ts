@@ -52,6 +52,20 @@ const UNATTENDED_TRIGGERS: readonly SyncTrigger[] = ['schedule', 'refresh_all', 
 /** A `not_ready` product is tried again on schedule after this long, in case its webhook was lost. */
 export const NOT_READY_RECHECK_HOURS = 24;
 
+/** Whether a trigger skips a product in a wait state. */
+export function skipsWaitingProducts(trigger: SyncTrigger): boolean {
+  return UNATTENDED_TRIGGERS.includes(trigger);
+}
+
+/** A `sync_state` row `s` whose wait still holds for unattended triggers. */
+const STILL_WAITING = sql`s.state is not null and (s.state <> 'not_ready' or s.state_since > now() - ${NOT_READY_RECHECK_HOURS} * interval '1 hour')`;
+
+/** The item's products that unattended triggers skip now (the run lock would refuse them: `product_waiting`). */
+export async function waitingProducts(db: Executor, itemId: string): Promise<Product[]> {
+  const rows = await db.execute<{ product: Product }>(sql`select s.product from sync_state s where s.item_id = ${itemId} and ${STILL_WAITING}`);
+  return rows.map((row) => row.product);
+}
+
 export type BeginRunResult =
   | { kind: 'skipped'; reason: 'item_not_found' | 'item_disconnected' | 'product_unsupported' | 'product_not_entitled' | 'product_waiting' }
   | { kind: 'held' }
@@ -76,9 +90,8 @@ export async function beginRun(db: Executor, key: RunKey, trigger: SyncTrigger, 
       select id, user_id, plaid_item_id, status, transactions_cursor, transactions_cursor_partial, access_token_ciphertext, access_token_key_id,
         ${key.product} = any(unsupported_products) as unsupported,
         ${key.product} = any(entitled_products) as entitled,
-        ${UNATTENDED_TRIGGERS.includes(trigger)} and exists (
-          select 1 from sync_state s where s.item_id = ${key.itemId} and s.product = ${key.product} and s.state is not null
-            and (s.state <> 'not_ready' or s.state_since > now() - ${NOT_READY_RECHECK_HOURS} * interval '1 hour')) as waiting
+        ${skipsWaitingProducts(trigger)} and exists (
+          select 1 from sync_state s where s.item_id = ${key.itemId} and s.product = ${key.product} and ${STILL_WAITING}) as waiting
       from plaid_items where id = ${key.itemId}
       for key share
     ),

@@ -59,6 +59,21 @@ describe('status check (/item/get → status → syncs)', () => {
     expect(await metrics.registry.getSingleMetricAsString('plaid_api_requests_total')).toContain('endpoint="/item/get",outcome="ok"} 1');
   });
 
+  it('queues no sync on schedule for a product waiting for the user or for Plaid; a check after a webhook queues it', async () => {
+    const item = await linked([Products.Transactions, Products.Liabilities]);
+    await database.sql`insert into sync_state (item_id, product, state, state_code, state_since)
+      values (${item.id}, 'liabilities', 'consent_required', 'ACCESS_NOT_GRANTED', now())`;
+    const scheduled = check(item.id);
+    expect(await scheduled.run).toEqual({ status: 'active', syncsRequested: 1 });
+    expect(scheduled.syncs.requests).toEqual([{ itemId: item.id, product: 'transactions', trigger: 'schedule' }]);
+
+    const { deps } = buildTestApp(database, { vault: app.deps.vault });
+    const syncs = recordingScheduler();
+    const call = createPlaidCaller({ maxAttempts: 2, baseDelayMs: 0, rateLimitDelayMs: 0, maxDelayMs: 0 });
+    expect(await checkItemStatus({ ...deps, syncs, call }, { itemId: item.id, trigger: 'webhook' })).toEqual({ status: 'active', syncsRequested: 2 });
+    expect(syncs.requests.map((r) => r.product)).toEqual(['liabilities', 'transactions']);
+  });
+
   it('never asks for a product the item is not entitled to, though its accounts include one (the brokerage of a transactions item)', async () => {
     const item = await linked([Products.Transactions]);
     const { run, syncs } = check(item.id);
