@@ -93,9 +93,11 @@ export class IntakePressure {
 export function createIntakePressure(
   config: Pick<Config, 'workerIntakeYieldSeconds' | 'workerConcurrency'>,
   metrics: Pick<Metrics, 'workersPausedForIntake'>,
+  tuning: Pick<IntakePressureOptions, 'holdMs'> = {},
 ): IntakePressure | undefined {
   if (config.workerIntakeYieldSeconds <= 0 || config.workerConcurrency <= 0) return undefined;
   return new IntakePressure({
+    ...tuning,
     maxYieldMs: config.workerIntakeYieldSeconds * 1000,
     onPaused: (ms) => metrics.workersPausedForIntake.inc(ms / 1000),
   });

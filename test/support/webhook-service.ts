@@ -26,6 +26,8 @@ export interface TestServiceOptions {
   /** Engine timings; by default short, so a test sees a dead run taken over quickly. */
   engine?: Pick<SyncEngineOptions, 'heartbeatMs' | 'staleAfterMs'>;
   config?: Partial<Config>;
+  /** The intake pressure's hold after a burst batch (200 ms in the service). */
+  intakeHoldMs?: number;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function startTestService(database: TestDatabase, options: TestServ
   // As in the service: the sync engine on a pool of its own.
   const syncDatabase = connectDatabase(database.url, { max: config.workerConcurrency * 3 + 2 });
   const engine = createSyncEngine({ db: syncDatabase.db, sql: syncDatabase.sql, plaid, vault, logger, metrics, ...(options.engine ?? { heartbeatMs: 500, staleAfterMs: 5_000 }) });
-  const intakePressure = createIntakePressure(config, metrics);
+  const intakePressure = createIntakePressure(config, metrics, options.intakeHoldMs === undefined ? {} : { holdMs: options.intakeHoldMs });
   const queue = await startQueueService({
     config, databaseUrl: database.url, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine, intakePressure,
   });
