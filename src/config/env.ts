@@ -20,8 +20,10 @@ const optionalString = z
  * unset and takes its default. Coerced as it is, a blank number reads as 0, which would make an
  * instance HTTP-only, turn a pause off or pick a random port without a word.
  */
-const blankIsUnset = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema);
+function withoutBlankValues(env: unknown): unknown {
+  if (typeof env !== 'object' || env === null) return env;
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => !(typeof value === 'string' && value.trim() === '')));
+}
 
 const port = z.coerce
   .number({ error: 'must be a number' })
@@ -30,18 +32,18 @@ const port = z.coerce
   .max(65535, 'must be between 0 and 65535');
 
 const positiveInt = (fallback: number) =>
-  blankIsUnset(z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(fallback));
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(fallback);
 
-/** The raw environment as the operator writes it; secrets are checked against the mode later. */
-export const envSchema = z.object({
-  PORT: blankIsUnset(port.default(3000)),
-  HOST: blankIsUnset(z.string().default('0.0.0.0')),
+/** The settings the service reads, each with its rule and default. */
+export const envFields = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: optionalString.pipe(
     z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
   ),
-  DATA_DIR: blankIsUnset(z.string().min(1).default('./.data')),
-  EMBEDDED_POSTGRES_PORT: blankIsUnset(port.default(54329)),
-  PLAID_ENV: blankIsUnset(z.enum(PLAID_ENVS, { error: `must be one of ${PLAID_ENVS.join(', ')}` }).optional()),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  PLAID_ENV: z.enum(PLAID_ENVS, { error: `must be one of ${PLAID_ENVS.join(', ')}` }).optional(),
   PLAID_CLIENT_ID: optionalString,
   PLAID_SECRET: optionalString,
   PLAID_BASE_URL: optionalString.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
@@ -58,13 +60,13 @@ export const envSchema = z.object({
   ADMIN_LOGIN_WINDOW_SECONDS: positiveInt(15 * 60),
   ADMIN_LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt(5),
   ADMIN_LOGIN_MAX_FAILURES_TOTAL: positiveInt(10),
-  LOG_LEVEL: blankIsUnset(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),
-  LOG_FORMAT: blankIsUnset(z.enum(LOG_FORMATS, { error: `must be one of ${LOG_FORMATS.join(', ')}` }).default('json')),
-  SYNC_CRON: blankIsUnset(z.string().min(1).default('0 * * * *')),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_FORMAT: z.enum(LOG_FORMATS, { error: `must be one of ${LOG_FORMATS.join(', ')}` }).default('json'),
+  SYNC_CRON: z.string().min(1).default('0 * * * *'),
   // 0: this instance takes no jobs (serves HTTP only; workers run in other instances on the database).
-  WORKER_CONCURRENCY: blankIsUnset(z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').default(8)),
+  WORKER_CONCURRENCY: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').default(8),
   // Longest pause of the workers while the webhook intake is under a burst (and the budget time not paused refills); 0: never.
-  WORKER_INTAKE_YIELD_SECONDS: blankIsUnset(z.coerce.number({ error: 'must be a number' }).min(0, 'must be 0 or more').max(300, 'must be 300 or less').default(10)),
+  WORKER_INTAKE_YIELD_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be 0 or more').max(300, 'must be 300 or less').default(10),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   WEBHOOK_MAX_BODY_BYTES: positiveInt(64 * 1024),
   // Every other body is bounded too: /api JSON (and anything outside /admin and the webhook), admin forms.
@@ -73,7 +75,7 @@ export const envSchema = z.object({
   ADMIN_MAX_FORM_FIELDS: positiveInt(32),
   WEBHOOK_DEDUPE_WINDOW_SECONDS: positiveInt(300),
   STATUS_CHECKS_PER_MINUTE: positiveInt(600),
-  QUEUE_POLL_INTERVAL_SECONDS: blankIsUnset(z.coerce.number({ error: 'must be a number' }).min(0.5, 'must be at least 0.5').default(2)),
+  QUEUE_POLL_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0.5, 'must be at least 0.5').default(2),
   CRON_CHECK_INTERVAL_SECONDS: positiveInt(30),
   SYNC_STALE_AFTER_SECONDS: positiveInt(60),
   // Days of change feed kept; an app whose cursor is older rebuilds from a snapshot (410 cursor_expired).
@@ -89,4 +91,7 @@ export const envSchema = z.object({
   APP_WEBHOOK_CONCURRENCY: positiveInt(4),
 });
 
-export type RawEnv = z.infer<typeof envSchema>;
+/** The raw environment as the operator writes it (blank values unset); secrets are checked against the mode later. */
+export const envSchema = z.preprocess(withoutBlankValues, envFields);
+
+export type RawEnv = z.output<typeof envSchema>;

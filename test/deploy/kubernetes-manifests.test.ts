@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { envSchema } from '../../src/config/env.js';
+import { envFields, envSchema } from '../../src/config/env.js';
 
 const dir = path.resolve(import.meta.dirname, '../../deploy/kubernetes');
 
@@ -52,8 +52,8 @@ const one = (kind: string) => {
   expect(found, kind).toHaveLength(1);
   return found[0]!;
 };
-const knownNames = new Set(Object.keys(envSchema.shape));
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = envSchema.shape.SHUTDOWN_TIMEOUT_MS.parse(undefined);
+const knownNames = new Set(Object.keys(envFields.shape));
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = envFields.shape.SHUTDOWN_TIMEOUT_MS.parse(undefined);
 
 describe('deploy/kubernetes', () => {
   const deployment = one('Deployment');
