@@ -5,7 +5,7 @@ import { entitledProductsOf, syncedProductsOf } from '../plaid/item-products.js'
 import { itemErrorEffect } from '../plaid/errors.js';
 import { PlaidCallError, createPlaidCaller, type PlaidCall } from '../providers/plaid/plaid-call.js';
 import { markItemActive, markItemDisconnected, markItemNeedsReauth, recordItemError } from '../services/item-status.js';
-import { skipsWaitingProducts, waitingProducts } from '../sync/run-lock.js';
+import { skipsWaitingProducts } from '../sync/run-lock.js';
 import type { SyncScheduler } from '../sync/sync-scheduler.js';
 import type { TokenVault } from '../vault/token-vault.js';
 import { itemSyncProducts } from './item-sync-products.js';
@@ -80,17 +80,17 @@ export async function checkItemStatus(
   const plaidError = response.item.error;
   const code = plaidError?.error_code;
   const message = plaidError?.error_message;
-  const effect = code ? itemErrorEffect(code) : undefined;
-  if (code && effect === 'needs_reauth') {
-    // The login, a permission not granted, no eligible account: the user fixes each in update mode.
-    await markItemNeedsReauth(deps.db, item.id, { code, message });
-    return { status: 'needs_reauth', errorCode: code };
-  }
-  if (code && effect === 'revoked') {
-    await deps.db.transaction((tx) => markItemDisconnected(tx, item.id, { code, message }));
-    return { status: 'disconnected', errorCode: code };
-  }
   if (code) {
+    const effect = itemErrorEffect(code);
+    if (effect === 'needs_reauth') {
+      // The login, a permission not granted, no eligible account: the user fixes each in update mode.
+      await markItemNeedsReauth(deps.db, item.id, { code, message });
+      return { status: 'needs_reauth', errorCode: code };
+    }
+    if (effect === 'revoked') {
+      await deps.db.transaction((tx) => markItemDisconnected(tx, item.id, { code, message }));
+      return { status: 'disconnected', errorCode: code };
+    }
     // Another item-level error (an institution outage, say) is recorded; the status stays as it is.
     await deps.sql`update plaid_items set error_code = ${code}, error_message = ${message ?? null},
       last_status_check_at = now(), updated_at = now() where id = ${item.id}`;
@@ -106,8 +106,7 @@ export async function checkItemStatus(
       consent_expires_at = ${response.item.consent_expiration_time ?? null}, last_status_check_at = now()
     where id = ${item.id}`;
   // A product waiting for the user or for Plaid gets no job on schedule: its run would only be refused.
-  const waiting = skipsWaitingProducts(input.trigger) ? await waitingProducts(deps.db, item.id) : [];
-  const products = (await itemSyncProducts(deps.sql, item.id)).filter((product) => !waiting.includes(product));
+  const products = await itemSyncProducts(deps.db, item.id, { skipWaiting: skipsWaitingProducts(input.trigger) });
   for (const product of products) await deps.syncs.request({ itemId: item.id, product, trigger: input.trigger });
   deps.logger.debug({ itemId: item.id, products, trigger: input.trigger }, 'status_check_complete');
   return { status: 'active', syncsRequested: products.length };

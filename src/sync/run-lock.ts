@@ -58,13 +58,7 @@ export function skipsWaitingProducts(trigger: SyncTrigger): boolean {
 }
 
 /** A `sync_state` row `s` whose wait still holds for unattended triggers. */
-const STILL_WAITING = sql`s.state is not null and (s.state <> 'not_ready' or s.state_since > now() - ${NOT_READY_RECHECK_HOURS} * interval '1 hour')`;
-
-/** The item's products that unattended triggers skip now (the run lock would refuse them: `product_waiting`). */
-export async function waitingProducts(db: Executor, itemId: string): Promise<Product[]> {
-  const rows = await db.execute<{ product: Product }>(sql`select s.product from sync_state s where s.item_id = ${itemId} and ${STILL_WAITING}`);
-  return rows.map((row) => row.product);
-}
+export const STILL_WAITING = sql`s.state is not null and (s.state <> 'not_ready' or s.state_since > now() - ${NOT_READY_RECHECK_HOURS} * interval '1 hour')`;
 
 export type BeginRunResult =
   | { kind: 'skipped'; reason: 'item_not_found' | 'item_disconnected' | 'product_unsupported' | 'product_not_entitled' | 'product_waiting' }
