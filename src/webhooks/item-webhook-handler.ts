@@ -34,14 +34,14 @@ const ANSWERED_IN_LINK = new Set(['NEW_ACCOUNTS_AVAILABLE', 'PENDING_DISCONNECT'
 const PLAID_RETRY_WINDOW_HOURS = 24;
 
 /**
- * An error update mode fixes (a login error, say) that may be older than the item's repair: Plaid
- * retries a delivery for up to 24 hours and keeps no order, so an `ITEM_LOGIN_REQUIRED` sent before the
- * user fixed the login in update mode can arrive (or be applied) after it. Plaid's answer now decides
- * instead of the webhook.
+ * Runs the item's status check (`/item/get`) instead of applying a webhook as it stands: Plaid retries
+ * a delivery for up to 24 hours and keeps no order, so an `ITEM_LOGIN_REQUIRED` sent before the user
+ * fixed the login in update mode can arrive (or be applied) after it, and a `LOGIN_REPAIRED` after a
+ * later login error. Plaid's answer now decides.
  */
-async function recheckLoginError(deps: ItemWebhookDeps, event: EventRow, itemId: string, code: string): Promise<void> {
+async function decideWithPlaid(deps: ItemWebhookDeps, event: EventRow, itemId: string, logMessage: string, fields: Record<string, unknown> = {}): Promise<void> {
   const checked = await deps.checkStatus(itemId);
-  deps.logger.info({ eventId: event.id, itemId, plaidErrorCode: code, status: checked.status }, 'item_login_error_rechecked');
+  deps.logger.info({ eventId: event.id, itemId, ...fields, status: checked.status }, logMessage);
 }
 
 async function apply(deps: ItemWebhookDeps, event: EventRow, itemId: string, webhook: KnownWebhook): Promise<void> {
@@ -55,19 +55,18 @@ async function apply(deps: ItemWebhookDeps, event: EventRow, itemId: string, web
       if (webhook.webhook_type !== 'ITEM' || !webhook.error) return;
       const error = { code: webhook.error.error_code, message: webhook.error.error_message };
       const kind = itemErrorEffect(error.code);
-      if (kind === 'needs_reauth' && event.may_predate_repair) await recheckLoginError(deps, event, itemId, error.code);
+      if (kind === 'needs_reauth' && event.may_predate_repair) await decideWithPlaid(deps, event, itemId, 'item_login_error_rechecked', { plaidErrorCode: error.code });
       else if (kind === 'needs_reauth') await markItemNeedsReauth(db, itemId, error);
       else if (kind === 'revoked') await db.transaction((tx) => markItemDisconnected(tx, itemId, error));
       else await sql`update plaid_items set error_code = ${error.code}, error_message = ${error.message ?? null}, updated_at = now() where id = ${itemId}`;
       return;
     }
     case 'LOGIN_REPAIRED': {
-      // Repaired elsewhere (another app on the same Item, the bank's site). Plaid's answer decides, not
-      // the webhook: a delivery retried after a later login error, or an item that needs update mode
-      // for another reason (a permission, an eligible account), must not be shown as working. Healthy,
-      // the check makes it active and requests a sync of each product, which pick up what was missed.
-      const checked = await deps.checkStatus(itemId);
-      deps.logger.info({ eventId: event.id, itemId, status: checked.status }, 'item_login_repaired_checked');
+      // Repaired elsewhere (another app on the same Item, the bank's site). A delivery retried after a
+      // later login error, or an item that needs update mode for another reason (a permission, an
+      // eligible account), must not be shown as working. Healthy, the check makes it active and
+      // requests a sync of each product, which pick up what was missed.
+      await decideWithPlaid(deps, event, itemId, 'item_login_repaired_checked');
       return;
     }
     case 'PENDING_EXPIRATION':
