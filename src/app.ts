@@ -20,6 +20,7 @@ import type { IntakePressure } from './webhooks/intake-pressure.js';
 import type { BuiltInReceiver } from './notifications/builtin-receiver.js';
 import type { TokenVault } from './vault/token-vault.js';
 import type { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import type { SignatureChecker } from './webhooks/signature-checker.js';
 
 export interface AppDeps {
   config: Config;
@@ -40,6 +41,8 @@ export interface AppDeps {
   appReceiver?: BuiltInReceiver;
   /** Makes the jobs of the webhooks intake records; the service stops it at shutdown. One of the app's own otherwise. */
   webhookDispatcher?: WebhookDispatcher;
+  /** Checks webhook signatures; on the request's thread unless given (the service gives a worker). */
+  signatureChecker?: SignatureChecker;
   /** Told of the intake's batches; this instance's workers pause during a burst. None: they never do. */
   intakePressure?: IntakePressure;
 }

@@ -21,6 +21,7 @@ import { throwIfAborted } from './lifecycle/startup-error.js';
 import { StopStack } from './lifecycle/stop-stack.js';
 import type { ServicePhase } from './routes/health.js';
 import { TokenVault } from './vault/token-vault.js';
+import { createSignatureWorker } from './webhooks/signature-checker.js';
 import { createWebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 export interface RunningService {
@@ -156,9 +157,12 @@ export async function startService(config: Config, logger: Logger, options: Star
     // Stopped after the requests drain (it finishes the dispatch under way) and before the queue and pools.
     const webhookDispatcher = createWebhookDispatcher({ sql: database.sql, queue: queued.queue, logger });
     stops.push('webhook-dispatcher', () => webhookDispatcher.stop());
+    // Webhook signatures that arrive together are checked on a thread of their own (after the requests drain, it ends).
+    const signatureChecker = createSignatureWorker({ logger });
+    stops.push('signature-worker', () => signatureChecker.close());
     const app = createApp({
       config: appConfig, db: database.db, sql: database.sql, healthSql: health.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue,
-      phase: () => phase, appReceiver, webhookDispatcher, intakePressure,
+      phase: () => phase, appReceiver, webhookDispatcher, intakePressure, signatureChecker,
     });
     listener.serve(app.fetch);
     // Registered again so that a stop drains requests first, before the work and the database behind them go.

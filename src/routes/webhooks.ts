@@ -13,8 +13,8 @@ import { createWebhookVerifier } from '../webhooks/webhook-verifier.js';
  * signature covers exactly those bytes. 200 once recorded, 401 for a bad signature, 400 for a body
  * that is not a webhook, 413 past the size limit.
  */
-export function webhookRoutes(deps: Pick<AppDeps, 'config' | 'sql' | 'logger' | 'metrics' | 'plaid' | 'queue' | 'webhookDispatcher' | 'intakePressure'>) {
-  const verify = createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: plaidKeyFetcher(deps.plaid) }) });
+export function webhookRoutes(deps: Pick<AppDeps, 'config' | 'sql' | 'logger' | 'metrics' | 'plaid' | 'queue' | 'webhookDispatcher' | 'intakePressure' | 'signatureChecker'>) {
+  const verify = createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: plaidKeyFetcher(deps.plaid) }), signatures: deps.signatureChecker });
   const recorder = new WebhookRecorder({ sql: deps.sql, dedupeWindowSeconds: deps.config.webhookDedupeWindowSeconds, pressure: deps.intakePressure });
   // Makes the jobs of what the recorder committed; the queue service's recovery sweeps what it leaves.
   const dispatcher = deps.webhookDispatcher ?? createWebhookDispatcher(deps);

@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual, verify } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { inlineSignatureChecker, type SignatureChecker } from './signature-checker.js';
 import { WebhookVerificationError } from './verification-error.js';
 import type { VerificationKeyCache } from './verification-keys.js';
 
@@ -20,6 +21,8 @@ export interface WebhookVerifierOptions {
   keys: VerificationKeyCache;
   /** Seconds since the epoch; injectable so tests can age a token. */
   now?: () => number;
+  /** Where the ES256 signature is checked; on the calling thread unless given. */
+  signatures?: SignatureChecker;
 }
 
 /** What a verified token proves, for the duplicate check. */
@@ -53,14 +56,14 @@ export type WebhookVerifier = (rawBody: Uint8Array, header: string | undefined) 
  * vouches for, issued at most 5 minutes ago, whose `request_body_sha256` is the hash of exactly these
  * bytes. Throws `WebhookVerificationError` (the caller answers 401) or `VerificationKeyUnavailableError`.
  *
- * The token is checked with node's `crypto.verify` on the cached key object rather than through a
- * WebCrypto-based JWT library: every webhook pays for this check, and the WebCrypto path (algorithm
+ * The token is checked with node's `crypto.verify` on the cached key object (by `signatures`: in the
+ * service, on a worker thread for checks that arrive together) rather than through a WebCrypto-based JWT library: every webhook pays for this check, and the WebCrypto path (algorithm
  * normalisation, a thread-pool job and its promise per call) cost more than the signature itself.
  * The checks are the ones such a library makes for this profile: exactly one algorithm, no `crit`
  * extensions, `iat` present, not older than the limit and at most `MAX_CLOCK_SKEW_SECONDS` ahead of
  * our clock, `exp` and `nbf` if given (`nbf` with the same skew).
  */
-export function createWebhookVerifier({ keys, now = () => Math.floor(Date.now() / 1000) }: WebhookVerifierOptions): WebhookVerifier {
+export function createWebhookVerifier({ keys, now = () => Math.floor(Date.now() / 1000), signatures = inlineSignatureChecker }: WebhookVerifierOptions): WebhookVerifier {
   return async (rawBody, header) => {
     if (header === undefined || header === '') throw new WebhookVerificationError('missing_header');
     if (header.length > MAX_HEADER_LENGTH) throw new WebhookVerificationError('malformed');
@@ -83,7 +86,7 @@ export function createWebhookVerifier({ keys, now = () => Math.floor(Date.now() 
     // spellings decode to one signature; only the one an encoder writes (RFC 7515: no padding) is taken.
     if (signature.toString('base64url') !== encodedSignature) throw new WebhookVerificationError('malformed');
     const signed = Buffer.from(`${encodedHeader}.${encodedPayload}`, 'ascii');
-    if (!verify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature)) throw new WebhookVerificationError('signature');
+    if (!(await signatures.verify(key, signed, signature))) throw new WebhookVerificationError('signature');
 
     const payload = decodeJson(encodedPayload);
     checkTimes(payload, now());

@@ -1,7 +1,8 @@
-import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { decodeProtectedHeader, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp } from '../support/app.js';
+import { createSignatureWorker } from '../../src/webhooks/signature-checker.js';
+import { buildTestApp, captureLogs } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { eventually } from '../support/webhook-items.js';
 import { recordingWorkQueue } from '../support/webhook-queue.js';
@@ -130,6 +131,42 @@ describe('POST /webhooks/plaid verification', () => {
     simulator.control.updateHoldings(plaidItemId, { added: 1 });
     const after = simulator.last();
     expect((await post(after.body, after.headers).response).status).toBe(200);
+  });
+
+  it('in a burst checked on the service’s signature worker, accepts every genuine delivery and refuses every forged one', async () => {
+    const genuine = Array.from({ length: 8 }, () => {
+      simulator.control.updateHoldings(plaidItemId, { added: 1 });
+      return simulator.last();
+    });
+    const { privateKey } = await generateKeyPair('ES256');
+    // The key that signs now (an earlier case rotated it): a forgery naming it fails only the signature.
+    const { kid } = decodeProtectedHeader(genuine[0]!.headers['Plaid-Verification']!);
+    const forged = await Promise.all(
+      genuine.map(async ({ body }) => {
+        const claims = { request_body_sha256: createHash('sha256').update(body).digest('hex') };
+        const token = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: kid! }).setIssuedAt().sign(privateKey);
+        return { body, headers: { 'plaid-verification': token } };
+      }),
+    );
+    const { logger } = captureLogs();
+    const signatureChecker = createSignatureWorker({ logger });
+    try {
+      const { app } = buildTestApp(database, { signatureChecker });
+      const deliveries = genuine.flatMap((delivery, index) => [delivery, forged[index]!]);
+      const statuses = await Promise.all(
+        deliveries.map(async ({ body, headers }) => {
+          const res = await app.request('/webhooks/plaid', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+          return res.status;
+        }),
+      );
+      expect(statuses).toEqual(deliveries.map((_, index) => (index % 2 === 0 ? 200 : 401)));
+      // They waited for the same key, so their signatures were checked together, off the request thread.
+      expect(signatureChecker.stats()).toMatchObject({ inWorker: 16, inline: 0 });
+      const { count } = only(await database.sql<{ count: number }[]>`select count(*)::int as count from webhook_events`);
+      expect(count).toBe(8);
+    } finally {
+      await signatureChecker.close();
+    }
   });
 
   it('answers 413 past the size limit without reading further', async () => {
