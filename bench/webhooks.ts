@@ -239,6 +239,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       : await drainBacklog({ sql: handle.sql, service, databaseUrl: database.url, plaidUrl: simulator.url, statements });
     const perWebhook = (phase: string, cpu: Record<string, number>, webhookCount: number) => ({
       [`${phase}: service CPU ms per webhook`]: (cpu['service CPU seconds']! * 1000) / (webhookCount || 1),
+      [`${phase}: service main thread CPU ms per webhook`]: (cpu['service main thread CPU seconds']! * 1000) / (webhookCount || 1),
       [`${phase}: PostgreSQL CPU ms per webhook`]: (cpu['PostgreSQL CPU seconds']! * 1000) / (webhookCount || 1),
       [`${phase}: load generator CPU ms per webhook`]: (cpu['load generator CPU seconds']! * 1000) / (webhookCount || 1),
       [`${phase}: machine cores busy (all processes)`]: cpu['machine cores busy (all processes)']!,

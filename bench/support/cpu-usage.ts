@@ -4,9 +4,13 @@ import type { Sql } from '../../src/db/client.js';
 
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
-export async function processCpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; with `mainThread`,
+ * those of its main thread alone (/proc/<pid>/task/<pid>/stat: for node, the event loop's, without
+ * the worker threads, GC helpers and thread pool).
+ */
+export async function processCpuSeconds(pid: number, { mainThread = false } = {}): Promise<number> {
+  const stat = await readFile(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
@@ -38,17 +42,20 @@ async function machineCpu(): Promise<{ busy: number; total: number }> {
  * machine's cores were busy on average (everything, other tenants too).
  */
 export async function countCpu(pids: Record<string, number>): Promise<{ stop(): Promise<Record<string, number>> }> {
-  const before = await Promise.all(Object.values(pids).map(processCpuSeconds));
+  const before = await Promise.all(Object.values(pids).map((pid) => processCpuSeconds(pid)));
+  const mainBefore = await Promise.all(Object.values(pids).map((pid) => processCpuSeconds(pid, { mainThread: true })));
   const waitedBefore = await Promise.all(Object.values(pids).map(runQueueWaitSeconds));
   const machineBefore = await machineCpu();
   return {
     async stop() {
-      const after = await Promise.all(Object.values(pids).map(processCpuSeconds));
+      const after = await Promise.all(Object.values(pids).map((pid) => processCpuSeconds(pid)));
+      const mainAfter = await Promise.all(Object.values(pids).map((pid) => processCpuSeconds(pid, { mainThread: true })));
       const waitedAfter = await Promise.all(Object.values(pids).map(runQueueWaitSeconds));
       const machineAfter = await machineCpu();
       const result: Record<string, number> = {};
       Object.keys(pids).forEach((name, i) => {
         result[`${name} CPU seconds`] = after[i]! - before[i]!;
+        result[`${name} main thread CPU seconds`] = mainAfter[i]! - mainBefore[i]!;
         const [from, to] = [waitedBefore[i], waitedAfter[i]];
         if (from !== null && from !== undefined && to !== null && to !== undefined) result[`${name} main thread waiting for a CPU, seconds`] = to - from;
       });

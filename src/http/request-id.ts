@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { RequestIdVariables } from 'hono/request-id';
+import { rawHeader } from './raw-body.js';
 
 /** What a client may choose as its request id; anything else is replaced, never echoed or logged. */
 const WELL_FORMED = /^[A-Za-z0-9._-]{1,64}$/;
@@ -13,7 +14,8 @@ const WELL_FORMED = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export function requestId(): MiddlewareHandler<{ Variables: RequestIdVariables }> {
   return async (c, next) => {
-    const offered = c.req.header('x-request-id');
+    // node's parsed headers: `c.req.header` would build a WHATWG `Headers` of the whole request first.
+    const offered = rawHeader(c, 'x-request-id');
     const id = offered !== undefined && WELL_FORMED.test(offered) ? offered : randomUUID();
     c.set('requestId', id);
     c.header('X-Request-Id', id);
