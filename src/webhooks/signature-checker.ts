@@ -21,7 +21,7 @@ export const inlineSignatureChecker: SignatureChecker = {
 
 /**
  * The worker's program: it checks each batch it is sent, in order, and answers with one byte per
- * check. Plain JavaScript evaluated by the worker, so it runs the same under tsx, vitest and the
+ * check (1 valid, 0 not, 2 the check threw: it is made again on the event loop, to throw there). Plain JavaScript evaluated by the worker, so it runs the same under tsx, vitest and the
  * bundle in dist/ (a worker file would need each of their loaders).
  */
 export const SIGNATURE_WORKER_SOURCE = `
@@ -31,7 +31,11 @@ parentPort.on('message', ({ keys, checks }) => {
   const valid = new Uint8Array(checks.length);
   for (let i = 0; i < checks.length; i++) {
     const [key, signed, signature] = checks[i];
-    valid[i] = verify('sha256', signed, { key: keys[key], dsaEncoding: 'ieee-p1363' }, signature) ? 1 : 0;
+    try {
+      valid[i] = verify('sha256', signed, { key: keys[key], dsaEncoding: 'ieee-p1363' }, signature) ? 1 : 0;
+    } catch {
+      valid[i] = 2;
+    }
   }
   parentPort.postMessage(valid);
 });`;
@@ -44,6 +48,16 @@ interface Check {
   signed: Buffer;
   signature: Buffer;
   resolve(valid: boolean): void;
+  reject(error: unknown): void;
+}
+
+/** Answers a check on this thread; one that throws fails alone, not its batch. */
+function checkOne(check: Check): void {
+  try {
+    check.resolve(verifyHere(check.key, check.signed, check.signature));
+  } catch (error) {
+    check.reject(error);
+  }
 }
 
 export interface SignatureWorkerOptions {
@@ -56,15 +70,15 @@ export interface SignatureWorkerStats {
   /** Checks answered by the worker, and batches it was sent. */
   inWorker: number;
   batches: number;
-  /** Checks made on the calling thread: alone in their turn, or the worker gone. */
+  /** Checks made on the calling thread: alone in their turn, the worker gone or closed, or one that threw in it. */
   inline: number;
   workerFailures: number;
 }
 
 /**
  * ES256 checks for the webhook intake, off its event loop when they come together. Each is about
- * 0.1 ms of CPU, a quarter of what the service spends on a delivery in a burst, and the intake's
- * rate is bounded by its one thread. Checks asked for in the same turn of the event loop go to one
+ * 0.1 ms of CPU, a quarter of what the event loop spent on a delivery in a burst, and that one
+ * thread also serves the API and the admin page. Checks asked for in the same turn of the event loop go to one
  * worker thread as one message (the hop to a thread costs about as much as one check, so it only
  * pays for a batch); while the worker has a batch, the next one gathers. A check that is alone in
  * its turn, with the worker idle, is made here at once: a trickle of deliveries waits for no hop.
@@ -83,7 +97,7 @@ export function createSignatureWorker({ logger, source = SIGNATURE_WORKER_SOURCE
 
   const checkHere = (batch: Check[]) => {
     stats.inline += batch.length;
-    for (const check of batch) check.resolve(verifyHere(check.key, check.signed, check.signature));
+    batch.forEach(checkOne);
   };
 
   const start = (): Worker => {
@@ -94,8 +108,11 @@ export function createSignatureWorker({ logger, source = SIGNATURE_WORKER_SOURCE
       const batch = inFlight!;
       inFlight = undefined;
       consecutiveFailures = 0;
-      stats.inWorker += batch.length;
-      batch.forEach((check, index) => check.resolve(valid[index] === 1));
+      batch.forEach((check, index) => {
+        if (valid[index] === 2) return checkHere([check]);
+        stats.inWorker += 1;
+        check.resolve(valid[index] === 1);
+      });
       send();
     });
     const lost = (error?: Error) => {
@@ -150,12 +167,12 @@ export function createSignatureWorker({ logger, source = SIGNATURE_WORKER_SOURCE
 
   return {
     verify(key, signed, signature) {
-      if (closed) {
-        stats.inline += 1;
-        return Promise.resolve(verifyHere(key, signed, signature));
-      }
-      return new Promise((resolve) => {
-        waiting.push({ key, signed, signature, resolve });
+      return new Promise((resolve, reject) => {
+        if (closed) {
+          checkHere([{ key, signed, signature, resolve, reject }]);
+          return;
+        }
+        waiting.push({ key, signed, signature, resolve, reject });
         if (scheduled) return;
         scheduled = true;
         // After the I/O of this turn: the deliveries read in it join the batch.

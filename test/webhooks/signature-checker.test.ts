@@ -69,6 +69,25 @@ describe('signature worker', () => {
     await checker.close();
   });
 
+  it('fails a check that throws on its own, in a batch or alone, and answers the rest of its batch', async () => {
+    const { logger } = captureLogs();
+    const checker = createSignatureWorker({ logger });
+    const cases = burst(6);
+    const unusable = generateKeyPairSync('x25519').publicKey;
+    try {
+      const answers = await Promise.allSettled([
+        ...cases.map(({ key, signed, signature }) => checker.verify(key, signed, signature)),
+        checker.verify(unusable, cases[0]!.signed, cases[0]!.signature),
+      ]);
+      expect(answers.slice(0, 6)).toEqual(cases.map((c) => ({ status: 'fulfilled', value: c.valid })));
+      expect(answers[6]).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringContaining('not supported') }) });
+      expect(checker.stats()).toMatchObject({ batches: 1, inWorker: 6, inline: 1, workerFailures: 0 });
+      await expect(checker.verify(unusable, cases[0]!.signed, cases[0]!.signature)).rejects.toThrow('not supported');
+    } finally {
+      await checker.close();
+    }
+  });
+
   it('answers what the worker still has when it is closed, and checks later signatures here', async () => {
     const { logger, lines } = captureLogs();
     const checker = createSignatureWorker({ logger });
