@@ -15,16 +15,17 @@ function verifyHere(key: KeyObject, signed: Buffer, signature: Buffer): boolean 
 
 /** Every check on the calling thread, at once (tests, tools). */
 export const inlineSignatureChecker: SignatureChecker = {
-  verify: (key, signed, signature) => Promise.resolve(verifyHere(key, signed, signature)),
+  verify: (key, signed, signature) => new Promise((resolve) => resolve(verifyHere(key, signed, signature))),
   close: () => Promise.resolve(),
 };
 
 /**
  * The worker's program: it checks each batch it is sent, in order, and answers with one byte per
- * check (1 valid, 0 not, 2 the check threw: it is made again on the event loop, to throw there). Plain JavaScript evaluated by the worker, so it runs the same under tsx, vitest and the
- * bundle in dist/ (a worker file would need each of their loaders).
+ * check (1 valid, 0 not, 2 the check threw: it is made again on the event loop, to throw there).
+ * Plain JavaScript evaluated by the worker, so it runs the same under tsx, vitest and the bundle in
+ * dist/ (a worker file would need each of their loaders).
  */
-export const SIGNATURE_WORKER_SOURCE = `
+const SIGNATURE_WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { verify } = require('node:crypto');
 parentPort.on('message', ({ keys, checks }) => {
