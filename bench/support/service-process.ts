@@ -62,6 +62,8 @@ export interface ServiceChild {
   tokenEncryptionKey: string;
   /** Resident set now, and its peak since the process started (VmRSS and VmHWM), in MB. */
   rss(): Promise<{ nowMb: number; peakMb: number }>;
+  /** Its threads now (the event loop, libuv's pool, V8's helpers, and any worker threads). */
+  threads(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -122,15 +124,15 @@ export async function startServiceChild(options: {
   );
   const status = async (field: string) => {
     const text = await readFile(`/proc/${child.pid}/status`, 'utf8');
-    const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? Number.NaN);
-    return kb / 1024;
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? Number.NaN);
   };
   return {
     child,
     url,
     vault: new TokenVault(parseKeyring(`bench:${key}`)),
     tokenEncryptionKey: `bench:${key}`,
-    rss: async () => ({ nowMb: await status('VmRSS'), peakMb: await status('VmHWM') }),
+    rss: async () => ({ nowMb: (await status('VmRSS')) / 1024, peakMb: (await status('VmHWM')) / 1024 }),
+    threads: () => status('Threads'),
     async stop() {
       if (!exited) child.kill('SIGTERM');
       await exit;
