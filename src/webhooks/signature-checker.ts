@@ -79,9 +79,9 @@ export interface SignatureWorkerStats {
 /**
  * ES256 checks for the webhook intake, off its event loop when they come together. Each is about
  * 0.1 ms of CPU, a quarter of what the event loop spent on a delivery in a burst, and that one
- * thread also serves the API and the admin page. Checks asked for in the same turn of the event loop go to one
- * worker thread as one message (the hop to a thread costs about as much as one check, so it only
- * pays for a batch); while the worker has a batch, the next one gathers. A check that is alone in
+ * thread also serves the API and the admin page. Checks asked for in the same turn of the event
+ * loop go to one worker thread as one message (the hop to a thread costs about as much as one
+ * check, so it only pays for a batch); while the worker has a batch, the next one gathers. A check that is alone in
  * its turn, with the worker idle, is made here at once: a trickle of deliveries waits for no hop.
  *
  * A worker that fails (crashes or exits) has its batch checked here and is replaced on the next batch;
