@@ -80,6 +80,11 @@ export function createMetrics() {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    webhookIntakeBacklog: new Gauge({
+      name: 'plaid_webhook_intake_backlog',
+      help: 'Verified webhook deliveries this instance holds that are not yet written (waiting for a batch or being written), so not yet acknowledged',
+      registers: [registry],
+    }),
     workersPausedForIntake: new Counter({
       name: 'sync_workers_paused_seconds_total',
       help: 'Time this instance\'s workers took no new jobs because its webhook intake was under a burst',

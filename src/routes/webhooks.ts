@@ -15,7 +15,9 @@ import { createWebhookVerifier } from '../webhooks/webhook-verifier.js';
  */
 export function webhookRoutes(deps: Pick<AppDeps, 'config' | 'sql' | 'logger' | 'metrics' | 'plaid' | 'queue' | 'webhookDispatcher' | 'intakePressure' | 'signatureChecker'>) {
   const verify = createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: plaidKeyFetcher(deps.plaid) }), signatures: deps.signatureChecker });
-  const recorder = new WebhookRecorder({ sql: deps.sql, dedupeWindowSeconds: deps.config.webhookDedupeWindowSeconds, pressure: deps.intakePressure });
+  const recorder = new WebhookRecorder({
+    sql: deps.sql, dedupeWindowSeconds: deps.config.webhookDedupeWindowSeconds, pressure: deps.intakePressure, backlog: deps.metrics.webhookIntakeBacklog,
+  });
   // Makes the jobs of what the recorder committed; the queue service's recovery sweeps what it leaves.
   const dispatcher = deps.webhookDispatcher ?? createWebhookDispatcher(deps);
   const intake = {

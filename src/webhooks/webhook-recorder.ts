@@ -33,6 +33,8 @@ export interface WebhookRecorderOptions {
   maxBatch?: number;
   /** Told each batch's size: batches of several deliveries mean a burst, which the workers yield to. */
   pressure?: IntakePressure;
+  /** Counts the deliveries held here, waiting for a batch or being written (`plaid_webhook_intake_backlog`). */
+  backlog?: { inc(count: number): void; dec(count: number): void };
 }
 
 interface Pending {
@@ -72,6 +74,7 @@ export class WebhookRecorder {
 
   record(delivery: Delivery): Promise<RecordedDelivery> {
     return new Promise((resolve, reject) => {
+      this.options.backlog?.inc(1);
       this.pending.push({ delivery, resolve, reject });
       this.drain();
     });
@@ -92,9 +95,11 @@ export class WebhookRecorder {
   private async flush(batch: Pending[]): Promise<void> {
     try {
       const recorded = await this.write(batch.map((entry) => entry.delivery));
+      this.options.backlog?.dec(batch.length);
       batch.forEach((entry, index) => entry.resolve(recorded[index]!));
     } catch (error) {
       if (batch.length === 1) {
+        this.options.backlog?.dec(1);
         batch[0]!.reject(error);
         return;
       }

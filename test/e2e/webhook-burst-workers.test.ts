@@ -52,6 +52,7 @@ describe('webhook burst: the workers wait for the intake', () => {
   }
 
   const pausedSeconds = async () => (await service.deps.metrics.workersPausedForIntake.get()).values[0]?.value ?? 0;
+  const backlog = async () => (await service.deps.metrics.webhookIntakeBacklog.get()).values[0]?.value ?? 0;
 
   it('a trickle does not pause them; a burst does, and every sync it asked for then runs', async () => {
     const items = await syncedItems(service, simulator.control, { count: 30, transactionCount: 10 });
@@ -86,6 +87,10 @@ describe('webhook burst: the workers wait for the intake', () => {
     await lockHeld;
     const sent = captured.flatMap((delivery) => Array.from({ length: 5 }, () => post(delivery)));
     await Promise.all(sent.map((request) => request.written));
+    // Every delivery verified and held by the recorder, not only the first batches: on a loaded
+    // machine the service reads and checks them slower than they were sent, and ones it reached only
+    // after the lock went would arrive one at a time.
+    await eventually(async () => ((await backlog()) === sent.length ? true : undefined), 30_000, 'every delivery held by the recorder');
     await eventually(async () => {
       const { waiting } = only(await database.sql<{ waiting: number }[]>`
         select count(*)::int as waiting from pg_locks where locktype = 'advisory' and not granted`);
@@ -95,6 +100,7 @@ describe('webhook burst: the workers wait for the intake', () => {
     await holding;
     const statuses = await Promise.all(sent.map((request) => request.status));
     expect(statuses.every((status) => status === 200)).toBe(true);
+    expect(await backlog()).toBe(0);
 
     for (const item of items) await eventually(() => matchesTruth(database.sql, simulator.control, item.id, item.itemId), 30_000, 'burst sync');
     await eventually(() => syncQueuesIdle(database.sql), 10_000, 'idle queues');

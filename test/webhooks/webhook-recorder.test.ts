@@ -89,7 +89,10 @@ describe('webhook recorder (group commit)', () => {
   });
 
   it('retries a failed batch one delivery at a time: only the delivery the database refuses fails', async () => {
-    const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300, maxInFlight: 1 });
+    // The backlog counts every delivery held, written or refused, until it is answered.
+    let held = 0;
+    const backlog = { inc: (count: number) => (held += count), dec: (count: number) => (held -= count) };
+    const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300, maxInFlight: 1, backlog });
     // Valid JSON that PostgreSQL's jsonb refuses (a NUL character inside a string); the intake
     // answers such a body 400 before it reaches the recorder, so it is built here past that check.
     const poisoned = { ...recorderDelivery(`{"webhook_type":"ASSETS","webhook_code":"PRODUCT_READY"}`), text: `{"webhook_type":"ASSETS","webhook_code":"PRODUCT_READY","note":"\\u0000"}` };
@@ -99,9 +102,11 @@ describe('webhook recorder (group commit)', () => {
       recorder.record(poisoned),
       recorder.record(recorderDelivery(syncUpdate(plaidItemIds[4]!))),
     ];
+    expect(held).toBe(4);
     await lead;
     const settled = await Promise.allSettled(batch);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(held).toBe(0);
     const { count } = (await database.sql<{ count: number }[]>`select count(*)::int as count from webhook_events`)[0]!;
     expect(count).toBe(3);
   });
