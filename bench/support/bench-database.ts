@@ -24,6 +24,20 @@ function freePort(): Promise<number> {
 }
 
 /**
+ * BENCH_PG_SETTINGS="name=value;name=value": settings for the embedded server, for investigations
+ * (say `synchronous_commit=off` or `autovacuum=off`); a malformed entry stops the benchmark.
+ */
+export function benchServerSettings(text = process.env.BENCH_PG_SETTINGS ?? ''): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const entry of text.split(';').map((part) => part.trim()).filter(Boolean)) {
+    const match = /^([a-z_][a-z0-9_.]*)=(.+)$/i.exec(entry);
+    if (!match) throw new Error(`BENCH_PG_SETTINGS: expected name=value, got "${entry}"`);
+    settings[match[1]!] = match[2]!.trim();
+  }
+  return settings;
+}
+
+/**
  * A fresh, migrated database for one benchmark: on DATABASE_URL's server when set, else on an
  * embedded PostgreSQL in a temporary directory, started with pg_stat_statements loaded. Dropped (and the server stopped) by `stop()`.
  */
@@ -38,7 +52,7 @@ export async function benchDatabase(prefix: string): Promise<BenchDatabase> {
       dataDir,
       port: await freePort(),
       database: 'postgres',
-      settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' },
+      settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on', ...benchServerSettings() },
     });
     serverUrl = embedded.url;
     stopServer = async () => {
