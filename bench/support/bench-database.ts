@@ -40,10 +40,13 @@ export function benchServerSettings(text = process.env.BENCH_PG_SETTINGS ?? ''):
 /**
  * A fresh, migrated database for one benchmark: on DATABASE_URL's server when set, else on an
  * embedded PostgreSQL in a temporary directory, started with pg_stat_statements loaded. Dropped (and the server stopped) by `stop()`.
+ * Its `url` reaches the embedded server as `npm start`'s service does, through the server's Unix
+ * socket (`BENCH_DATABASE_TCP=1`: over TCP instead, for a comparison).
  */
 export async function benchDatabase(prefix: string): Promise<BenchDatabase> {
   const name = `bench_${prefix}_${randomBytes(4).toString('hex')}`;
   let serverUrl = process.env.DATABASE_URL;
+  let connectUrl: string | undefined;
   let stopServer = async () => {};
   if (!serverUrl) {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'plaid-sync-bench-'));
@@ -55,6 +58,7 @@ export async function benchDatabase(prefix: string): Promise<BenchDatabase> {
       settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on', ...benchServerSettings() },
     });
     serverUrl = embedded.url;
+    if (process.env.BENCH_DATABASE_TCP !== '1') connectUrl = embedded.socketUrl;
     stopServer = async () => {
       await embedded.stop();
       await rm(dataDir, { recursive: true, force: true });
@@ -63,7 +67,7 @@ export async function benchDatabase(prefix: string): Promise<BenchDatabase> {
   const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
   await admin.unsafe(`create database ${name}`);
   await admin.end();
-  const url = new URL(serverUrl);
+  const url = new URL(connectUrl ?? serverUrl);
   url.pathname = `/${name}`;
   await runMigrations(url.toString());
   return {

@@ -1,5 +1,6 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { openPostgres } from './open-postgres.js';
 import { withPreparedStatements } from './prepared-statements.js';
 import * as schema from './schema/index.js';
 
@@ -37,7 +38,7 @@ export function reconnectDelaySeconds(failures: number, random: () => number = M
 }
 
 export function connectDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {
-  const sql = postgres(url, {
+  const sql = openPostgres(url, {
     max: options.max ?? 10,
     connect_timeout: options.connectTimeoutSeconds ?? 10,
     backoff: (failures: number) => reconnectDelaySeconds(failures),

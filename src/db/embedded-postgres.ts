@@ -4,7 +4,7 @@ import { chmodSync, readFileSync } from 'node:fs';
 import { access, chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import postgres from 'postgres';
+import { openPostgres, unixSocketPath } from './open-postgres.js';
 import { StartupError } from '../lifecycle/startup-error.js';
 
 const execFileAsync = promisify(execFile);
@@ -20,7 +20,15 @@ export interface EmbeddedPostgresOptions {
 }
 
 export interface EmbeddedPostgres {
+  /** Over TCP on 127.0.0.1, for people and tools. */
   url: string;
+  /**
+   * The same database over the cluster's Unix socket (`?host=<cluster directory>`, see
+   * `postgresTarget`), when the server has one this process can use: the service's own connections
+   * take it, since a round trip through a Unix socket costs both sides less CPU than one through
+   * the TCP stack.
+   */
+  socketUrl?: string;
   /** True when this call started the server; false when it found one already running on the data directory. */
   started: boolean;
   stop(): Promise<void>;
@@ -119,8 +127,29 @@ async function runningPort(pgdata: string): Promise<number | undefined> {
   return undefined;
 }
 
+/**
+ * The database's URL through the cluster's socket, if there is one and a connection through it works
+ * (a server reused from an older release listens on TCP only; a root process may be refused the
+ * cluster's directory where it lacks CAP_DAC_OVERRIDE): otherwise none, and TCP serves.
+ */
+async function socketUrlOf(url: string, pgdata: string, port: number): Promise<string | undefined> {
+  if (socketDirectory(pgdata, port) === undefined || !(await exists(unixSocketPath(pgdata, port)))) return undefined;
+  const parsed = new URL(url);
+  parsed.searchParams.set('host', pgdata);
+  const socketUrl = parsed.toString();
+  const sql = openPostgres(socketUrl, { max: 1, onnotice: () => undefined, connect_timeout: 5 });
+  try {
+    await sql`select 1`;
+    return socketUrl;
+  } catch {
+    return undefined;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+  const sql = openPostgres(adminUrl, { max: 1, onnotice: () => undefined });
   try {
     const rows = await sql`select 1 from pg_database where datname = ${database}`;
     if (rows.length === 0) await sql.unsafe(`create database "${database.replaceAll('"', '""')}"`);
@@ -131,7 +160,7 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
 
 async function waitForConnections(adminUrl: string): Promise<void> {
   // A reused server may still be finishing crash recovery.
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined, connect_timeout: 5 });
+  const sql = openPostgres(adminUrl, { max: 1, onnotice: () => undefined, connect_timeout: 5 });
   try {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -167,9 +196,28 @@ async function checkTraversable(dataDir: string, as: RunAs): Promise<void> {
   }
 }
 
-async function startServer(bins: Binaries, pgdata: string, options: EmbeddedPostgresOptions, as: RunAs): Promise<void> {
+/** The longest socket path the server takes (`sun_path` less its terminating NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/**
+ * The cluster's directory holds its Unix socket, unless its path could not be one: too long for a
+ * socket's name, or with characters pg_ctl's `--options` would split or quote.
+ */
+function socketDirectory(pgdata: string, port: number): string | undefined {
+  if (/[\s'"\\]/.test(pgdata)) return undefined;
+  return unixSocketPath(pgdata, port).length <= MAX_SOCKET_PATH ? pgdata : undefined;
+}
+
+async function startServer(
+  bins: Binaries,
+  pgdata: string,
+  options: EmbeddedPostgresOptions,
+  as: RunAs,
+  withSocket = socketDirectory(pgdata, options.port) !== undefined,
+): Promise<void> {
   const port = options.port;
   const settings = Object.entries(options.settings ?? {}).map(([name, value]) => `-c ${name}=${value}`);
+  const sockets = withSocket ? pgdata : "''";
   await run(
     bins.pg_ctl,
     [
@@ -178,12 +226,18 @@ async function startServer(bins: Binaries, pgdata: string, options: EmbeddedPost
       '--timeout=60',
       `--pgdata=${pgdata}`,
       `--log=${path.join(pgdata, 'server.log')}`,
-      `--options=${[`-p ${port}`, '-c listen_addresses=127.0.0.1', "-c unix_socket_directories=''", ...settings].join(' ')}`,
+      `--options=${[`-p ${port}`, '-c listen_addresses=127.0.0.1', `-c unix_socket_directories=${sockets}`, ...settings].join(' ')}`,
     ],
     as,
   ).catch(async (error: Error) => {
     const log = await readFile(path.join(pgdata, 'server.log'), 'utf8').catch(() => '');
     const lastLines = log.trim().split('\n').slice(-5).join('\n');
+    // The server makes its TCP socket first, so this is the Unix socket's failure alone (a
+    // filesystem without sockets, say a host mount): TCP serves, as it did before sockets.
+    if (withSocket && /Unix-domain socket/i.test(lastLines)) {
+      options.onLog?.(`the embedded PostgreSQL could not make its Unix socket in ${pgdata}; it listens on TCP only`);
+      return startServer(bins, pgdata, options, as, false);
+    }
     if (/could not bind .*Address already in use/i.test(lastLines)) {
       throw new StartupError(`port ${port} is in use (EMBEDDED_POSTGRES_PORT): stop what listens on it, or set EMBEDDED_POSTGRES_PORT to a free port`);
     }
@@ -249,5 +303,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw error;
   }
 
-  return { url: `${base}/${database}`, started, stop };
+  const url = `${base}/${database}`;
+  return { url, socketUrl: await socketUrlOf(url, pgdata, port), started, stop };
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
+import { openPostgres } from './open-postgres.js';
 import type { Sql } from './client.js';
 
 // src/db/ in development; dist/, where the build copies drizzle/ beside its bundles, in production.
@@ -26,7 +26,7 @@ export function migrationJournal(folder = MIGRATIONS_FOLDER): Journal {
  * the same moment against one database, so each migration runs exactly once.
  */
 export async function runMigrations(url: string, folder = MIGRATIONS_FOLDER): Promise<void> {
-  const sql = postgres(url, { max: 1, onnotice: () => undefined, connect_timeout: 10 });
+  const sql = openPostgres(url, { max: 1, onnotice: () => undefined, connect_timeout: 10 });
   try {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
     await migrate(drizzle(sql), { migrationsFolder: folder });

@@ -1,5 +1,5 @@
 import PgBoss from 'pg-boss';
-import postgres from 'postgres';
+import { openPostgres } from '../db/open-postgres.js';
 import type { Logger } from '../logger.js';
 import { ensureFetchIndex } from './job-fetch-index.js';
 import { QUEUE_DEFINITIONS } from './queue-names.js';
@@ -38,7 +38,7 @@ export async function startJobQueue(options: JobQueueOptions): Promise<PgBoss> {
   });
   // pg-boss's schema install and each queue's partition are DDL on shared tables: two instances
   // starting together can deadlock there, so start-up is serialized by a session advisory lock.
-  const lock = postgres(options.connectionString, { max: 1, onnotice: () => undefined, connection: { application_name: 'plaid-sync-queue-setup' } });
+  const lock = openPostgres(options.connectionString, { max: 1, onnotice: () => undefined, connection: { application_name: 'plaid-sync-queue-setup' } });
   try {
     await lock`select pg_advisory_lock(hashtextextended('plaid-sync:queue-setup', 0))`;
     await boss.start();

@@ -1,4 +1,4 @@
-import postgres from 'postgres';
+import { openPostgres } from '../db/open-postgres.js';
 
 /** Where a simulator keeps its state between runs: one JSON value per key. */
 export interface SimulatorStateStore {
@@ -16,7 +16,7 @@ export const SIMULATOR_SCHEMA = 'plaid_simulator';
  * this is the embedded database, so the simulator's state lasts exactly as long as the service's data.
  */
 export async function openPostgresStateStore(databaseUrl: string): Promise<SimulatorStateStore> {
-  const sql = postgres(databaseUrl, {
+  const sql = openPostgres(databaseUrl, {
     max: 2,
     idle_timeout: 60,
     onnotice: () => undefined,

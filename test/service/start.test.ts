@@ -145,6 +145,16 @@ describe('zero-configuration start on embedded PostgreSQL', { timeout: 120_000 }
     });
     const service = await starting;
     expect(await itemsAtFirstReady).toBe(DEMO_ITEM_COUNT);
+    // The service's own connections (its pool, pg-boss's, the simulator's) come through the cluster's
+    // Unix socket, which pg_stat_activity shows as no client address; this one is over TCP.
+    const password = (await readFile(path.join(dataDir, 'postgres-password'), 'utf8')).trim();
+    const observer = postgres(databaseUrl(password, env.EMBEDDED_POSTGRES_PORT!), { max: 1, onnotice: () => undefined });
+    const connections = await observer<{ application_name: string; tcp: boolean }[]>`
+      select application_name, client_addr is not null as tcp from pg_stat_activity
+      where backend_type = 'client backend' and pid <> pg_backend_pid()`;
+    await observer.end();
+    expect(connections.length).toBeGreaterThan(0);
+    expect(connections.filter((connection) => connection.tcp)).toEqual([]);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(Date.now() - started).toBeLessThan(START_TEST_TIMEOUT_MS);
 

@@ -13,6 +13,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** URL of the server's maintenance database; test files clone their own database from the template. */
     adminDatabaseUrl: string;
+    /** The same through the embedded server's Unix socket (none with TEST_DATABASE_URL). */
+    adminSocketUrl: string | undefined;
     templateDatabase: string;
   }
 }
@@ -42,6 +44,7 @@ function withDatabase(url: string, database: string): string {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let adminUrl = process.env.TEST_DATABASE_URL;
+  let socketUrl: string | undefined;
   let cleanup = async () => {};
   if (!adminUrl) {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'plaid-sync-test-'));
@@ -53,6 +56,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       settings: { max_connections: '400', fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
     });
     adminUrl = embedded.url;
+    socketUrl = embedded.socketUrl;
     cleanup = async () => {
       await embedded.stop();
       await rm(dataDir, { recursive: true, force: true });
@@ -69,6 +73,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await runMigrations(withDatabase(adminUrl, TEMPLATE_DATABASE));
 
   project.provide('adminDatabaseUrl', adminUrl);
+  project.provide('adminSocketUrl', socketUrl);
   project.provide('templateDatabase', TEMPLATE_DATABASE);
   return cleanup;
 }
