@@ -14,6 +14,8 @@ export function unixSocketPath(directory: string, port: number | string): string
  * not a directory, replaces the URL's host, as in libpq.
  */
 export function postgresTarget(url: string): { url: string; path?: string } {
+  // Any other URL goes to postgres.js untouched (its own parser also takes several hosts).
+  if (!/[?&]host=/.test(url)) return { url };
   const parsed = new URL(url);
   const host = parsed.searchParams.get('host');
   if (host === null) return { url };

@@ -5,6 +5,9 @@ describe('a libpq-style host parameter for postgres.js', () => {
   it('leaves a URL without one as it is', () => {
     const url = 'postgres://user:p%40ss@db.internal:6543/app?sslmode=require';
     expect(postgresTarget(url)).toEqual({ url });
+    // Several hosts, which postgres.js takes and a WHATWG URL does not.
+    const hosts = 'postgres://user:pw@db-a:5432,db-b:5432/app?target_session_attrs=read-write';
+    expect(postgresTarget(hosts)).toEqual({ url: hosts });
   });
 
   it('turns a socket directory into the socket path, and drops the parameter from the URL', () => {
