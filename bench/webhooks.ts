@@ -1,12 +1,12 @@
 /**
  * webhooks: SYNC_UPDATES_AVAILABLE deliveries signed by the simulator (one per item, so none is a
  * duplicate), fired with autocannon at the service process:
- *   - as fast as it answers (closed loop, 32 connections): accepted/s, p50/p99;
+ *   - as fast as it answers (closed loop, 32 connections unless --connections): accepted/s, p50/p99;
  *   - at a fixed 500/s, open loop (one request every 2 ms, latency from its due time): p50/p99
  *     acknowledgement latency;
  *   - one at a time (the latency of a delivery that waits for no other: the transaction's round trips);
- *   - baselines: GET /healthz on the same server in the same run, closed loop with 32 connections
- *     and open loop at the same fixed rate;
+ *   - baselines: GET /healthz on the same server in the same run, closed loop with as many
+ *     connections and open loop at the same fixed rate;
  *   - then the drain: the sync jobs still queued, run to the end, in syncs/s.
  * Every 200 means the webhook_events row (and its inbox row) committed; the count is checked after.
  * A phase ends when every job its deliveries asked for exists (the dispatcher makes them after the
@@ -14,7 +14,7 @@
  * With pg_stat_statements on the server, PostgreSQL's time per webhook (burst, fixed rate) and per
  * sync (drain) is reported statement by statement.
  *
- *   npm run bench -- webhooks [--burst 15000] [--fixed-seconds 10] [--rate 500] [--skip-drain]
+ *   npm run bench -- webhooks [--burst 15000] [--connections 32] [--fixed-seconds 10] [--rate 500] [--skip-drain]
  */
 import autocannon, { type Result } from 'autocannon';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
@@ -31,6 +31,7 @@ import { oneAtATime, openLoop, type OpenLoopResult } from './support/open-loop.j
 import { startSimulatorChild } from './support/simulator-client.js';
 import type { SignedWebhook } from './support/simulator-process.js';
 
+/** The closed-loop phases' connections by default. */
 const CONNECTIONS = 32;
 
 /** A burst's result and its length, from the start to the last answer. */
@@ -184,6 +185,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     args: argv,
     options: {
       burst: { type: 'string', default: String(sized(15_000, 200)) },
+      connections: { type: 'string', default: String(CONNECTIONS) },
       'fixed-seconds': { type: 'string', default: String(sized(10, 1)) },
       rate: { type: 'string', default: '500' },
       // Leaves the queued syncs alone: for alternating runs of the intake alone.
@@ -192,6 +194,8 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     allowPositionals: true,
   });
   const burst = Number(values.burst);
+  const connections = Number(values.connections);
+  if (!Number.isInteger(connections) || connections < 1) throw new Error(`--connections must be a positive integer, got ${values.connections}`);
   const fixedRate = Number(values.rate);
   const fixedCount = fixedRate * Number(values['fixed-seconds']);
   const sequentialCount = sized(400, 20);
@@ -209,7 +213,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     const sequential = await oneAtATime({ url: service.url, count: sequentialWebhooks.length, request: deliveryOf(sequentialWebhooks) });
     const sequentialHealthz = await oneAtATime({ url: service.url, count: sequentialCount, request: () => ({ method: 'GET', path: '/healthz' }) });
     const healthzCpu = await countCpu({ service: service.child.pid! });
-    const healthz = await autocannon({ url: `${service.url}/healthz`, connections: CONNECTIONS, duration: sized(5, 1) });
+    const healthz = await autocannon({ url: `${service.url}/healthz`, connections, duration: sized(5, 1) });
     const healthzCpuMs = (await healthzCpu.stop())['service CPU seconds']! * 1000;
     // Where the machine's CPU goes per webhook: the service, PostgreSQL, and this process (the load
     // generator), against the 2 / rate CPU-seconds per webhook two cores have at a given rate.
@@ -221,7 +225,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     const statements = await statementStats(handle.sql);
     let stopCounting = await countAll();
     let phaseStatements = await statements.start();
-    const max = await fire(service.url, webhooks.slice(20, burst), { connections: CONNECTIONS });
+    const max = await fire(service.url, webhooks.slice(20, burst), { connections });
     // A phase's CPU and statements include making the jobs its deliveries asked for: with an inbox
     // (webhook_dispatch), the dispatcher may still be at it when the last answer is in.
     const maxDispatchLag = await inboxDrained(handle.sql);
@@ -257,7 +261,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     const failures = (r: Result) => r.non2xx + r.errors + r.timeouts;
     return {
       name: 'webhooks',
-      params: { 'one-at-a-time webhooks': sequentialCount, 'burst webhooks': burst - 20, connections: CONNECTIONS, 'fixed rate/s': fixedRate, 'fixed webhooks': fixedCount },
+      params: { 'one-at-a-time webhooks': sequentialCount, 'burst webhooks': burst - 20, connections, 'fixed rate/s': fixedRate, 'fixed webhooks': fixedCount },
       figures: {
         'one at a time: p50 ms': sequential.p50,
         'one at a time: p99 ms': sequential.p99,
