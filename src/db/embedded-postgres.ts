@@ -128,12 +128,13 @@ async function runningPort(pgdata: string): Promise<number | undefined> {
 }
 
 /**
- * The database's URL through the cluster's socket, if there is one and a connection through it works
- * (a server reused from an older release listens on TCP only; a root process may be refused the
- * cluster's directory where it lacks CAP_DAC_OVERRIDE): otherwise none, and TCP serves.
+ * The database's URL through the cluster's socket, if the server made one (not when `socketDirectory`
+ * refused the path, nor a server reused from an older release, which listens on TCP only) and a
+ * connection through it works (a root process may be refused the cluster's directory where it lacks
+ * CAP_DAC_OVERRIDE): otherwise none, and TCP serves.
  */
 async function socketUrlOf(url: string, pgdata: string, port: number): Promise<string | undefined> {
-  if (socketDirectory(pgdata, port) === undefined || !(await exists(unixSocketPath(pgdata, port)))) return undefined;
+  if (!(await exists(unixSocketPath(pgdata, port)))) return undefined;
   const parsed = new URL(url);
   parsed.searchParams.set('host', pgdata);
   const socketUrl = parsed.toString();
