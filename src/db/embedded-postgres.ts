@@ -209,6 +209,14 @@ function socketDirectory(pgdata: string, port: number): string | undefined {
   return unixSocketPath(pgdata, port).length <= MAX_SOCKET_PATH ? pgdata : undefined;
 }
 
+/**
+ * pg_ctl hands `--options` to the server through `/bin/sh`, so a setting whose value has spaces or
+ * quotes (`log_line_prefix=%m [%p] `) is one shell word only when quoted.
+ */
+export function shellWord(text: string): string {
+  return /^[\w.,:/=+%@-]*$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 async function startServer(
   bins: Binaries,
   pgdata: string,
@@ -217,7 +225,7 @@ async function startServer(
   withSocket = socketDirectory(pgdata, options.port) !== undefined,
 ): Promise<void> {
   const port = options.port;
-  const settings = Object.entries(options.settings ?? {}).map(([name, value]) => `-c ${name}=${value}`);
+  const settings = Object.entries(options.settings ?? {}).map(([name, value]) => `-c ${shellWord(`${name}=${value}`)}`);
   const sockets = withSocket ? pgdata : "''";
   await run(
     bins.pg_ctl,
