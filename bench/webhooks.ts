@@ -15,9 +15,11 @@
  * sync (drain) is reported statement by statement.
  *
  *   npm run bench -- webhooks [--burst 15000] [--connections 32] [--fixed-seconds 10] [--rate 500] [--skip-drain]
+ *     [--latency-log FILE]
  */
 import autocannon, { type Result } from 'autocannon';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { connectDatabase, type Sql } from '../src/db/client.js';
 import { SYNC_QUEUES } from '../src/queue/queue-names.js';
@@ -91,8 +93,22 @@ const deliveryOf = (webhooks: readonly SignedWebhook[]) => (index: number) => ({
   body: webhooks[index]!.body,
 });
 
-function fireAtRate(url: string, webhooks: readonly SignedWebhook[], rate: number): Promise<OpenLoopResult> {
-  return openLoop({ url, rate, count: webhooks.length, request: deliveryOf(webhooks) });
+function fireAtRate(url: string, webhooks: readonly SignedWebhook[], rate: number, samples = false): Promise<OpenLoopResult> {
+  return openLoop({ url, rate, count: webhooks.length, request: deliveryOf(webhooks), samples });
+}
+
+/**
+ * `--latency-log FILE`: the fixed-rate phase's deliveries, one line each in the order they were due:
+ * the due time (UTC, to the tenth of a millisecond) and the latency in ms, or `failed`. Slow ones can
+ * then be lined up with PostgreSQL's log (say `BENCH_PG_SETTINGS="log_min_duration_statement=3"`).
+ */
+export function latencyLog(samples: readonly { dueAt: number; ms: number | null }[]): string {
+  const line = ({ dueAt, ms }: { dueAt: number; ms: number | null }) => {
+    const iso = new Date(Math.floor(dueAt)).toISOString();
+    const tenth = Math.floor((dueAt % 1) * 10);
+    return `${iso.slice(0, -1)}${tenth}Z ${ms === null ? 'failed' : ms.toFixed(2)}`;
+  };
+  return samples.map(line).join('\n') + (samples.length > 0 ? '\n' : '');
 }
 
 const SYNC_QUEUE = SYNC_QUEUES.transactions;
@@ -190,6 +206,7 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       rate: { type: 'string', default: '500' },
       // Leaves the queued syncs alone: for alternating runs of the intake alone.
       'skip-drain': { type: 'boolean', default: false },
+      'latency-log': { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -234,10 +251,11 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     const fixedHealthz = await openLoop({ url: service.url, rate: fixedRate, count: fixedCount, request: () => ({ method: 'GET', path: '/healthz' }) });
     stopCounting = await countAll();
     phaseStatements = await statements.start();
-    const fixed = await fireAtRate(service.url, webhooks.slice(burst, burst + fixedCount), fixedRate);
+    const fixed = await fireAtRate(service.url, webhooks.slice(burst, burst + fixedCount), fixedRate, values['latency-log'] !== undefined);
     const fixedDispatchLag = await inboxDrained(handle.sql);
     const fixedCpu = await stopCounting();
     const fixedStatements = await phaseStatements.stop('webhook', fixed.ok);
+    if (values['latency-log'] !== undefined) await writeFile(values['latency-log'], latencyLog(fixed.samples ?? []));
     const drain = values['skip-drain']
       ? { figures: {}, statements: undefined }
       : await drainBacklog({ sql: handle.sql, service, databaseUrl: database.url, plaidUrl: simulator.url, statements });

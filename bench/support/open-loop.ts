@@ -27,6 +27,8 @@ export interface OpenLoopResult {
   max: number;
   /** How late the generator itself sent requests (due → handed to the socket), p99 in milliseconds. */
   sendLagP99: number;
+  /** With `samples: true`: each request's due time (ms since the epoch) and latency (null: failed), in order. */
+  samples?: { dueAt: number; ms: number | null }[];
 }
 
 /** Sends one request; resolves true once a 2xx answer has been read to its end, false otherwise. */
@@ -56,12 +58,15 @@ export async function openLoop(options: {
   request: (index: number) => OpenLoopRequest;
   /** Sockets kept open to the server (default 64): enough that a slow answer never holds up a due request. */
   sockets?: number;
+  /** Keep every request's due time and latency, to line the slow ones up with other logs. */
+  samples?: boolean;
 }): Promise<OpenLoopResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.sockets ?? 64 });
   const target = new URL(options.url);
   const interval = 1000 / options.rate;
   const latencies: number[] = [];
   const lags: number[] = [];
+  const samples: { dueAt: number; ms: number | null }[] | undefined = options.samples ? Array.from({ length: options.count }) : undefined;
   let failures = 0;
   let sent = 0;
   let answered = 0;
@@ -79,8 +84,10 @@ export async function openLoop(options: {
       const answered = requestOnce(agent, target, options.request(index));
       lags.push(performance.now() - due);
       void answered.then((ok) => {
-        if (ok) latencies.push(performance.now() - due);
+        const ms = performance.now() - due;
+        if (ok) latencies.push(ms);
         else failures += 1;
+        if (samples) samples[index] = { dueAt: performance.timeOrigin + due, ms: ok ? ms : null };
         done();
       });
     };
@@ -103,6 +110,7 @@ export async function openLoop(options: {
     p99: percentile(latencies, 99),
     max: latencies.at(-1) ?? 0,
     sendLagP99: percentile(lags, 99),
+    ...(samples ? { samples } : {}),
   };
 }
 
