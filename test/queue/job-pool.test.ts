@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { JobPool, type JobHandler } from '../../src/queue/job-pool.js';
 import { startJobQueue } from '../../src/queue/job-queue.js';
-import { refreshQueueMetrics } from '../../src/queue/queue-metrics.js';
+import { nextItemRefreshMs, refreshQueueMetrics, startQueueMetrics } from '../../src/queue/queue-metrics.js';
 import { DEAD_LETTER_QUEUE } from '../../src/queue/queue-names.js';
 import { QueueSyncScheduler } from '../../src/queue/queue-sync-scheduler.js';
 import { captureLogs } from '../support/app.js';
@@ -232,5 +232,28 @@ describe('job pool and queue on pg-boss', () => {
     expect(text).toMatch(/sync_queue_oldest_job_age_seconds\{queue="webhook-inbox"\} 9\d/);
     expect(text).toContain('plaid_items{status="needs_reauth"} 1');
     expect(text).toContain('plaid_items{status="disconnected"} 0');
+  });
+
+  it('keeps both gauges fresh while running', async () => {
+    const { deps } = buildTestApp(database);
+    const metrics = createMetrics();
+    const gauge = async (status: string) => (await metrics.itemsByStatus.get()).values.find((v) => v.labels.status === status)?.value;
+    const before = (await database.sql<{ n: number }[]>`select count(*)::int as n from plaid_items where status = 'disconnected'`)[0]!.n;
+    const stop = startQueueMetrics(database.sql, metrics, logger, 50);
+    try {
+      await eventually(async () => ((await gauge('disconnected')) === before ? true : undefined), 10_000, 'the first item count');
+      await eventually(async () => ((await metrics.queueDepth.get()).values.some((v) => v.labels.queue === 'webhook-inbox') ? true : undefined), 10_000, 'the queue gauges');
+      await insertItem(deps, { plaidItemId: `item-${randomUUID()}`, status: 'disconnected' });
+      await eventually(async () => ((await gauge('disconnected')) === before + 1 ? true : undefined), 10_000, 'the next item count');
+    } finally {
+      stop();
+    }
+  });
+
+  it('counts items less often when the count is slow, for at most a hundredth of the time', () => {
+    expect(nextItemRefreshMs(8, 5_000)).toBe(5_000);
+    expect(nextItemRefreshMs(50, 5_000)).toBe(5_000);
+    expect(nextItemRefreshMs(80, 5_000)).toBe(8_000);
+    expect(nextItemRefreshMs(600, 5_000)).toBe(60_000);
   });
 });
