@@ -78,9 +78,16 @@ export function startQueueMetrics(sql: Sql, metrics: GaugeMetrics, logger: Logge
   let itemTimer: NodeJS.Timeout | undefined;
   const countItems = async () => {
     const started = performance.now();
-    await refreshItemGauges(sql, metrics).catch(failed);
+    // A failed count (the database away, a connection timing out) is no measure of the count's cost.
+    const tookMs = await refreshItemGauges(sql, metrics).then(
+      () => performance.now() - started,
+      (error: Error) => {
+        failed(error);
+        return 0;
+      },
+    );
     if (stopped) return;
-    itemTimer = setTimeout(() => void countItems(), nextItemRefreshMs(performance.now() - started, everyMs));
+    itemTimer = setTimeout(() => void countItems(), nextItemRefreshMs(tookMs, everyMs));
     itemTimer.unref();
   };
   void countItems();
