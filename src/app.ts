@@ -16,7 +16,7 @@ import { healthRoutes, type ServicePhase } from './routes/health.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
 import type { WorkQueue } from './queue/work-queue.js';
 import { webhookRoutes } from './routes/webhooks.js';
-import type { IntakePressure } from './webhooks/intake-pressure.js';
+import type { IntakeBursts, IntakePressure } from './webhooks/intake-pressure.js';
 import type { BuiltInReceiver } from './notifications/builtin-receiver.js';
 import type { TokenVault } from './vault/token-vault.js';
 import type { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
@@ -45,6 +45,8 @@ export interface AppDeps {
   signatureChecker?: SignatureChecker;
   /** Told of the intake's batches; this instance's workers pause during a burst. None: they never do. */
   intakePressure?: IntakePressure;
+  /** The intake's burst signal (the pressure's, when there is one); the recorder feeds it. */
+  intakeBursts?: IntakeBursts;
 }
 
 /** Builds the HTTP app from its dependencies; starting servers and workers is `main.ts`'s job. */

@@ -14,7 +14,7 @@ import { seedDemoItems } from './simulator-demo/seed-demo-items.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
 import { createSyncEngine } from './sync/sync-engine.js';
 import { startQueueService } from './queue/queue-service.js';
-import { createIntakePressure } from './webhooks/intake-pressure.js';
+import { createIntakePressure, IntakeBursts } from './webhooks/intake-pressure.js';
 import { acquireDataDirLock } from './lifecycle/data-dir-lock.js';
 import { listenHttp } from './lifecycle/http-listener.js';
 import { throwIfAborted } from './lifecycle/startup-error.js';
@@ -138,7 +138,9 @@ export async function startService(config: Config, logger: Logger, options: Star
     // The durable queue is the scheduler: every sync request is a pg-boss job any instance may run.
     // Webhook intake and workers share this process: during a burst of deliveries the workers leave
     // it the CPU for a while (the syncs' jobs wait, durable), so Plaid's deliveries are answered fast.
-    const intakePressure = createIntakePressure(config, metrics);
+    // The intake's burst signal: the workers pause for a burst, the dispatcher gathers outside one.
+    const intakeBursts = new IntakeBursts();
+    const intakePressure = createIntakePressure(config, metrics, { bursts: intakeBursts });
     const queued = await startQueueService({
       config: notifying, databaseUrl, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine, staleAfterMs,
       recoverEveryMs: Math.min(30_000, staleAfterMs / 2), intakePressure,
@@ -156,14 +158,14 @@ export async function startService(config: Config, logger: Logger, options: Star
     const health = connectDatabase(databaseUrl, { max: 1, applicationName: 'plaid-sync-health', connectTimeoutSeconds: 2 });
     stops.push('health-connection', () => health.close());
     // Stopped after the requests drain (it finishes the dispatch under way) and before the queue and pools.
-    const webhookDispatcher = createWebhookDispatcher({ sql: database.sql, queue: queued.queue, logger });
+    const webhookDispatcher = createWebhookDispatcher({ sql: database.sql, queue: queued.queue, logger }, intakeBursts);
     stops.push('webhook-dispatcher', () => webhookDispatcher.stop());
     // Webhook signatures that arrive together are checked on a thread of their own (after the requests drain, it ends).
     const signatureChecker = createSignatureWorker({ logger });
     stops.push('signature-worker', () => signatureChecker.close());
     const app = createApp({
       config: appConfig, db: database.db, sql: database.sql, healthSql: health.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue,
-      phase: () => phase, appReceiver, webhookDispatcher, intakePressure, signatureChecker,
+      phase: () => phase, appReceiver, webhookDispatcher, intakePressure, intakeBursts, signatureChecker,
     });
     listener.serve(app.fetch);
     // Registered again so that a stop drains requests first, before the work and the database behind them go.

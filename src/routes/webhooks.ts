@@ -13,13 +13,16 @@ import { createWebhookVerifier } from '../webhooks/webhook-verifier.js';
  * signature covers exactly those bytes. 200 once recorded, 401 for a bad signature, 400 for a body
  * that is not a webhook, 413 past the size limit.
  */
-export function webhookRoutes(deps: Pick<AppDeps, 'config' | 'sql' | 'logger' | 'metrics' | 'plaid' | 'queue' | 'webhookDispatcher' | 'intakePressure' | 'signatureChecker'>) {
+export function webhookRoutes(
+  deps: Pick<AppDeps, 'config' | 'sql' | 'logger' | 'metrics' | 'plaid' | 'queue' | 'webhookDispatcher' | 'intakePressure' | 'intakeBursts' | 'signatureChecker'>,
+) {
+  const bursts = deps.intakeBursts ?? deps.intakePressure?.bursts;
   const verify = createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: plaidKeyFetcher(deps.plaid) }), signatures: deps.signatureChecker });
   const recorder = new WebhookRecorder({
-    sql: deps.sql, dedupeWindowSeconds: deps.config.webhookDedupeWindowSeconds, pressure: deps.intakePressure, backlog: deps.metrics.webhookIntakeBacklog,
+    sql: deps.sql, dedupeWindowSeconds: deps.config.webhookDedupeWindowSeconds, pressure: bursts, backlog: deps.metrics.webhookIntakeBacklog,
   });
   // Makes the jobs of what the recorder committed; the queue service's recovery sweeps what it leaves.
-  const dispatcher = deps.webhookDispatcher ?? createWebhookDispatcher(deps);
+  const dispatcher = deps.webhookDispatcher ?? createWebhookDispatcher(deps, bursts);
   const intake = {
     logger: deps.logger, metrics: deps.metrics, verify, recorder, notify: () => dispatcher.wake(),
     environment: webhookEnvironmentOf(deps.config.plaid.env),

@@ -19,6 +19,34 @@ import type { Metrics } from '../metrics/metrics.js';
  * overload the instance is too small for its load (more instances, or HTTP-only ones in front of
  * workers: docs/backend/webhooks.md).
  */
+/**
+ * Whether the webhook intake is under a burst: its recorder formed a batch of several deliveries
+ * (they queued behind the batches being written) within the last `holdMs`. A trickle never forms
+ * such batches. Every instance has one, HTTP-only ones included; the workers' pauses
+ * (`IntakePressure`) and the dispatcher's gathering (`WebhookDispatcher`) read it.
+ */
+export class IntakeBursts {
+  readonly holdMs: number;
+  private readonly busyBatch: number;
+  private readonly now: () => number;
+  private lastBusyAt = Number.NEGATIVE_INFINITY;
+
+  constructor(options: Pick<IntakePressureOptions, 'busyBatch' | 'holdMs' | 'now'> = {}) {
+    this.busyBatch = options.busyBatch ?? 4;
+    this.holdMs = options.holdMs ?? 200;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** The recorder formed a batch of this many deliveries. */
+  batchFormed(size: number): void {
+    if (size >= this.busyBatch) this.lastBusyAt = this.now();
+  }
+
+  busy(): boolean {
+    return this.now() - this.lastBusyAt < this.holdMs;
+  }
+}
+
 export interface IntakePressureOptions {
   /** Longest pause of the workers, and the budget their pauses draw on. */
   maxYieldMs: number;
@@ -29,13 +57,13 @@ export interface IntakePressureOptions {
   /** Told of the time the workers were paused, as it is accounted. */
   onPaused?: (ms: number) => void;
   now?: () => number;
+  /** The instance's burst signal, shared with the dispatcher; one of its own (from `busyBatch`, `holdMs`) otherwise. */
+  bursts?: IntakeBursts;
 }
 
 export class IntakePressure {
-  private readonly busyBatch: number;
-  private readonly holdMs: number;
+  readonly bursts: IntakeBursts;
   private readonly now: () => number;
-  private lastBusyAt = Number.NEGATIVE_INFINITY;
   private budgetMs: number;
   /** The budget ran out: no pause until it is full again. */
   private exhausted = false;
@@ -43,16 +71,15 @@ export class IntakePressure {
   private accountedAt: number;
 
   constructor(private readonly options: IntakePressureOptions) {
-    this.busyBatch = options.busyBatch ?? 4;
-    this.holdMs = options.holdMs ?? 200;
     this.now = options.now ?? (() => performance.now());
+    this.bursts = options.bursts ?? new IntakeBursts(options);
     this.budgetMs = options.maxYieldMs;
     this.accountedAt = this.now();
   }
 
   /** The recorder formed a batch of this many deliveries. */
   batchFormed(size: number): void {
-    if (size >= this.busyBatch) this.lastBusyAt = this.now();
+    this.bursts.batchFormed(size);
   }
 
   /**
@@ -76,13 +103,13 @@ export class IntakePressure {
     } else if (this.exhausted && this.budgetMs >= maxYieldMs) {
       this.exhausted = false;
     }
-    this.pausing = !this.exhausted && now - this.lastBusyAt < this.holdMs;
+    this.pausing = !this.exhausted && this.bursts.busy();
     return this.pausing;
   }
 
   /** How long a paused pool waits before asking again. */
   get recheckMs(): number {
-    return this.holdMs;
+    return this.bursts.holdMs;
   }
 }
 
@@ -93,7 +120,7 @@ export class IntakePressure {
 export function createIntakePressure(
   config: Pick<Config, 'workerIntakeYieldSeconds' | 'workerConcurrency'>,
   metrics: Pick<Metrics, 'workersPausedForIntake'>,
-  tuning: Pick<IntakePressureOptions, 'holdMs'> = {},
+  tuning: Pick<IntakePressureOptions, 'holdMs' | 'bursts'> = {},
 ): IntakePressure | undefined {
   if (config.workerIntakeYieldSeconds <= 0 || config.workerConcurrency <= 0) return undefined;
   return new IntakePressure({

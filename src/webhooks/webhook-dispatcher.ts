@@ -4,6 +4,7 @@ import { isProduct } from '../db/schema/products.js';
 import { errorLogFields } from '../error-log-fields.js';
 import type { Logger } from '../logger.js';
 import type { SyncRequest } from '../sync/sync-scheduler.js';
+import type { IntakeBursts } from './intake-pressure.js';
 import type { WebhookEnqueuer } from './webhook-enqueuer.js';
 
 /** Inbox rows one dispatch transaction takes at most. */
@@ -84,7 +85,13 @@ export class WebhookDispatcher {
 
   constructor(
     private readonly deps: DispatchDeps,
-    private readonly options: { limit?: number; retryAfterMs?: number; gatherMs?: number } = {},
+    private readonly options: {
+      limit?: number;
+      retryAfterMs?: number;
+      gatherMs?: number;
+      /** The intake is under a burst (`IntakeBursts`); given, a dispatch woken during another gathers too, outside a burst. */
+      inBurst?: () => boolean;
+    } = {},
   ) {}
 
   wake(): void {
@@ -128,7 +135,7 @@ export class WebhookDispatcher {
   }
 
   private async loop(): Promise<void> {
-    do {
+    for (;;) {
       this.again = false;
       try {
         await dispatchPendingWebhooks(this.deps, this.options.limit);
@@ -143,11 +150,26 @@ export class WebhookDispatcher {
         }
         return;
       }
-    } while (this.again && !this.stopped);
+      if (!this.again || this.stopped) return;
+      // Woken during that dispatch. At a trickle (500/s) the next one would carry one or two webhooks:
+      // it gathers first, as from idle. In a burst it goes at once (gathering there slowed the
+      // acknowledgements: docs/performance.md, "Gathering after every dispatch").
+      const { inBurst } = this.options;
+      if (inBurst && !inBurst()) {
+        await this.gathered();
+        if (this.stopped) return;
+      }
+    }
   }
 }
 
-/** The intake's dispatcher as the service runs it: a 10 ms gather from idle (see `gathered`). */
-export function createWebhookDispatcher(deps: DispatchDeps): WebhookDispatcher {
-  return new WebhookDispatcher({ sql: deps.sql, queue: deps.queue, logger: deps.logger }, { gatherMs: DISPATCH_GATHER_MS });
+/**
+ * The intake's dispatcher as the service runs it: a 10 ms gather from idle (see `gathered`), and, told
+ * of the intake's bursts, between dispatches outside a burst.
+ */
+export function createWebhookDispatcher(deps: DispatchDeps, bursts?: Pick<IntakeBursts, 'busy'>): WebhookDispatcher {
+  return new WebhookDispatcher(
+    { sql: deps.sql, queue: deps.queue, logger: deps.logger },
+    { gatherMs: DISPATCH_GATHER_MS, ...(bursts ? { inBurst: () => bursts.busy() } : {}) },
+  );
 }

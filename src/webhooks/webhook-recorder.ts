@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/client.js';
 import type { WebhookOutcome } from '../db/schema/operations.js';
 import { PLAID_ITEM_LOCK_CLASS } from './orphan-adoption.js';
-import type { IntakePressure } from './intake-pressure.js';
+import type { IntakeBursts } from './intake-pressure.js';
 import type { WebhookAction } from './webhook-actions.js';
 
 /** One verified, parsed delivery, ready to be written. */
@@ -31,8 +31,8 @@ export interface WebhookRecorderOptions {
   maxInFlight?: number;
   /** Deliveries per batch at most. */
   maxBatch?: number;
-  /** Told each batch's size: batches of several deliveries mean a burst, which the workers yield to. */
-  pressure?: IntakePressure;
+  /** Told each batch's size: batches of several deliveries mean a burst (the workers yield to it, the dispatcher hurries). */
+  pressure?: Pick<IntakeBursts, 'batchFormed'>;
   /** Counts the deliveries held here, waiting for a batch or being written (`plaid_webhook_intake_backlog`). */
   backlog?: { inc(count: number): void; dec(count: number): void };
 }

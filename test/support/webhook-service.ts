@@ -8,7 +8,7 @@ import { createInstrumentedPlaidClient } from '../../src/plaid/instrumented-clie
 import { startQueueService, type QueueService } from '../../src/queue/queue-service.js';
 import { createSyncEngine, type SyncEngineOptions } from '../../src/sync/sync-engine.js';
 import { TokenVault } from '../../src/vault/token-vault.js';
-import { createIntakePressure } from '../../src/webhooks/intake-pressure.js';
+import { createIntakePressure, IntakeBursts } from '../../src/webhooks/intake-pressure.js';
 import { captureLogs, testConfig } from './app.js';
 import type { TestDatabase } from './database.js';
 
@@ -45,11 +45,13 @@ export async function startTestService(database: TestDatabase, options: TestServ
   // As in the service: the sync engine on a pool of its own.
   const syncDatabase = connectDatabase(database.url, { max: config.workerConcurrency * 3 + 2 });
   const engine = createSyncEngine({ db: syncDatabase.db, sql: syncDatabase.sql, plaid, vault, logger, metrics, ...(options.engine ?? { heartbeatMs: 500, staleAfterMs: 5_000 }) });
-  const intakePressure = createIntakePressure(config, metrics, options.intakeHoldMs === undefined ? {} : { holdMs: options.intakeHoldMs });
+  // As in the service: one burst signal for the workers' pauses and the dispatcher.
+  const intakeBursts = new IntakeBursts(options.intakeHoldMs === undefined ? {} : { holdMs: options.intakeHoldMs });
+  const intakePressure = createIntakePressure(config, metrics, { bursts: intakeBursts });
   const queue = await startQueueService({
     config, databaseUrl: database.url, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine, intakePressure,
   });
-  const deps: AppDeps = { config, db: database.db, sql: database.sql, logger, metrics, vault, plaid, syncs: queue.syncs, queue: queue.queue, intakePressure };
+  const deps: AppDeps = { config, db: database.db, sql: database.sql, logger, metrics, vault, plaid, syncs: queue.syncs, queue: queue.queue, intakePressure, intakeBursts };
   const app = createApp(deps);
   const server = await new Promise<ServerType>((resolve) => {
     const instance = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(instance));

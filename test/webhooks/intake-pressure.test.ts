@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IntakePressure, type IntakePressureOptions } from '../../src/webhooks/intake-pressure.js';
+import { IntakeBursts, IntakePressure, type IntakePressureOptions } from '../../src/webhooks/intake-pressure.js';
 
 function clocked(options: Omit<IntakePressureOptions, 'now'>) {
   const clock = { now: 1_000 };
@@ -81,5 +81,37 @@ describe('intake pressure (when the workers leave the intake the CPU)', () => {
     expect(first.slice(23).some(Boolean)).toBe(false);
     const second = run(setup, 1_000, 100, () => true);
     expect(second.every(Boolean)).toBe(true);
+  });
+});
+
+describe('intake bursts (the signal an HTTP-only instance has too)', () => {
+  it('is busy from a batch of several deliveries for the hold time, never for a trickle', () => {
+    const clock = { now: 0 };
+    const bursts = new IntakeBursts({ busyBatch: 4, holdMs: 200, now: () => clock.now });
+    for (let i = 0; i < 100; i++) {
+      bursts.batchFormed(i % 3 === 0 ? 3 : 1);
+      clock.now += 2;
+      expect(bursts.busy()).toBe(false);
+    }
+    bursts.batchFormed(4);
+    expect(bursts.busy()).toBe(true);
+    clock.now += 199;
+    expect(bursts.busy()).toBe(true);
+    clock.now += 1;
+    expect(bursts.busy()).toBe(false);
+  });
+
+  it('is the pressure’s own when shared: a batch told to either is seen by both', () => {
+    const clock = { now: 1_000 };
+    const bursts = new IntakeBursts({ holdMs: 200, now: () => clock.now });
+    const pressure = new IntakePressure({ maxYieldMs: 10_000, bursts, now: () => clock.now });
+    expect(pressure.bursts).toBe(bursts);
+    expect(pressure.recheckMs).toBe(200);
+    bursts.batchFormed(8);
+    expect(pressure.shouldYield()).toBe(true);
+    clock.now += 300;
+    expect(pressure.shouldYield()).toBe(false);
+    pressure.batchFormed(8);
+    expect(bursts.busy()).toBe(true);
   });
 });

@@ -247,6 +247,74 @@ describe('webhook dispatcher (inbox rows to jobs)', () => {
     expect(enqueuer.itemEvents).toEqual([recorded.map((r) => r.id)]);
     expect(await inboxCount()).toBe(0);
   });
+  /**
+   * The work queue, whose first item event enqueue waits inside PostgreSQL (on an advisory lock this
+   * test's own connection holds) until `open()`; `entered` resolves when that statement is handed over.
+   */
+  async function heldOnce(): Promise<WebhookEnqueuer & { itemEvents: string[][]; entered: Promise<void>; open: () => Promise<void> }> {
+    const key = Math.floor(Math.random() * 1e9);
+    const holder = postgres(database.url, { max: 1, onnotice: () => undefined });
+    await holder`select pg_advisory_lock(${key})`;
+    const itemEvents: string[][] = [];
+    let enter!: () => void;
+    const entered = new Promise<void>((resolve) => (enter = resolve));
+    return {
+      itemEvents, entered,
+      open: async () => {
+        await holder`select pg_advisory_unlock(${key})`;
+        await holder.end();
+      },
+      enqueueSyncs: (tx, requests) => queue.enqueueSyncs(tx, requests),
+      enqueueItemEvents: (tx, ids) => {
+        itemEvents.push([...ids]);
+        if (itemEvents.length === 1) {
+          // Ahead of the enqueue on the same connection: the transaction waits here.
+          void tx.unsafe(`select pg_advisory_xact_lock(${key})`).execute().catch(() => undefined);
+          enter();
+        }
+        return queue.enqueueItemEvents(tx, ids);
+      },
+      notify: () => undefined,
+    };
+  }
+
+  /** A first dispatch held while two more webhooks are recorded (each waking the dispatcher); then let go. */
+  async function wokenDuringADispatch(dispatcher: WebhookDispatcher, enqueuer: Awaited<ReturnType<typeof heldOnce>>) {
+    const first = await recorder.record(itemEvent(plaidItemIds[0]!));
+    dispatcher.wake();
+    await enqueuer.entered;
+    const during = [await recorder.record(itemEvent(plaidItemIds[1]!)), await recorder.record(itemEvent(plaidItemIds[0]!))];
+    dispatcher.wake();
+    dispatcher.wake();
+    await enqueuer.open();
+    // The first dispatch committed: its row is gone (the two recorded during it wait, or go at once).
+    await waitFor(async () => (await inboxCount()) <= 2);
+    return { first, during };
+  }
+
+  it('outside a burst, a dispatch woken during another gathers first, so a trickle shares transactions', async () => {
+    const enqueuer = await heldOnce();
+    const dispatcher = new WebhookDispatcher({ sql: database.sql, queue: enqueuer, logger }, { gatherMs: 1_500, inBurst: () => false });
+    const { first, during } = await wokenDuringADispatch(dispatcher, enqueuer);
+    // Arrives while the next dispatch gathers: it goes with the two before it.
+    const later = await recorder.record(itemEvent(plaidItemIds[1]!));
+    dispatcher.wake();
+    await dispatcher.settled();
+    expect(enqueuer.itemEvents).toEqual([[first.id], [...during.map((r) => r.id), later.id]]);
+    expect(await inboxCount()).toBe(0);
+  });
+
+  it('in a burst, a dispatch woken during another goes at once', async () => {
+    const enqueuer = await heldOnce();
+    const dispatcher = new WebhookDispatcher({ sql: database.sql, queue: enqueuer, logger }, { gatherMs: 5_000, inBurst: () => true });
+    const { first, during } = await wokenDuringADispatch(dispatcher, enqueuer);
+    const released = performance.now();
+    await dispatcher.settled();
+    // Not the 5 s gather: the next dispatch started as soon as the first ended.
+    expect(performance.now() - released).toBeLessThan(4_000);
+    expect(enqueuer.itemEvents).toEqual([[first.id], during.map((r) => r.id)]);
+    expect(await inboxCount()).toBe(0);
+  });
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
