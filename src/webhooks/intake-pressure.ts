@@ -2,24 +2,6 @@ import type { Config } from '../config/load-config.js';
 import type { Metrics } from '../metrics/metrics.js';
 
 /**
- * Whether this instance's webhook intake is under a burst, so its workers should leave it the CPU.
- *
- * Intake and workers share one event loop and, on a small machine, the cores PostgreSQL runs on.
- * During a burst of deliveries every sync the workers run slows the acknowledgements (measured:
- * about half the accepted rate), and Plaid waits on those. The syncs lose nothing by starting a few
- * seconds later: their jobs are durable. So while the recorder keeps forming batches of several
- * deliveries (they queued behind the batches being written: more arrive than one statement at a
- * time can take), the job pool takes no new jobs; running ones go on. A trickle never forms such
- * batches and never pauses the workers.
- *
- * The pauses draw on a budget of `maxYieldMs`, which time not paused refills at the same pace: a
- * pause lasts at most that long, and once it has used the whole budget the workers run as usual
- * until the budget is full again. So the workers are never paused more than half the time, whatever
- * the deliveries' pattern (a replayed signed delivery can be sent in bursts too); under a sustained
- * overload the instance is too small for its load (more instances, or HTTP-only ones in front of
- * workers: docs/backend/webhooks.md).
- */
-/**
  * Whether the webhook intake is under a burst: its recorder formed a batch of several deliveries
  * (they queued behind the batches being written) within the last `holdMs`. A trickle never forms
  * such batches. Every instance has one, HTTP-only ones included; the workers' pauses
@@ -47,6 +29,24 @@ export class IntakeBursts {
   }
 }
 
+/**
+ * Whether this instance's webhook intake is under a burst, so its workers should leave it the CPU.
+ *
+ * Intake and workers share one event loop and, on a small machine, the cores PostgreSQL runs on.
+ * During a burst of deliveries every sync the workers run slows the acknowledgements (measured:
+ * about half the accepted rate), and Plaid waits on those. The syncs lose nothing by starting a few
+ * seconds later: their jobs are durable. So while the recorder keeps forming batches of several
+ * deliveries (they queued behind the batches being written: more arrive than one statement at a
+ * time can take), the job pool takes no new jobs; running ones go on. A trickle never forms such
+ * batches and never pauses the workers.
+ *
+ * The pauses draw on a budget of `maxYieldMs`, which time not paused refills at the same pace: a
+ * pause lasts at most that long, and once it has used the whole budget the workers run as usual
+ * until the budget is full again. So the workers are never paused more than half the time, whatever
+ * the deliveries' pattern (a replayed signed delivery can be sent in bursts too); under a sustained
+ * overload the instance is too small for its load (more instances, or HTTP-only ones in front of
+ * workers: docs/backend/webhooks.md).
+ */
 export interface IntakePressureOptions {
   /** Longest pause of the workers, and the budget their pauses draw on. */
   maxYieldMs: number;
