@@ -16,7 +16,7 @@ import { healthRoutes, type ServicePhase } from './routes/health.js';
 import type { SyncScheduler } from './sync/sync-scheduler.js';
 import type { WorkQueue } from './queue/work-queue.js';
 import { webhookRoutes } from './routes/webhooks.js';
-import type { IntakeBursts, IntakePressure } from './webhooks/intake-pressure.js';
+import type { IntakeBursts } from './webhooks/intake-pressure.js';
 import type { BuiltInReceiver } from './notifications/builtin-receiver.js';
 import type { TokenVault } from './vault/token-vault.js';
 import type { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
@@ -43,9 +43,7 @@ export interface AppDeps {
   webhookDispatcher?: WebhookDispatcher;
   /** Checks webhook signatures; on the request's thread unless given (the service gives a worker). */
   signatureChecker?: SignatureChecker;
-  /** Told of the intake's batches; this instance's workers pause during a burst. None: they never do. */
-  intakePressure?: IntakePressure;
-  /** The intake's burst signal (the pressure's, when there is one); the recorder feeds it. */
+  /** The intake's burst signal: the recorder feeds it; the workers' pauses and the dispatcher read it. */
   intakeBursts?: IntakeBursts;
 }
 

@@ -165,7 +165,7 @@ export async function startService(config: Config, logger: Logger, options: Star
     stops.push('signature-worker', () => signatureChecker.close());
     const app = createApp({
       config: appConfig, db: database.db, sql: database.sql, healthSql: health.sql, logger, metrics, vault, plaid, syncs, queue: queued.queue,
-      phase: () => phase, appReceiver, webhookDispatcher, intakePressure, intakeBursts, signatureChecker,
+      phase: () => phase, appReceiver, webhookDispatcher, intakeBursts, signatureChecker,
     });
     listener.serve(app.fetch);
     // Registered again so that a stop drains requests first, before the work and the database behind them go.

@@ -15,7 +15,11 @@ type GaugeMetrics = Pick<Metrics, 'queueDepth' | 'queueOldestJobAge' | 'itemsByS
  */
 export const WEBHOOK_INBOX_GAUGE = 'webhook-inbox';
 
-/** The queue gauges: unfinished due jobs by queue, and the webhook inbox (small sets, index-backed). */
+/**
+ * The queue gauges: unfinished due jobs by queue, and the webhook inbox (small sets, index-backed).
+ * Only jobs that are due count: status checks are queued for the whole hour ahead on purpose, and a
+ * job waiting for its start time is not a backlog.
+ */
 export async function refreshQueueGauges(sql: Sql, metrics: Pick<Metrics, 'queueDepth' | 'queueOldestJobAge'>): Promise<void> {
   const [queues, [inbox]] = await Promise.all([
     sql<{ name: string; depth: number; oldest: number | null }[]>`
@@ -45,14 +49,6 @@ export async function refreshItemGauges(sql: Sql, metrics: Pick<Metrics, 'itemsB
   const byStatus = new Map(items.map((row) => [row.status, row.count]));
   for (const status of ITEM_STATUSES) metrics.itemsByStatus.set({ status }, byStatus.get(status) ?? 0);
   return items.reduce((sum, row) => sum + row.count, 0);
-}
-
-/**
- * Reads the queue and item gauges from the database. Only jobs that are due count: status checks are
- * queued for the whole hour ahead on purpose, and a job waiting for its start time is not a backlog.
- */
-export async function refreshQueueMetrics(sql: Sql, metrics: GaugeMetrics): Promise<void> {
-  await Promise.all([refreshQueueGauges(sql, metrics), refreshItemGauges(sql, metrics)]);
 }
 
 /**

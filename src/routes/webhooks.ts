@@ -14,15 +14,14 @@ import { createWebhookVerifier } from '../webhooks/webhook-verifier.js';
  * that is not a webhook, 413 past the size limit.
  */
 export function webhookRoutes(
-  deps: Pick<AppDeps, 'config' | 'sql' | 'logger' | 'metrics' | 'plaid' | 'queue' | 'webhookDispatcher' | 'intakePressure' | 'intakeBursts' | 'signatureChecker'>,
+  deps: Pick<AppDeps, 'config' | 'sql' | 'logger' | 'metrics' | 'plaid' | 'queue' | 'webhookDispatcher' | 'intakeBursts' | 'signatureChecker'>,
 ) {
-  const bursts = deps.intakeBursts ?? deps.intakePressure?.bursts;
   const verify = createWebhookVerifier({ keys: new VerificationKeyCache({ fetchKey: plaidKeyFetcher(deps.plaid) }), signatures: deps.signatureChecker });
   const recorder = new WebhookRecorder({
-    sql: deps.sql, dedupeWindowSeconds: deps.config.webhookDedupeWindowSeconds, pressure: bursts, backlog: deps.metrics.webhookIntakeBacklog,
+    sql: deps.sql, dedupeWindowSeconds: deps.config.webhookDedupeWindowSeconds, bursts: deps.intakeBursts, backlog: deps.metrics.webhookIntakeBacklog,
   });
   // Makes the jobs of what the recorder committed; the queue service's recovery sweeps what it leaves.
-  const dispatcher = deps.webhookDispatcher ?? createWebhookDispatcher(deps, bursts);
+  const dispatcher = deps.webhookDispatcher ?? createWebhookDispatcher(deps, deps.intakeBursts);
   const intake = {
     logger: deps.logger, metrics: deps.metrics, verify, recorder, notify: () => dispatcher.wake(),
     environment: webhookEnvironmentOf(deps.config.plaid.env),

@@ -77,11 +77,6 @@ export class IntakePressure {
     this.accountedAt = this.now();
   }
 
-  /** The recorder formed a batch of this many deliveries. */
-  batchFormed(size: number): void {
-    this.bursts.batchFormed(size);
-  }
-
   /**
    * Asked by the job pool before it takes jobs (and again every `recheckMs` while it waits): true
    * means take none now. The answer holds until the next call, and the budget is charged for it.
@@ -120,7 +115,7 @@ export class IntakePressure {
 export function createIntakePressure(
   config: Pick<Config, 'workerIntakeYieldSeconds' | 'workerConcurrency'>,
   metrics: Pick<Metrics, 'workersPausedForIntake'>,
-  tuning: Pick<IntakePressureOptions, 'holdMs' | 'bursts'> = {},
+  tuning: Pick<IntakePressureOptions, 'bursts'> = {},
 ): IntakePressure | undefined {
   if (config.workerIntakeYieldSeconds <= 0 || config.workerConcurrency <= 0) return undefined;
   return new IntakePressure({

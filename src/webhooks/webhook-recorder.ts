@@ -32,7 +32,7 @@ export interface WebhookRecorderOptions {
   /** Deliveries per batch at most. */
   maxBatch?: number;
   /** Told each batch's size: batches of several deliveries mean a burst (the workers yield to it, the dispatcher hurries). */
-  pressure?: Pick<IntakeBursts, 'batchFormed'>;
+  bursts?: Pick<IntakeBursts, 'batchFormed'>;
   /** Counts the deliveries held here, waiting for a batch or being written (`plaid_webhook_intake_backlog`). */
   backlog?: { inc(count: number): void; dec(count: number): void };
 }
@@ -83,7 +83,7 @@ export class WebhookRecorder {
   private drain(): void {
     while (this.inFlight < this.maxInFlight && this.pending.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
-      this.options.pressure?.batchFormed(batch.length);
+      this.options.bursts?.batchFormed(batch.length);
       this.inFlight += 1;
       void this.flush(batch).finally(() => {
         this.inFlight -= 1;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { JobPool, type JobHandler } from '../../src/queue/job-pool.js';
 import { startJobQueue } from '../../src/queue/job-queue.js';
-import { nextItemRefreshMs, refreshQueueMetrics, startQueueMetrics } from '../../src/queue/queue-metrics.js';
+import { nextItemRefreshMs, refreshItemGauges, refreshQueueGauges, startQueueMetrics } from '../../src/queue/queue-metrics.js';
 import { DEAD_LETTER_QUEUE } from '../../src/queue/queue-names.js';
 import { QueueSyncScheduler } from '../../src/queue/queue-sync-scheduler.js';
 import { captureLogs } from '../support/app.js';
@@ -224,7 +224,7 @@ describe('job pool and queue on pg-boss', () => {
     // A recorded webhook whose job is not made yet: the inbox is reported like a queue.
     await database.sql`insert into webhook_dispatch (event_id, item_id, job, received_at) values (${randomUUID()}, ${randomUUID()}, 'item', now() - interval '90 seconds')`;
     const metrics = createMetrics();
-    await refreshQueueMetrics(database.sql, metrics);
+    await Promise.all([refreshQueueGauges(database.sql, metrics), refreshItemGauges(database.sql, metrics)]);
     const text = await metrics.registry.metrics();
     expect(text).toContain('sync_queue_depth{queue="item-status-check"} 1');
     expect(text).toMatch(/sync_queue_oldest_job_age_seconds\{queue="item-status-check"\} \d/);

@@ -51,7 +51,7 @@ export async function startTestService(database: TestDatabase, options: TestServ
   const queue = await startQueueService({
     config, databaseUrl: database.url, db: database.db, sql: database.sql, plaid, vault, logger, metrics, engine, intakePressure,
   });
-  const deps: AppDeps = { config, db: database.db, sql: database.sql, logger, metrics, vault, plaid, syncs: queue.syncs, queue: queue.queue, intakePressure, intakeBursts };
+  const deps: AppDeps = { config, db: database.db, sql: database.sql, logger, metrics, vault, plaid, syncs: queue.syncs, queue: queue.queue, intakeBursts };
   const app = createApp(deps);
   const server = await new Promise<ServerType>((resolve) => {
     const instance = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(instance));

@@ -11,7 +11,7 @@ function clocked(options: Omit<IntakePressureOptions, 'now'>) {
 function run(setup: ReturnType<typeof clocked>, forMs: number, stepMs: number, busy: (t: number) => boolean): boolean[] {
   const told: boolean[] = [];
   for (let t = 0; t < forMs; t += stepMs) {
-    setup.pressure.batchFormed(busy(t) ? 16 : 1);
+    setup.pressure.bursts.batchFormed(busy(t) ? 16 : 1);
     told.push(setup.pressure.shouldYield());
     setup.clock.now += stepMs;
   }
@@ -22,7 +22,7 @@ describe('intake pressure (when the workers leave the intake the CPU)', () => {
   it('never yields to a trickle: deliveries that each find the recorder free form batches of one to three', () => {
     const { clock, pressure } = clocked({ maxYieldMs: 10_000 });
     for (let i = 0; i < 500; i++) {
-      pressure.batchFormed(i % 3 === 0 ? 3 : 1);
+      pressure.bursts.batchFormed(i % 3 === 0 ? 3 : 1);
       clock.now += 2;
       expect(pressure.shouldYield()).toBe(false);
     }
@@ -30,10 +30,10 @@ describe('intake pressure (when the workers leave the intake the CPU)', () => {
 
   it('yields from a batch of several deliveries until the intake has been quiet for the hold time', () => {
     const { clock, pressure } = clocked({ maxYieldMs: 10_000, busyBatch: 4, holdMs: 200 });
-    pressure.batchFormed(12);
+    pressure.bursts.batchFormed(12);
     expect(pressure.shouldYield()).toBe(true);
     clock.now += 150;
-    pressure.batchFormed(2);
+    pressure.bursts.batchFormed(2);
     expect(pressure.shouldYield()).toBe(true);
     clock.now += 49;
     expect(pressure.shouldYield()).toBe(true);
@@ -65,7 +65,7 @@ describe('intake pressure (when the workers leave the intake the CPU)', () => {
   it('reports the time the workers were paused', () => {
     let paused = 0;
     const { clock, pressure } = clocked({ maxYieldMs: 10_000, holdMs: 200, onPaused: (ms) => (paused += ms) });
-    pressure.batchFormed(8);
+    pressure.bursts.batchFormed(8);
     expect(pressure.shouldYield()).toBe(true);
     clock.now += 200;
     expect(pressure.shouldYield()).toBe(false);
@@ -111,7 +111,7 @@ describe('intake bursts (the signal an HTTP-only instance has too)', () => {
     expect(pressure.shouldYield()).toBe(true);
     clock.now += 300;
     expect(pressure.shouldYield()).toBe(false);
-    pressure.batchFormed(8);
+    pressure.bursts.batchFormed(8);
     expect(bursts.busy()).toBe(true);
   });
 });

@@ -51,7 +51,7 @@ describe('webhook recorder (group commit)', () => {
 
   it('tells the intake pressure of a burst (deliveries that queued behind a write), not of one delivery', async () => {
     const pressure = new IntakePressure({ maxYieldMs: 60_000, busyBatch: 4, holdMs: 60_000 });
-    const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300, maxInFlight: 1, pressure });
+    const recorder = new WebhookRecorder({ sql: database.sql, dedupeWindowSeconds: 300, maxInFlight: 1, bursts: pressure.bursts });
 
     await recorder.record(recorderDelivery(syncUpdate(plaidItemIds[0]!)));
     expect(pressure.shouldYield()).toBe(false);
