@@ -15,7 +15,7 @@
  * sync (drain) is reported statement by statement.
  *
  *   npm run bench -- webhooks [--burst 15000] [--connections 32] [--fixed-seconds 10] [--rate 500] [--skip-drain]
- *     [--latency-log FILE]
+ *     [--latency-log FILE] [--wait-events FILE]
  */
 import autocannon, { type Result } from 'autocannon';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
@@ -30,8 +30,10 @@ import { insertItems, startServiceChild, type ServiceChild } from './support/ser
 import { statementStats } from './support/statement-stats.js';
 import { countCpu, countPostgresCpu } from './support/cpu-usage.js';
 import { oneAtATime, openLoop, type OpenLoopResult } from './support/open-loop.js';
+import { utcTenths } from './support/log-time.js';
 import { startSimulatorChild } from './support/simulator-client.js';
 import type { SignedWebhook } from './support/simulator-process.js';
+import { sampleWaitEvents, waitEventLog, waitShares } from './support/wait-events.js';
 
 /** The closed-loop phases' connections by default. */
 const CONNECTIONS = 32;
@@ -103,11 +105,7 @@ function fireAtRate(url: string, webhooks: readonly SignedWebhook[], rate: numbe
  * then be lined up with PostgreSQL's log (say `BENCH_PG_SETTINGS="log_min_duration_statement=3"`).
  */
 export function latencyLog(samples: readonly { dueAt: number; ms: number | null }[]): string {
-  const line = ({ dueAt, ms }: { dueAt: number; ms: number | null }) => {
-    const iso = new Date(Math.floor(dueAt)).toISOString();
-    const tenth = Math.floor((dueAt % 1) * 10);
-    return `${iso.slice(0, -1)}${tenth}Z ${ms === null ? 'failed' : ms.toFixed(2)}`;
-  };
+  const line = ({ dueAt, ms }: { dueAt: number; ms: number | null }) => `${utcTenths(dueAt)} ${ms === null ? 'failed' : ms.toFixed(2)}`;
   return samples.map(line).join('\n') + (samples.length > 0 ? '\n' : '');
 }
 
@@ -207,6 +205,9 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       // Leaves the queued syncs alone: for alternating runs of the intake alone.
       'skip-drain': { type: 'boolean', default: false },
       'latency-log': { type: 'string' },
+      // The fixed phase's active backends, sampled every 5 ms: each sample to FILE, and each wait's
+      // share overall and while the slowest 1 % of deliveries waited in a table (wait-events.ts).
+      'wait-events': { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -251,11 +252,20 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     const fixedHealthz = await openLoop({ url: service.url, rate: fixedRate, count: fixedCount, request: () => ({ method: 'GET', path: '/healthz' }) });
     stopCounting = await countAll();
     phaseStatements = await statements.start();
-    const fixed = await fireAtRate(service.url, webhooks.slice(burst, burst + fixedCount), fixedRate, values['latency-log'] !== undefined);
+    const waitSampler = values['wait-events'] === undefined ? undefined : await sampleWaitEvents(database.url);
+    const fixed = await fireAtRate(
+      service.url,
+      webhooks.slice(burst, burst + fixedCount),
+      fixedRate,
+      values['latency-log'] !== undefined || waitSampler !== undefined,
+    );
+    const waitSamples = await waitSampler?.stop();
     const fixedDispatchLag = await inboxDrained(handle.sql);
     const fixedCpu = await stopCounting();
     const fixedStatements = await phaseStatements.stop('webhook', fixed.ok);
     if (values['latency-log'] !== undefined) await writeFile(values['latency-log'], latencyLog(fixed.samples ?? []));
+    const waits = waitSamples && waitShares(waitSamples, fixed.samples ?? [], fixed.p99);
+    if (waitSamples) await writeFile(values['wait-events']!, waitEventLog(waitSamples));
     const drain = values['skip-drain']
       ? { figures: {}, statements: undefined }
       : await drainBacklog({ sql: handle.sql, service, databaseUrl: database.url, plaidUrl: simulator.url, statements });
@@ -311,6 +321,14 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
       },
       targets: { 'max: accepted/s': '>= 3000', 'fixed: p99 ms': '<= 10' },
       statements: { max: maxStatements, fixed: fixedStatements, ...(drain.statements ? { drain: drain.statements } : {}) },
+      ...(waits
+        ? {
+            tables: {
+              [`fixed: active backends' waits, sampled every 5 ms (${waitSamples.length} samples; deliveries over the p99 waited ${Math.round(waits['slow windows ms'])} ms of the phase's ${Math.round(waits['phase ms'])})`]:
+                waits.shares.slice(0, 12),
+            },
+          }
+        : {}),
     };
   } finally {
     await service.stop();

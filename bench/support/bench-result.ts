@@ -9,6 +9,8 @@ export interface BenchResult {
   targets?: Record<string, string>;
   /** PostgreSQL's time per statement in each measured phase (see statement-stats.ts). */
   statements?: Record<string, PhaseStatements>;
+  /** Further tables a run was asked for, by title (say the webhooks benchmark's `--wait-events`). */
+  tables?: Record<string, object[]>;
 }
 
 export function printTable(result: BenchResult): void {
@@ -20,4 +22,8 @@ export function printTable(result: BenchResult): void {
   console.log(`\n${result.name} (${Object.entries(result.params).map(([k, v]) => `${k}=${v}`).join(', ')})`);
   console.table(rows);
   if (result.statements) printStatements(result.statements);
+  for (const [title, rows] of Object.entries(result.tables ?? {})) {
+    console.log(`\n${title}`);
+    console.table(rows);
+  }
 }
