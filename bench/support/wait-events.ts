@@ -3,7 +3,8 @@
  * the fixed-rate phase, sampled every few milliseconds by a loop on the server itself (a `DO` block
  * on a connection of its own, each sample sent as a notice), so the load generator's event loop does
  * none of the work. Each sample is one backend's `pg_stat_activity` row: its wait event (or `CPU`
- * when it waits for nothing) and the start of its statement.
+ * when it waits for nothing) and the start of its statement; a pass that finds no statement running
+ * is a sample of its own (`none active`), so an idle database shows as such.
  *
  * Put next to the phase's latencies, the samples say what the database was waiting on while the
  * slow deliveries waited: `waitShares` counts each wait and statement in the whole phase and inside
@@ -16,7 +17,10 @@ export interface WaitSample {
   /** When the server took the sample (ms since the epoch). */
   at: number;
   pid: number;
-  /** `type:event` from `pg_stat_activity`, or `CPU` when the backend waits for nothing. */
+  /**
+   * `type:event` from `pg_stat_activity`, or `CPU` when the backend waits for nothing; `none active`
+   * (pid 0) for a pass that found no statement running.
+   */
   wait: string;
   /** The first characters of the backend's statement, whitespace collapsed. */
   statement: string;
@@ -39,6 +43,9 @@ export interface WaitShare {
 
 const STATEMENT_CHARACTERS = 48;
 
+/** A pass that found no backend active is one sample of its own, with pid 0 and this wait. */
+export const NONE_ACTIVE = 'none active';
+
 /** The sampling loop: runs until cancelled; `everyMs` is validated by the caller. */
 function samplingBlock(everyMs: number): string {
   return `do $sample$
@@ -55,6 +62,9 @@ function samplingBlock(everyMs: number): string {
         loop
           raise notice '%', json_build_object('at', r.at, 'pid', r.pid, 'wait', r.wait, 'statement', r.statement)::text;
         end loop;
+        if not found then
+          raise notice '%', json_build_object('at', (extract(epoch from clock_timestamp()) * 1000)::float8, 'pid', 0, 'wait', '${NONE_ACTIVE}', 'statement', '')::text;
+        end if;
         perform pg_sleep(${everyMs / 1000});
       end loop;
     end $sample$`;

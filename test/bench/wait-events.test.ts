@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleWaitEvents, waitEventLog, waitShares, type WaitSample } from '../../bench/support/wait-events.js';
+import { NONE_ACTIVE, sampleWaitEvents, waitEventLog, waitShares, type WaitSample } from '../../bench/support/wait-events.js';
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../support/database.js';
 
 describe('the fixed-rate phase’s wait-event samples', () => {
@@ -11,8 +11,11 @@ describe('the fixed-rate phase’s wait-event samples', () => {
 
   it('samples what the database’s active backends wait on, until stopped', async () => {
     const sampler = await sampleWaitEvents(databaseUrl(db.name), 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
     await db.sql`select pg_sleep(0.2) as slept`;
     const samples = await sampler.stop();
+    // Before the statement, passes that found nothing running are samples too.
+    expect(samples[0]).toMatchObject({ pid: 0, wait: NONE_ACTIVE, statement: '' });
     const sleeping = samples.filter((s) => s.wait === 'Timeout:PgSleep');
     expect(sleeping.length).toBeGreaterThan(5);
     expect(sleeping[0]!.statement).toBe('select pg_sleep(0.2) as slept');
