@@ -87,16 +87,18 @@ export async function sampleWaitEvents(url: string, everyMs = 5): Promise<{ stop
     },
   });
   const loop = sql.unsafe(samplingBlock(everyMs)).execute();
-  // The loop runs until cancelled; its end is only an error when it was not the cancel.
+  // The loop runs until cancelled; any other end (a database it cannot reach, say) is kept for
+  // stop() to throw, so that it neither goes unhandled meanwhile nor passes for an idle database.
+  let failure: Error | undefined;
   const ended = loop.then(
     () => undefined,
-    (error: { code?: string }) => {
-      if (error.code !== '57014') throw error;
+    (error: Error & { code?: string }) => {
+      if (error.code !== '57014') failure = error;
     },
   );
-  // Its first pass (the block's plan, the view's first read) is over before the phase starts;
-  // a database with nothing active sends no sample, so a pass's time also counts as started.
-  await Promise.race([started, new Promise((resolve) => setTimeout(resolve, everyMs * 4))]);
+  // Its first pass (the block's plan, the view's first read) is over before the phase starts; a
+  // loop that cannot start does not hold the benchmark up for it.
+  await Promise.race([started, ended, new Promise((resolve) => setTimeout(resolve, 1_000))]);
   return {
     async stop() {
       loop.cancel();
@@ -105,6 +107,7 @@ export async function sampleWaitEvents(url: string, everyMs = 5): Promise<{ stop
       } finally {
         await sql.end();
       }
+      if (failure !== undefined) throw failure;
       return samples;
     },
   };

@@ -28,6 +28,11 @@ describe('the fixed-rate phase’s wait-event samples', () => {
     expect(row?.loops).toBe(0);
   });
 
+  it('gives the loop’s own failure at stop, not an empty list', async () => {
+    const sampler = await sampleWaitEvents(databaseUrl(`${db.name}_missing`), 2);
+    await expect(sampler.stop()).rejects.toThrow(/does not exist/);
+  });
+
   it('refuses a period under a millisecond', async () => {
     await expect(sampleWaitEvents(databaseUrl(db.name), 0)).rejects.toThrow(/at least 1 ms/);
   });
