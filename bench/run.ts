@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isSmoke } from './support/bench-options.js';
 import { printTable, type BenchResult } from './support/bench-result.js';
+import { interruptedBy, stopOnSignals } from './support/interrupt.js';
 
 type Bench = (argv: string[]) => Promise<BenchResult>;
 
@@ -31,16 +32,27 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
+// Interrupted (Ctrl+C, SIGTERM), a benchmark still stops the service and database it started.
+stopOnSignals();
 const resultsDir = process.env.BENCH_RESULTS_DIR ?? fileURLToPath(new URL('./results/', import.meta.url));
 await mkdir(resultsDir, { recursive: true });
-for (const bench of selected) {
-  const loadBefore = loadavg();
-  const result = await (await BENCHES[bench]!())(name === undefined ? [] : rest);
-  const load = { before: loadBefore.map((l) => Number(l.toFixed(2))), after: loadavg().map((l) => Number(l.toFixed(2))) };
-  printTable(result);
-  console.log(`load average (1, 5, 15 min) before ${load.before.join(' ')}, after ${load.after.join(' ')}; ${cpus().length} CPUs`);
-  const file = path.join(resultsDir, `${bench}.json`);
-  const record = { ...result, smoke: isSmoke(), load, cpus: cpus().length, node: process.version, at: new Date().toISOString() };
-  await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
-  console.log(`written ${path.relative(process.cwd(), file)}`);
+async function runSelected(): Promise<void> {
+  for (const bench of selected) {
+    const loadBefore = loadavg();
+    const result = await (await BENCHES[bench]!())(name === undefined ? [] : rest);
+    const load = { before: loadBefore.map((l) => Number(l.toFixed(2))), after: loadavg().map((l) => Number(l.toFixed(2))) };
+    printTable(result);
+    console.log(`load average (1, 5, 15 min) before ${load.before.join(' ')}, after ${load.after.join(' ')}; ${cpus().length} CPUs`);
+    const file = path.join(resultsDir, `${bench}.json`);
+    const record = { ...result, smoke: isSmoke(), load, cpus: cpus().length, node: process.version, at: new Date().toISOString() };
+    await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);
+    console.log(`written ${path.relative(process.cwd(), file)}`);
+  }
+}
+
+try {
+  await runSelected();
+} catch (error) {
+  // Interrupted, the benchmark fails because its service went; the signal's handler exits.
+  if (!interruptedBy()) throw error;
 }

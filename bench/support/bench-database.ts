@@ -6,6 +6,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { runMigrations } from '../../src/db/migrations.js';
+import { stopIfInterrupted } from './interrupt.js';
 
 export interface BenchDatabase {
   url: string;
@@ -64,19 +65,39 @@ export async function benchDatabase(prefix: string): Promise<BenchDatabase> {
       await rm(dataDir, { recursive: true, force: true });
     };
   }
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const cleanup = postgres(serverUrl, { max: 1, onnotice: () => undefined });
+      try {
+        await cleanup.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await cleanup.end();
+        await stopServer();
+      }
+    })());
+  const forget = stopIfInterrupted(stop);
   const url = new URL(connectUrl ?? serverUrl);
   url.pathname = `/${name}`;
-  await runMigrations(url.toString());
+  try {
+    const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
+    try {
+      await admin.unsafe(`create database ${name}`);
+    } finally {
+      await admin.end();
+    }
+    await runMigrations(url.toString());
+  } catch (error) {
+    // The caller gets no handle to stop: the server it would have left running is stopped here.
+    forget();
+    await stop().catch(() => undefined);
+    throw error;
+  }
   return {
     url: url.toString(),
     async stop() {
-      const cleanup = postgres(serverUrl, { max: 1, onnotice: () => undefined });
-      await cleanup.unsafe(`drop database if exists ${name} with (force)`);
-      await cleanup.end();
-      await stopServer();
+      forget();
+      await stop();
     },
   };
 }

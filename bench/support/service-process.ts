@@ -11,6 +11,7 @@ import type postgres from 'postgres';
 import { TokenVault } from '../../src/vault/token-vault.js';
 import { parseKeyring } from '../../src/vault/keyring.js';
 import { until } from './bench-options.js';
+import { stopIfInterrupted } from './interrupt.js';
 import { BENCH_PLAID_CLIENT_ID, BENCH_PLAID_SECRET } from './simulator-client.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -114,14 +115,26 @@ export async function startServiceChild(options: {
   child.stderr.on('data', keep);
   let exited = false;
   const exit = new Promise<void>((resolve) => child.on('exit', () => void ((exited = true), resolve())));
+  const stop = async () => {
+    if (!exited) child.kill('SIGTERM');
+    await exit;
+  };
+  const forget = stopIfInterrupted(stop);
   const url = `http://127.0.0.1:${port}`;
-  await until(
-    async () => {
-      if (exited) throw new Error(`service exited before listening:\n${output}`);
-      return fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-    },
-    { everyMs: 100, timeoutMs: 60_000, what: "the service to be ready" },
-  );
+  try {
+    await until(
+      async () => {
+        if (exited) throw new Error(`service exited before listening:\n${output}`);
+        return fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+      },
+      { everyMs: 100, timeoutMs: 60_000, what: "the service to be ready" },
+    );
+  } catch (error) {
+    // Never ready: the caller has nothing to stop, so it is stopped here.
+    forget();
+    await stop();
+    throw error;
+  }
   const status = async (field: string) => {
     const text = await readFile(`/proc/${child.pid}/status`, 'utf8');
     return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? Number.NaN);
@@ -134,8 +147,8 @@ export async function startServiceChild(options: {
     rss: async () => ({ nowMb: (await status('VmRSS')) / 1024, peakMb: (await status('VmHWM')) / 1024 }),
     threads: () => status('Threads'),
     async stop() {
-      if (!exited) child.kill('SIGTERM');
-      await exit;
+      forget();
+      await stop();
     },
   };
 }
