@@ -57,6 +57,8 @@ export async function benchDatabase(prefix: string): Promise<BenchDatabase> {
       port: await freePort(),
       database: 'postgres',
       settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on', ...benchServerSettings() },
+      // Even a benchmark killed outright (SIGKILL: no handler runs) takes its server with it.
+      temporaryFor: process.pid,
     });
     serverUrl = embedded.url;
     if (process.env.BENCH_DATABASE_TCP !== '1') connectUrl = embedded.socketUrl;

@@ -17,6 +17,12 @@ export interface EmbeddedPostgresOptions {
   /** Extra server settings (`-c name=value`), applied when this call starts the server. */
   settings?: Record<string, string>;
   onLog?: (message: string) => void;
+  /**
+   * The server and `dataDir` belong to this process's run (a test suite's, a benchmark's): when the
+   * process ends, however it ends (a runner's Ctrl+C that skips its teardown, a SIGKILL), a detached
+   * watcher stops the server and removes `dataDir`. Not for `npm start`'s server, which is kept.
+   */
+  temporaryFor?: number;
 }
 
 export interface EmbeddedPostgres {
@@ -312,6 +318,23 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw error;
   }
 
+  if (started && options.temporaryFor !== undefined) removeWhenGone(options.temporaryFor, pgdata, dataDir);
   const url = `${base}/${database}`;
   return { url, socketUrl: await socketUrlOf(url, pgdata, port), started, stop };
+}
+
+/**
+ * A detached shell that waits for process `owner` to end (checking once a second), then, if the
+ * cluster is still running (its `postmaster.pid` is there), asks the postmaster for a fast shutdown,
+ * waits for it, and removes `dataDir`. After a normal stop and removal it finds nothing to do.
+ */
+function removeWhenGone(owner: number, pgdata: string, dataDir: string): void {
+  const script = [
+    'while kill -0 "$0" 2>/dev/null; do sleep 1; done',
+    'pid=$(head -n 1 "$1/postmaster.pid" 2>/dev/null)',
+    'if [ -n "$pid" ]; then kill -INT "$pid" 2>/dev/null; while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done; fi',
+    'rm -rf "$2"',
+  ].join('\n');
+  const watcher = spawn('/bin/sh', ['-c', script, String(owner), pgdata, dataDir], { detached: true, stdio: 'ignore' });
+  watcher.unref();
 }

@@ -54,6 +54,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       port: await freePort(),
       database: 'postgres',
       settings: { max_connections: '400', fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+      // A Ctrl+C ends vitest without this teardown: the server then goes with the run anyway.
+      temporaryFor: process.pid,
     });
     adminUrl = embedded.url;
     socketUrl = embedded.socketUrl;
