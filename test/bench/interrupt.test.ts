@@ -3,18 +3,9 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { processAlive as alive } from '../../src/db/embedded-postgres.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-
-/** Running, as opposed to gone or exited and not yet reaped (a zombie of an init that reaps late). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Starts the stand-in on an embedded PostgreSQL; resolves with its data directory and the server's pid. */
 async function startInterruptible() {

@@ -1,24 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
+import { processAlive as alive, startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { freePort } from '../support/service-process.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-
-/** Running, as opposed to gone or exited and not yet reaped. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('an embedded PostgreSQL that belongs to one process’s run', { timeout: 120_000 }, () => {
   it('is stopped and its directory removed when that process is killed outright', async () => {
