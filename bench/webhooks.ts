@@ -211,6 +211,8 @@ export async function run(argv: string[] = []): Promise<BenchResult> {
     },
     allowPositionals: true,
   });
+  // The log files are written after the run: a path that cannot be written fails now, not then.
+  for (const file of [values['latency-log'], values['wait-events']]) if (file !== undefined) await writeFile(file, '');
   const burst = Number(values.burst);
   const connections = Number(values.connections);
   if (!Number.isInteger(connections) || connections < 1) throw new Error(`--connections must be a positive integer, got ${values.connections}`);
